@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/schollz/progressbar/v3"
+)
+
+const loadAbout = `
+Load VPC and Transit Gateway flow-log files into the database.
+
+PATH is a file, a directory (searched recursively for .log.gz, .log, .gz, .parquet and .json
+files) or a glob pattern. Each file's format comes from its first line, the header AWS writes
+into every file it delivers to S3: the default format, any custom format of version 2 to 8
+fields in any order, and Transit Gateway logs (which load into tgw_flows). Parquet delivery
+files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs have no header:
+give their format with --format, as 'aws ec2 describe-flow-logs' prints it.
+
+Loading is idempotent: a file loaded before is skipped, so re-running a load after Ctrl-C or
+a crash finishes the job without duplicates. Lines that cannot be read are counted and kept
+in the load_errors table; files that cannot be read at all (corrupt gzip, not a flow log) are
+reported and skipped, and make the exit status 1.
+
+Examples:
+  flowsql load ./AWSLogs/
+  flowsql load --db nat.duckdb 'logs/2024-06-*/*.log.gz'
+  flowsql load --format '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}' export/
+  flowsql load --format default cloudwatch-export/`
+
+func runLoad(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "load", "[flags] PATH...", loadAbout)
+	db := dbFlag(fs, e)
+	var lf loadFlags
+	lf.register(fs)
+	paths, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usagef("Example: flowsql load ./AWSLogs/", "no PATH to load")
+	}
+	conn, err := openDB(ctx, *db, false)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	sum, err := loadPaths(ctx, e, conn, paths, lf, e.stdout)
+	if err != nil {
+		return err
+	}
+	if sum.Failed > 0 {
+		return &exitError{exitFailure}
+	}
+	return nil
+}
+
+// loadFlags are the flags of every command that loads files (load, report).
+type loadFlags struct {
+	format string
+	force  bool
+	quiet  bool
+}
+
+func (lf *loadFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&lf.format, "format", "", "`format` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
+	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
+	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
+}
+
+// loadPaths loads local paths, drawing progress on a terminal and printing the summary to out.
+func loadPaths(ctx context.Context, e *env, db *sql.DB, paths []string, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
+	files, err := ingest.LocalFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no flow-log files in %s", strings.Join(paths, " "))
+	}
+	opts := ingest.Options{Format: lf.format, Force: lf.force}
+	var bar *progressBar
+	if !lf.quiet && isTerminal(e.stderr) {
+		bar = newProgressBar(e.stderr)
+		opts.Progress = bar.update
+	}
+	sum, err := ingest.Load(ctx, db, files, opts)
+	bar.finish()
+	printLoadResults(e, sum, lf.quiet, out)
+	return sum, err
+}
+
+// printLoadResults reports failed and changed files on stderr and the summary on out.
+func printLoadResults(e *env, sum *ingest.Summary, quiet bool, out io.Writer) {
+	if sum == nil {
+		return
+	}
+	for _, r := range sum.Results {
+		switch {
+		case r.Status == ingest.Failed:
+			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
+		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "changed"):
+			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
+		}
+	}
+	if quiet {
+		return
+	}
+	fmt.Fprintln(out, loadSummaryLine(sum))
+}
+
+// loadSummaryLine is the one line that ends a load.
+func loadSummaryLine(sum *ingest.Summary) string {
+	var b strings.Builder
+	if sum.Loaded == 0 && sum.Failed == 0 {
+		fmt.Fprintf(&b, "nothing to load: %s already loaded (--force reloads)", plural(sum.Skipped, "file"))
+		return b.String()
+	}
+	secs := sum.Duration.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(sum.Rows) / secs
+	}
+	fmt.Fprintf(&b, "loaded %s, %s rows in %.1f s (%s rows/s)", plural(sum.Loaded, "file"),
+		thousands(sum.Rows), secs, shortCount(rate))
+	if sum.Rejected > 0 {
+		fmt.Fprintf(&b, "; %s unreadable (in load_errors)", plural64(sum.Rejected, "line"))
+	}
+	if sum.Recovered > 0 {
+		fmt.Fprintf(&b, "; %s read by the tolerant parser", plural64(sum.Recovered, "line"))
+	}
+	if sum.Skipped > 0 {
+		fmt.Fprintf(&b, "; %s skipped (already loaded)", plural(sum.Skipped, "file"))
+	}
+	if sum.Failed > 0 {
+		fmt.Fprintf(&b, "; %s failed", plural(sum.Failed, "file"))
+	}
+	return b.String()
+}
+
+func plural(n int, noun string) string { return plural64(int64(n), noun) }
+
+func plural64(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
+}
+
+// thousands writes n with thousands separators.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// shortCount writes a rate like 1.35M or 820k.
+func shortCount(x float64) string {
+	switch {
+	case x >= 1e6:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	case x >= 1e3:
+		return fmt.Sprintf("%.0fk", x/1e3)
+	default:
+		return fmt.Sprintf("%.0f", x)
+	}
+}
+
+// openDB opens the database for a command. Commands that only read pass mustExist, so that a
+// mistyped --db is an error rather than a new empty file.
+func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
+	return flowdb.Open(ctx, path, flowdb.Options{MustExist: mustExist})
+}
+
+// progressBar draws a load's progress on a terminal: bytes read, rate and time left, with
+// files and rows in its description.
+type progressBar struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+	w   io.Writer
+}
+
+func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
+
+func (p *progressBar) update(pr ingest.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar == nil {
+		if pr.Files == 0 {
+			return
+		}
+		p.bar = progressbar.NewOptions64(max(pr.Bytes, 1),
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionThrottle(100e6),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionUseANSICodes(true),
+		)
+	}
+	p.bar.Describe(fmt.Sprintf("%d/%d files, %s rows", pr.FilesDone, pr.Files, thousands(pr.Rows)))
+	p.bar.Set64(pr.BytesDone)
+}
+
+func (p *progressBar) finish() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar.Clear()
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"golang.org/x/term"
+)
+
+// Exit codes that scripts can rely on.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command ran and something failed (a file, a query)
+	exitUsage       = 2   // the command line is wrong
+	exitInterrupted = 130 // Ctrl-C or SIGTERM
+)
+
+// env is what a command may touch: its streams and environment.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// isTerminal reports whether w is a terminal (progress is drawn only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"load", "load flow-log files into the database", runLoad},
+		{"sql", "run a SQL query against the database", runSQL},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `flowsql turns AWS VPC Flow Logs into answers.
+
+Usage:
+  flowsql <command> [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Every command works on one DuckDB database file: flowsql.duckdb in the current directory, or
+the file that --db or $FLOWSQL_DB names (":memory:" for one that vanishes on exit). Any DuckDB
+client can open that file too.
+
+Run 'flowsql <command> -h' for a command's flags and examples.
+`)
+}
+
+// run is the whole program: it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "-h"}, stdin, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return report(ctx, e, name, c.run(ctx, e, args[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "flowsql: unknown command %q\nRun 'flowsql help' for the list of commands.\n", name)
+	return exitUsage
+}
+
+// report prints a command's error and turns it into an exit code.
+func report(ctx context.Context, e *env, name string, err error) int {
+	var ue *usageError
+	var xe *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "flowsql %s: %s\n", name, ue.msg)
+		if ue.hint != "" {
+			fmt.Fprintf(e.stderr, "%s\n", ue.hint)
+		}
+		fmt.Fprintf(e.stderr, "Run 'flowsql %s -h' for usage.\n", name)
+		return exitUsage
+	case errors.As(err, &xe):
+		return xe.code
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintf(e.stderr, "flowsql %s: interrupted\n", name)
+		return exitInterrupted
+	default:
+		msg := err.Error()
+		if errors.Is(err, flowdb.ErrNoDatabase) {
+			msg += "\nLoad flow logs first: flowsql load PATH... (or point --db at your database)"
+		}
+		fmt.Fprintf(e.stderr, "flowsql %s: %s\n", name, msg)
+		return exitFailure
+	}
+}
+
+// usageError is a mistake on the command line; hint says what to type instead.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// exitError ends a command with a code, its message already printed.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// newFlagSet makes a command's flag set, with usage text that names the command.
+func newFlagSet(e *env, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: flowsql %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(e.stderr)
+	}
+	return fs
+}
+
+// parseArgs parses flags that may come before, between or after the positional arguments,
+// as users type them ("flowsql report top-sources --dst 10.0.0.5 logs/"); "--" ends flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{msg: err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// dbFlag adds the --db flag, defaulting to $FLOWSQL_DB or flowsql.duckdb.
+func dbFlag(fs *flag.FlagSet, e *env) *string {
+	def := e.getenv("FLOWSQL_DB")
+	if def == "" {
+		def = flowdb.DefaultPath
+	}
+	return fs.String("db", def, "database `file` (\":memory:\" for a throwaway one; default $FLOWSQL_DB or flowsql.duckdb)")
+}

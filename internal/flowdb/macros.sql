@@ -1,0 +1,184 @@
+-- Address, CIDR and protocol macros that flowsql stores in every database file, so that they
+-- work the same in flowsql, in the stock duckdb CLI and in Python. Each statement is separated
+-- by a line holding only ";". Macros may call macros defined above them.
+--
+-- Addresses are kept twice in the flows table: as the text the log holds (srcaddr) and as
+-- integers for fast grouping and CIDR work (src_ip UINTEGER for IPv4, src_ip6 UHUGEINT for
+-- IPv6). ip_text(src_ip, src_ip6) turns the integer form back into text.
+
+-- ip4_int('10.0.1.5') = 167772421; NULL unless the text is a dotted-quad IPv4 address (decimal
+-- parts of 0 to 255 without leading zeros, as Go's net/netip reads them).
+CREATE OR REPLACE MACRO ip4_int(a) AS (
+    CASE WHEN length(a) - length(replace(a, '.', '')) = 3 THEN
+        list_reduce(
+            list_transform(string_split(a, '.'),
+                lambda x: CASE WHEN CAST(TRY_CAST(x AS UTINYINT) AS VARCHAR) = x THEN CAST(x AS UINTEGER) END),
+            lambda acc, x: acc * 256 + x)
+    END
+)
+;
+-- ip4_text(167772421) = '10.0.1.5'.
+CREATE OR REPLACE MACRO ip4_text(n) AS (
+    CAST(n // 16777216 AS VARCHAR) || '.' || CAST((n // 65536) % 256 AS VARCHAR) || '.' ||
+    CAST((n // 256) % 256 AS VARCHAR) || '.' || CAST(n % 256 AS VARCHAR)
+)
+;
+-- The eight hextets of an IPv6 address, '::' expanded and a trailing dotted quad turned into
+-- two hextets; NULL when the text cannot be an IPv6 address.
+CREATE OR REPLACE MACRO ip6_hextets(a) AS (
+    list_transform([
+        CASE WHEN NOT contains(a, '.') THEN a
+             ELSE regexp_replace(a, '[0-9.]+$', '') ||
+                  lower(to_hex(ip4_int(regexp_extract(a, '[0-9.]+$')) // 65536)) || ':' ||
+                  lower(to_hex(ip4_int(regexp_extract(a, '[0-9.]+$')) % 65536))
+        END], lambda s:
+        CASE
+            WHEN s NOT LIKE '%::%' THEN string_split(s, ':')
+            WHEN s LIKE '%::%::%' THEN NULL
+            ELSE list_transform([[
+                    CASE WHEN starts_with(s, '::') THEN []::VARCHAR[]
+                         ELSE string_split(split_part(s, '::', 1), ':') END,
+                    CASE WHEN ends_with(s, '::') THEN []::VARCHAR[]
+                         ELSE string_split(split_part(s, '::', 2), ':') END]], lambda lr:
+                CASE WHEN len(lr[1]) + len(lr[2]) <= 7 THEN
+                    list_concat(lr[1], list_transform(range(8 - len(lr[1]) - len(lr[2])), lambda i: '0'), lr[2])
+                END)[1]
+        END)[1]
+)
+;
+-- ip6_int('2001:db8::1') as UHUGEINT; NULL unless the text is an IPv6 address.
+CREATE OR REPLACE MACRO ip6_int(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        list_transform([ip6_hextets(a)], lambda h:
+            CASE WHEN len(h) = 8 THEN
+                list_reduce(
+                    list_transform(h, lambda x:
+                        CASE WHEN length(x) BETWEEN 1 AND 4 THEN TRY_CAST('0x' || x AS USMALLINT)::UHUGEINT END),
+                    lambda acc, x: acc * 65536 + x)
+            END)[1]
+    END
+)
+;
+-- Drops the sentinel colons that ip6_text puts around its hextets, keeping a '::' at either end.
+CREATE OR REPLACE MACRO ip6_trim(r) AS (
+    CASE WHEN r = '::' THEN r
+         WHEN starts_with(r, '::') THEN r[1:-2]
+         WHEN ends_with(r, '::') THEN r[2:]
+         ELSE r[2:-2]
+    END
+)
+;
+-- ip6_text(n): RFC 5952 text (lower case, longest run of two or more zero hextets as '::',
+-- the leftmost on a tie; IPv4-mapped addresses as ::ffff:a.b.c.d).
+CREATE OR REPLACE MACRO ip6_text(n) AS (
+    CASE WHEN n // 4294967296 = 65535 THEN '::ffff:' || ip4_text(n % 4294967296)
+    ELSE list_transform([':' || array_to_string(
+            list_transform(range(7, -1, -1),
+                lambda i: lower(to_hex(CAST((n // (1::UHUGEINT << CAST(16 * i AS UHUGEINT))) % 65536 AS INTEGER)))),
+            ':') || ':'], lambda j:
+        CASE
+            WHEN contains(j, ':0:0:0:0:0:0:0:0:') THEN '::'
+            WHEN contains(j, ':0:0:0:0:0:0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:0:0:0:0:0:', '::'))
+            WHEN contains(j, ':0:0:0:0:0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:0:0:0:0:', '::'))
+            WHEN contains(j, ':0:0:0:0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:0:0:0:', '::'))
+            WHEN contains(j, ':0:0:0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:0:0:', '::'))
+            WHEN contains(j, ':0:0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:0:', '::'))
+            WHEN contains(j, ':0:0:') THEN ip6_trim(regexp_replace(j, ':0:0:', '::'))
+            ELSE j[2:-2]
+        END)[1]
+    END
+)
+;
+-- ip_text(src_ip, src_ip6): the text of whichever integer form is set.
+CREATE OR REPLACE MACRO ip_text(n4, n6) AS (
+    CASE WHEN n4 IS NOT NULL THEN ip4_text(n4) ELSE ip6_text(n6) END
+)
+;
+-- The prefix length of a CIDR ('10.0.0.0/8' -> 8); a bare address is a /32 or /128.
+CREATE OR REPLACE MACRO cidr_bits(c) AS (
+    CASE WHEN contains(c, '/') THEN TRY_CAST(split_part(c, '/', 2) AS INTEGER)
+         WHEN contains(c, ':') THEN 128 ELSE 32 END
+)
+;
+-- First and last IPv4 address of a CIDR, as integers comparable with src_ip/dst_ip.
+CREATE OR REPLACE MACRO cidr4_lo(c) AS (
+    CASE WHEN cidr_bits(c) BETWEEN 0 AND 32 THEN
+        CAST((ip4_int(split_part(c, '/', 1)) // (1::BIGINT << (32 - cidr_bits(c))))
+             * (1::BIGINT << (32 - cidr_bits(c))) AS UINTEGER)
+    END
+)
+;
+CREATE OR REPLACE MACRO cidr4_hi(c) AS (
+    CAST(cidr4_lo(c) + (1::BIGINT << (32 - cidr_bits(c))) - 1 AS UINTEGER)
+)
+;
+-- First and last IPv6 address of a CIDR, as integers comparable with src_ip6/dst_ip6.
+CREATE OR REPLACE MACRO cidr6_lo(c) AS (
+    CASE WHEN cidr_bits(c) = 0 AND ip6_int(split_part(c, '/', 1)) IS NOT NULL THEN 0::UHUGEINT
+         WHEN cidr_bits(c) BETWEEN 1 AND 128 THEN
+            (ip6_int(split_part(c, '/', 1)) // (1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT)))
+                * (1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT))
+    END
+)
+;
+CREATE OR REPLACE MACRO cidr6_hi(c) AS (
+    CASE WHEN cidr_bits(c) = 0 THEN 340282366920938463463374607431768211455::UHUGEINT
+         ELSE cidr6_lo(c) + ((1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT)) - 1)
+    END
+)
+;
+-- ip_in_cidr(dst_ip, dst_ip6, '10.0.0.0/8'): the fast CIDR test on the integer columns.
+CREATE OR REPLACE MACRO ip_in_cidr(n4, n6, c) AS (
+    CASE WHEN contains(c, ':') THEN n6 BETWEEN cidr6_lo(c) AND cidr6_hi(c)
+         ELSE n4 BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
+)
+;
+-- in_cidr(dstaddr, '10.0.0.0/8'): the same test on address text, IPv4 or IPv6.
+CREATE OR REPLACE MACRO in_cidr(a, c) AS (
+    CASE WHEN contains(c, ':') THEN ip6_int(a) BETWEEN cidr6_lo(c) AND cidr6_hi(c)
+         ELSE ip4_int(a) BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
+)
+;
+-- is_private_ip4(addr): IPv4 ranges that no registry owns: RFC 1918, carrier-grade NAT,
+-- loopback, link-local, documentation, benchmarking, multicast and reserved.
+CREATE OR REPLACE MACRO is_private_ip4(a) AS (
+    list_bool_or(list_transform(
+        ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
+         '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16',
+         '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/3'],
+        lambda c: in_cidr(a, c)))
+)
+;
+-- is_private_ip(addr): the same for IPv4 or IPv6 (unique-local, link-local, documentation,
+-- multicast, and IPv4-mapped private addresses): addresses never sent to whois.
+CREATE OR REPLACE MACRO is_private_ip(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        list_bool_or(list_transform(
+            ['::/127', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
+             'fc00::/7', 'fe80::/10', 'ff00::/8'], lambda c: in_cidr(a, c)))
+         OR (ip6_int(a) // 4294967296 = 65535 AND is_private_ip4(ip4_text(ip6_int(a) % 4294967296)))
+    ELSE is_private_ip4(a)
+    END
+)
+;
+-- protocol_name(6) = 'TCP': IANA protocol numbers seen in flow logs; others as their number.
+CREATE OR REPLACE MACRO protocol_name(p) AS (
+    CASE p
+        WHEN 1 THEN 'ICMP' WHEN 2 THEN 'IGMP' WHEN 4 THEN 'IPv4' WHEN 6 THEN 'TCP'
+        WHEN 17 THEN 'UDP' WHEN 41 THEN 'IPv6' WHEN 47 THEN 'GRE' WHEN 50 THEN 'ESP'
+        WHEN 51 THEN 'AH' WHEN 58 THEN 'ICMPv6' WHEN 89 THEN 'OSPF' WHEN 103 THEN 'PIM'
+        WHEN 112 THEN 'VRRP' WHEN 132 THEN 'SCTP'
+        ELSE CAST(p AS VARCHAR)
+    END
+)
+;
+-- tcp_flags_text(19) = 'FIN,SYN-ACK': the flags a flow-log tcp-flags value carries
+-- (FIN 1, SYN 2, RST 4, SYN-ACK 18, OR-ed over the aggregation window).
+CREATE OR REPLACE MACRO tcp_flags_text(f) AS (
+    CASE WHEN f IS NULL THEN NULL WHEN f = 0 THEN '' ELSE
+        array_to_string(list_filter([
+            CASE WHEN f & 1 = 1 THEN 'FIN' END,
+            CASE WHEN f & 18 = 18 THEN 'SYN-ACK' WHEN f & 2 = 2 THEN 'SYN' END,
+            CASE WHEN f & 4 = 4 THEN 'RST' END], lambda x: x IS NOT NULL), ',')
+    END
+)

@@ -1,0 +1,754 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+)
+
+// group is the files of a batch that share a format and load with one statement.
+type group struct {
+	format  Format
+	tasks   []*task
+	parquet map[string]string // Parquet column -> DuckDB type, for Parquet groups
+}
+
+// statementError is a load statement that failed on the data (as opposed to the database).
+type statementError struct{ err error }
+
+func (e *statementError) Error() string { return e.err.Error() }
+func (e *statementError) Unwrap() error { return e.err }
+
+// culprit returns the task whose file the error names, if any.
+func (e *statementError) culprit(tasks []*task) *task {
+	msg := e.err.Error()
+	var best *task
+	for _, t := range tasks {
+		if strings.Contains(msg, t.readPath) && (best == nil || len(t.readPath) > len(best.readPath)) {
+			best = t
+		}
+	}
+	return best
+}
+
+// reason is the first line of DuckDB's message, which is the useful part.
+func (e *statementError) reason() string {
+	msg, _, _ := strings.Cut(e.err.Error(), "\n")
+	return "DuckDB could not read it: " + msg
+}
+
+// fatalPattern matches errors that no change of input would avoid.
+var fatalPattern = regexp.MustCompile(`(?i)out of memory|no space left|could not write|disk full|database is closed|INTERNAL Error|FATAL Error`)
+
+func asStatementError(err error) error {
+	if err == nil || fatalPattern.MatchString(err.Error()) {
+		return err
+	}
+	return &statementError{err}
+}
+
+// attempt loads tasks in one transaction. It commits, or rolls back and says why.
+func (l *loader) attempt(ctx context.Context, tasks []*task) error {
+	began := time.Now()
+	tx, err := l.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	// What an earlier load left for these files: errors, and rows a forced reload replaces.
+	for _, t := range tasks {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ?`, t.file.URI); err != nil {
+			return err
+		}
+		if t.oldID < 0 {
+			continue
+		}
+		for _, q := range []string{`DELETE FROM flows WHERE file_id = ?`, `DELETE FROM tgw_flows WHERE file_id = ?`, `DELETE FROM ingested_files WHERE file_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, t.oldID); err != nil {
+				return err
+			}
+		}
+	}
+
+	waitVerify := verifyAsync(tasks)
+	groups, err := l.group(ctx, tx, tasks)
+	if err != nil {
+		waitVerify()
+		return err
+	}
+	id := l.nextID
+	for _, g := range groups {
+		for _, t := range g.tasks {
+			t.id = id
+			t.rows, t.rejected, t.recovered, t.nodata, t.skipdata = 0, 0, 0, 0, 0
+			id++
+		}
+	}
+	stopWatch := l.watchProgress(tasks)
+	for _, g := range groups {
+		if err := l.insertGroup(ctx, tx, g); err != nil {
+			stopWatch()
+			waitVerify()
+			return err
+		}
+	}
+	stopWatch()
+	if bad := waitVerify(); len(bad) > 0 {
+		var failed []*task
+		for t, reason := range bad {
+			l.fail(t, reason)
+			failed = append(failed, t)
+		}
+		return &errFileFailed{failed}
+	}
+	if err := l.countRows(ctx, tx, groups); err != nil {
+		return err
+	}
+	var unreadable []*task
+	for _, t := range tasks {
+		if t.rows == 0 && t.rejected > 0 {
+			l.fail(t, fmt.Sprintf("no line of it reads as a %s flow log with fields: %s", t.format.Kind, clip(t.format.String(), 120)))
+			unreadable = append(unreadable, t)
+		}
+	}
+	if len(unreadable) > 0 {
+		return &errFileFailed{unreadable}
+	}
+	if err := l.writeManifest(ctx, tx, tasks, time.Since(began)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	l.nextID = id
+	l.mu.Lock()
+	for _, t := range tasks {
+		r := &l.sum.Results[t.index]
+		r.Status, r.Table = Loaded, t.format.Kind.Table()
+		r.Rows, r.Rejected, r.Recovered = t.rows, t.rejected, t.recovered
+		l.sum.Loaded++
+		l.sum.Rows += t.rows
+		l.sum.Rejected += t.rejected
+		l.sum.Recovered += t.recovered
+		l.sum.Bytes += t.file.Size
+		l.progress.FilesDone++
+		l.progress.BytesDone += t.file.Size
+		l.progress.Rows += t.rows
+	}
+	l.mu.Unlock()
+	l.report()
+	return nil
+}
+
+// group splits tasks by format. Parquet files are grouped by their schema, read here.
+func (l *loader) group(ctx context.Context, tx *sql.Tx, tasks []*task) ([]*group, error) {
+	byKey := map[string]*group{}
+	var order []string
+	for _, t := range tasks {
+		var key string
+		var pq map[string]string
+		if t.sn.container == containerParquet {
+			cols, err := parquetSchema(ctx, tx, t.readPath)
+			if err != nil {
+				return nil, err
+			}
+			names := make([]string, 0, len(cols))
+			for _, c := range cols {
+				names = append(names, fieldName(c.name))
+			}
+			f, err := newFormat(names)
+			if err != nil {
+				return nil, &statementError{fmt.Errorf("%s: %w", t.readPath, err)}
+			}
+			t.format, t.header = f, true
+			pq = map[string]string{}
+			var sig []string
+			for _, c := range cols {
+				pq[c.name] = c.typ
+				sig = append(sig, c.name+" "+c.typ)
+			}
+			key = "parquet\x00" + strings.Join(sig, ",")
+		} else {
+			key = fmt.Sprintf("text\x00%s\x00%v\x00%v\x00%v", t.format, t.header, t.sn.gzip, t.sn.tsPrefix)
+		}
+		g, ok := byKey[key]
+		if !ok {
+			g = &group{format: t.format, parquet: pq}
+			byKey[key] = g
+			order = append(order, key)
+		}
+		g.tasks = append(g.tasks, t)
+	}
+	out := make([]*group, len(order))
+	for i, k := range order {
+		out[i] = byKey[k]
+	}
+	return out, nil
+}
+
+type parquetColumn struct{ name, typ string }
+
+func parquetSchema(ctx context.Context, tx *sql.Tx, path string) ([]parquetColumn, error) {
+	rows, err := tx.QueryContext(ctx, `DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)`, path)
+	if err != nil {
+		return nil, &statementError{fmt.Errorf("%s: %w", path, err)}
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []parquetColumn
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, parquetColumn{name: fmt.Sprint(vals[0]), typ: fmt.Sprint(vals[1])})
+	}
+	return out, rows.Err()
+}
+
+// source is a table function call reading a group's files, with its arguments.
+type source struct {
+	sql  string
+	args []any
+	// expr returns the SQL expression that yields a field's value from the source.
+	expr func(Field) string
+}
+
+// rejectTables names the temporary tables read_csv writes rejected lines into.
+type rejectTables struct{ errors, scans string }
+
+func (r rejectTables) options() string {
+	return fmt.Sprintf("store_rejects = true, rejects_table = '%s', rejects_scan = '%s'", r.errors, r.scans)
+}
+
+func (r rejectTables) drop(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range []string{r.errors, r.scans} {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS temp."+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	firstPass  = rejectTables{"flowsql_rejects", "flowsql_reject_scans"}
+	secondPass = rejectTables{"flowsql_rejects2", "flowsql_reject_scans2"}
+)
+
+// csvSource reads space-separated text with DuckDB's CSV reader. prefix columns are read and
+// not loaded: the line number of recovered lines, the timestamp of CloudWatch exports.
+func csvSource(paths []string, f Format, prefix []Field, header, gzip bool, rejects rejectTables) source {
+	var cols []string
+	for _, c := range append(slices.Clone(prefix), f.Fields...) {
+		cols = append(cols, fmt.Sprintf("%s: '%s'", flowdb.QuoteString(c.Name), c.Type))
+	}
+	compression := "none"
+	if gzip {
+		compression = "gzip"
+	}
+	q := fmt.Sprintf(`read_csv(?::VARCHAR[], delim = ' ', quote = '', escape = '', header = %v, auto_detect = false,
+        nullstr = '-', compression = '%s', columns = {%s}, %s)`,
+		header, compression, strings.Join(cols, ", "), rejects.options())
+	return source{sql: q, args: []any{paths}, expr: func(fd Field) string { return flowdb.QuoteIdent(fd.Name) }}
+}
+
+// parquetSource reads Parquet files, casting each column to the field's type: AWS writes
+// typed columns, other writers strings, and a missing value may be NULL or "-".
+func parquetSource(paths []string, types map[string]string) source {
+	q := `read_parquet(?::VARCHAR[], hive_partitioning = false, union_by_name = true)`
+	return source{sql: q, args: []any{paths}, expr: func(fd Field) string {
+		col := flowdb.QuoteIdent(parquetColumnOf(fd, types))
+		src := types[parquetColumnOf(fd, types)]
+		asText := fmt.Sprintf("NULLIF(NULLIF(CAST(%s AS VARCHAR), '-'), '')", col)
+		switch {
+		case fd.Type == typeText:
+			return asText
+		case isIntegerType(src):
+			return fmt.Sprintf("CAST(%s AS %s)", col, fd.Type)
+		default:
+			return fmt.Sprintf("TRY_CAST(%s AS %s)", asText, fd.Type)
+		}
+	}}
+}
+
+// parquetColumnOf finds the Parquet column of a field: underscore names, or hyphenated ones.
+func parquetColumnOf(fd Field, types map[string]string) string {
+	if _, ok := types[fd.Column]; ok {
+		return fd.Column
+	}
+	return fd.Name
+}
+
+func isIntegerType(t string) bool {
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+		return true
+	}
+	return false
+}
+
+// insertSQL builds the INSERT that loads a source's rows into the format's table, with the
+// integer forms of the addresses and what the file's key says. The per-file values come in
+// as lists indexed by the source's file_index.
+func insertSQL(f Format, src source, perFile [][]string) (string, []any) {
+	var cols, exprs []string
+	has := map[string]string{}
+	for _, fd := range f.Fields {
+		cols = append(cols, flowdb.QuoteIdent(fd.Column))
+		exprs = append(exprs, src.expr(fd))
+		has[fd.Column] = src.expr(fd)
+	}
+	for _, a := range addressColumns {
+		e, ok := has[a.text]
+		if !ok || (f.Kind == TransitGateway && strings.HasPrefix(a.text, "pkt_")) {
+			continue
+		}
+		cols = append(cols, a.prefix, a.prefix+"6")
+		exprs = append(exprs,
+			fmt.Sprintf("%s(%s)", flowdb.IP4Func, e),
+			fmt.Sprintf("CASE WHEN contains(%s, ':') THEN %s(%s) END", e, flowdb.IP6Func, e))
+	}
+	idx := "CAST(file_index AS BIGINT) + 1"
+	cols = append(cols, "file_id", "source_file", "source_account", "source_region", "source_date")
+	exprs = append(exprs,
+		fmt.Sprintf("CAST((?::VARCHAR[])[%s] AS INTEGER)", idx),
+		fmt.Sprintf("(?::VARCHAR[])[%s]", idx),
+		fmt.Sprintf("(list_transform(?::VARCHAR[], lambda s: NULLIF(s, '')))[%s]", idx),
+		fmt.Sprintf("(list_transform(?::VARCHAR[], lambda s: NULLIF(s, '')))[%s]", idx),
+		fmt.Sprintf("(list_transform(?::VARCHAR[], lambda s: TRY_CAST(NULLIF(s, '') AS DATE)))[%s]", idx))
+	args := make([]any, 0, len(perFile)+len(src.args))
+	for _, l := range perFile {
+		args = append(args, l)
+	}
+	args = append(args, src.args...)
+	q := fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s", f.Kind.Table(),
+		strings.Join(cols, ", "), strings.Join(exprs, ",\n       "), src.sql)
+	return q, args
+}
+
+// perFileValues returns the lists insertSQL indexes by file_index: ids, URIs, and the
+// account, region and date of each file's key.
+func perFileValues(tasks []*task) [][]string {
+	out := make([][]string, 5)
+	for _, t := range tasks {
+		date := ""
+		if !t.key.Date.IsZero() {
+			date = t.key.Date.Format("2006-01-02")
+		}
+		out[0] = append(out[0], strconv.FormatInt(t.id, 10))
+		out[1] = append(out[1], t.file.URI)
+		out[2] = append(out[2], t.key.Account)
+		out[3] = append(out[3], t.key.Region)
+		out[4] = append(out[4], date)
+	}
+	return out
+}
+
+var tsColumn = Field{Name: "flowsql_ts", Column: "flowsql_ts", Type: typeText}
+
+// insertGroup loads a group of files with one statement, then gives the lines DuckDB's CSV
+// reader rejected a second, tolerant parse.
+func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
+	if err := ensureColumns(ctx, tx, g.format.Kind.Table(), g.format.Fields); err != nil {
+		return err
+	}
+	paths := make([]string, len(g.tasks))
+	for i, t := range g.tasks {
+		paths[i] = t.readPath
+	}
+	t0 := g.tasks[0]
+	var src source
+	if g.parquet != nil {
+		src = parquetSource(paths, g.parquet)
+	} else {
+		if err := firstPass.drop(ctx, tx); err != nil {
+			return err
+		}
+		var prefix []Field
+		if t0.sn.tsPrefix {
+			prefix = []Field{tsColumn}
+		}
+		src = csvSource(paths, g.format, prefix, t0.header, t0.sn.gzip, firstPass)
+	}
+	q, args := insertSQL(g.format, src, perFileValues(g.tasks))
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return asStatementError(err)
+	}
+	if g.parquet != nil {
+		return nil
+	}
+	return l.recoverRejects(ctx, tx, g)
+}
+
+// A rejected line is read again with fields split on runs of whitespace (FLOWLOGS.md: one of
+// AWS's own examples has a double space). Lines that still do not read go to load_errors.
+func (l *loader) recoverRejects(ctx context.Context, tx *sql.Tx, g *group) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM temp."+firstPass.errors).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	byPath := map[string]*task{}
+	for _, t := range g.tasks {
+		byPath[t.readPath] = t
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+        SELECT s.file_path, e.line, any_value(e.csv_line)
+        FROM temp.%s e JOIN temp.%s s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+        GROUP BY ALL ORDER BY 1, 2`, firstPass.errors, firstPass.scans))
+	if err != nil {
+		return err
+	}
+	want := len(g.format.Fields)
+	if g.tasks[0].sn.tsPrefix {
+		want++
+	}
+	type lineKey struct {
+		t    *task
+		line int64
+	}
+	raw := map[lineKey]string{}
+	var errs []loadError
+	recFiles := map[*task]*bufio.Writer{}
+	var recOrder []*task
+	var closers []*os.File
+	defer func() {
+		for _, f := range closers {
+			f.Close()
+		}
+	}()
+	for rows.Next() {
+		var path string
+		var line sql.NullInt64
+		var text sql.NullString
+		if err := rows.Scan(&path, &line, &text); err != nil {
+			rows.Close()
+			return err
+		}
+		t := byPath[path]
+		if t == nil || !line.Valid {
+			continue
+		}
+		fields := strings.Fields(text.String)
+		t.recovered++ // counted back down for each line that fails again
+		if len(fields) != want {
+			errs = append(errs, loadError{URI: t.file.URI, Line: line.Int64, Raw: text.String,
+				Reason: fmt.Sprintf("expected %d fields, found %d", want, len(fields))})
+			continue
+		}
+		w := recFiles[t]
+		if w == nil {
+			f, err := os.Create(fmt.Sprintf("%s/recover-%d.log", l.tmp, t.id))
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			closers = append(closers, f)
+			w = bufio.NewWriter(f)
+			recFiles[t] = w
+			recOrder = append(recOrder, t)
+		}
+		raw[lineKey{t, line.Int64}] = text.String
+		fmt.Fprintf(w, "%d %s\n", line.Int64, strings.Join(fields, " "))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(recOrder) > 0 {
+		paths := make([]string, len(recOrder))
+		for i, t := range recOrder {
+			if err := recFiles[t].Flush(); err != nil {
+				return err
+			}
+			paths[i] = fmt.Sprintf("%s/recover-%d.log", l.tmp, t.id)
+		}
+		if err := secondPass.drop(ctx, tx); err != nil {
+			return err
+		}
+		prefix := []Field{{Name: "flowsql_line", Column: "flowsql_line", Type: typeBigInt}}
+		if g.tasks[0].sn.tsPrefix {
+			prefix = append(prefix, tsColumn)
+		}
+		q, args := insertSQL(g.format, csvSource(paths, g.format, prefix, false, false, secondPass), perFileValues(recOrder))
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return asStatementError(err)
+		}
+		byRec := map[string]*task{}
+		for i, t := range recOrder {
+			byRec[paths[i]] = t
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+            SELECT s.file_path, TRY_CAST(split_part(any_value(e.csv_line), ' ', 1) AS BIGINT),
+                   string_agg(DISTINCT e.error_message, '; ')
+            FROM temp.%s e JOIN temp.%s s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+            GROUP BY s.file_path, e.line ORDER BY 1, 2`, secondPass.errors, secondPass.scans))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var path, reason string
+			var line sql.NullInt64
+			if err := rows.Scan(&path, &line, &reason); err != nil {
+				rows.Close()
+				return err
+			}
+			t := byRec[path]
+			if t == nil || !line.Valid {
+				continue
+			}
+			errs = append(errs, loadError{URI: t.file.URI, Line: line.Int64, Raw: raw[lineKey{t, line.Int64}], Reason: friendlyReason(reason)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	byURI := map[string]*task{}
+	for _, t := range g.tasks {
+		byURI[t.file.URI] = t
+	}
+	for _, e := range errs {
+		t := byURI[e.URI]
+		t.recovered--
+		t.rejected++
+	}
+	return l.writeLoadErrors(ctx, tx, errs)
+}
+
+// loadError is one row of load_errors.
+type loadError struct {
+	URI    string `json:"uri"`
+	Line   int64  `json:"line"`
+	Raw    string `json:"raw"`
+	Reason string `json:"reason"`
+}
+
+var convertMessage = regexp.MustCompile(`Error when converting column "([^"]+)"\. Could not convert string "(.*)" to '([^']+)'`)
+
+// friendlyReason rewrites DuckDB's conversion message: `packets: "x" is not a BIGINT`.
+func friendlyReason(msg string) string {
+	return convertMessage.ReplaceAllString(msg, `$1: "$2" is not a valid $3`)
+}
+
+// writeLoadErrors inserts errors through a JSON file: one statement, whatever their number.
+func (l *loader) writeLoadErrors(ctx context.Context, tx *sql.Tx, errs []loadError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	l.seq++
+	path := fmt.Sprintf("%s/errors-%d.json", l.tmp, l.seq)
+	l.mu.Unlock()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, e := range errs {
+		if err := enc.Encode(e); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO load_errors
+        SELECT uri, line, raw, reason, now()::TIMESTAMP
+        FROM read_json(?, format = 'newline_delimited',
+                       columns = {uri: 'VARCHAR', line: 'BIGINT', raw: 'VARCHAR', reason: 'VARCHAR'})`, path)
+	return err
+}
+
+// countRows reads, per file of the batch, the rows loaded, NODATA and SKIPDATA records and
+// the time span. file_id grows with every batch, so DuckDB's zone maps skip older rows.
+func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) error {
+	byID := map[int64]*task{}
+	tables := map[string]bool{}
+	var lo, hi int64 = -1, -1
+	for _, g := range groups {
+		tables[g.format.Kind.Table()] = true
+		for _, t := range g.tasks {
+			byID[t.id] = t
+			if lo < 0 || t.id < lo {
+				lo = t.id
+			}
+			hi = max(hi, t.id)
+		}
+	}
+	for table := range tables {
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+            SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'),
+                   count(*) FILTER (WHERE log_status = 'SKIPDATA'), min("start"), max("end")
+            FROM %s WHERE file_id BETWEEN ? AND ? GROUP BY file_id`, table), lo, hi)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, n, nodata, skipdata int64
+			var first, last sql.NullInt64
+			if err := rows.Scan(&id, &n, &nodata, &skipdata, &first, &last); err != nil {
+				rows.Close()
+				return err
+			}
+			if t := byID[id]; t != nil {
+				t.rows, t.nodata, t.skipdata, t.firstStart, t.lastEnd = n, nodata, skipdata, first, last
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeManifest records the batch's files in ingested_files.
+func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, took time.Duration) error {
+	var total int64
+	for _, t := range tasks {
+		total += t.file.Size
+	}
+	for _, t := range tasks {
+		share := took.Seconds()
+		if total > 0 {
+			share = took.Seconds() * float64(t.file.Size) / float64(total)
+		}
+		var modified, logDate any
+		if !t.file.ModTime.IsZero() {
+			modified = t.file.ModTime.UTC()
+		}
+		if !t.key.Date.IsZero() {
+			logDate = t.key.Date.Format("2006-01-02")
+		}
+		header := t.format.String()
+		if t.sn.container == containerParquet {
+			header = "parquet: " + strings.ReplaceAll(header, "-", "_")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO ingested_files VALUES
+            (?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?,
+             make_timestamp(? * 1000000), make_timestamp(? * 1000000),
+             NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP)`,
+			t.id, t.file.URI, t.file.Size, modified, t.file.ETag, t.container, header, t.format.Kind.Table(),
+			t.rows, t.rejected, t.recovered, t.nodata, t.skipdata, t.firstStart, t.lastEnd,
+			t.key.Account, t.key.Region, logDate, t.key.FlowLogID, share)
+		if err != nil {
+			return fmt.Errorf("record %s in ingested_files: %w", t.file.URI, err)
+		}
+	}
+	return nil
+}
+
+// verifyAsync checks the gzip files of a batch in the background, at the lowest CPU priority
+// so that it takes what DuckDB leaves idle. The returned function waits and returns the
+// files found corrupt, with the reason.
+func verifyAsync(tasks []*task) func() map[*task]string {
+	var todo []*task
+	for _, t := range tasks {
+		if t.sn.gzip && t.sn.container == containerText {
+			todo = append(todo, t)
+		}
+	}
+	bad := map[*task]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan *task)
+	for range min(len(todo), runtime.NumCPU()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lowerPriority()
+			for t := range work {
+				if err := verifyGzip(t.readPath); err != nil {
+					mu.Lock()
+					bad[t] = err.Error()
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	go func() {
+		for _, t := range todo {
+			work <- t
+		}
+		close(work)
+	}()
+	return func() map[*task]string {
+		wg.Wait()
+		return bad
+	}
+}
+
+// watchProgress reports, while a batch's statement runs, how far DuckDB has read its files.
+func (l *loader) watchProgress(tasks []*task) (stop func()) {
+	if l.opts.Progress == nil {
+		return func() {}
+	}
+	l.mu.Lock()
+	base := l.progress.BytesDone
+	l.mu.Unlock()
+	sizes := map[string]int64{}
+	for _, t := range tasks {
+		sizes[t.readPath] = t.file.Size
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		seen := map[string]int64{}
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			open := readPositions(sizes)
+			for p, pos := range open {
+				seen[p] = max(seen[p], pos)
+			}
+			var read int64
+			for p, pos := range seen {
+				if _, still := open[p]; !still {
+					pos = sizes[p] // opened and closed since: read through
+				}
+				read += min(pos, sizes[p])
+			}
+			l.mu.Lock()
+			l.progress.BytesDone = base + read
+			l.mu.Unlock()
+			l.report()
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		l.mu.Lock()
+		l.progress.BytesDone = base // the batch's bytes count once it commits
+		l.mu.Unlock()
+	}
+}

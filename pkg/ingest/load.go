@@ -1,0 +1,540 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+)
+
+// Options control a load.
+type Options struct {
+	// Format is the format of files without a header line (CloudWatch Logs exports and
+	// subscription messages): "${version} ${account-id} ...", a field list, or a preset
+	// ("default", "all", "tgw"). Files with a header always use their header.
+	Format string
+	// Force reloads files that are already loaded, replacing their rows.
+	Force bool
+	// BatchFiles and BatchBytes bound the files that load in one transaction (defaults 64
+	// files, 1 GiB). A batch commits whole or not at all.
+	BatchFiles int
+	BatchBytes int64
+	// TempDir holds converted and recovered lines while a batch loads (default: the system's).
+	TempDir string
+	// Fetch, when set, is called for each file of a batch before the batch loads, to make the
+	// file readable at File.Path (objects are downloaded this way). An error fails that file
+	// only. Cleanup, when set, is called for each fetched file once its batch is done.
+	Fetch   func(ctx context.Context, f *File) error
+	Cleanup func(f *File)
+	// FetchConcurrency bounds concurrent Fetch calls (default 8).
+	FetchConcurrency int
+	// Progress, when set, is called as the load advances (from another goroutine).
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a running load.
+type Progress struct {
+	Files, FilesDone int   // files to load (skipped ones excluded) and files finished
+	Bytes, BytesDone int64 // their size, and how much of it has been read
+	Rows             int64 // rows committed so far
+	Elapsed          time.Duration
+}
+
+// Status is what a load did with a file.
+type Status int
+
+const (
+	// Loaded files have their rows in the database.
+	Loaded Status = iota
+	// Skipped files were loaded before (or changed since, and were left alone without Force).
+	Skipped
+	// Failed files could not be read at all; nothing of them is in the database.
+	Failed
+)
+
+func (s Status) String() string {
+	return [...]string{"loaded", "skipped", "failed"}[s]
+}
+
+// FileResult is what happened to one file.
+type FileResult struct {
+	File      File
+	Status    Status
+	Reloaded  bool   // a loaded file's earlier rows were replaced (Force)
+	Note      string // why a file was skipped or failed
+	Table     string // flows or tgw_flows
+	Rows      int64  // rows loaded
+	Rejected  int64  // lines no parse could read (in load_errors)
+	Recovered int64  // lines the tolerant parse read after the fast parser rejected them
+}
+
+// Summary is the outcome of a load.
+type Summary struct {
+	Results                      []FileResult // one per input file, in input order
+	Loaded, Skipped, Failed      int
+	Rows, Rejected, Recovered    int64
+	Bytes                        int64 // size of the files loaded
+	Duration                     time.Duration
+}
+
+// Load loads flow-log files into the database: each file's format is detected from its header
+// (or taken from Options.Format), files sharing a format load together through DuckDB's
+// read_csv or read_parquet, and each batch of files commits in one transaction together with
+// its ingested_files rows, so an interruption leaves whole files or nothing. Files loaded
+// before are skipped. Lines that no parse can read go to load_errors; files that cannot be
+// read at all are reported in the summary and leave nothing behind.
+//
+// The error is for what stops the whole load (a database error, cancellation); the summary
+// holds what was done until then.
+func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary, error) {
+	start := time.Now()
+	sum := &Summary{Results: make([]FileResult, len(files))}
+	for i, f := range files {
+		sum.Results[i] = FileResult{File: f}
+	}
+	defer func() { sum.Duration = time.Since(start) }()
+
+	var format *Format
+	if strings.TrimSpace(opts.Format) != "" {
+		f, err := ParseFormatString(opts.Format)
+		if err != nil {
+			return sum, fmt.Errorf("--format: %w", err)
+		}
+		format = &f
+	}
+	if opts.BatchFiles <= 0 {
+		opts.BatchFiles = 64
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 1 << 30
+	}
+	if opts.FetchConcurrency <= 0 {
+		opts.FetchConcurrency = 8
+	}
+	if err := EnsureSchema(ctx, db); err != nil {
+		return sum, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return sum, err
+	}
+	defer conn.Close()
+	if err := flowdb.RegisterFuncs(conn); err != nil {
+		return sum, err
+	}
+	// Without this DuckDB keeps rows in file order, and rewrites the data at the end.
+	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return sum, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "RESET preserve_insertion_order")
+
+	tmp, err := os.MkdirTemp(opts.TempDir, "flowsql-load-")
+	if err != nil {
+		return sum, err
+	}
+	defer os.RemoveAll(tmp)
+
+	l := &loader{conn: conn, opts: opts, format: format, tmp: tmp, sum: sum, start: start}
+	pending, err := l.plan(ctx)
+	if err != nil {
+		return sum, err
+	}
+	l.progress.Files = len(pending)
+	for _, t := range pending {
+		l.progress.Bytes += t.file.Size
+	}
+	l.report()
+
+	for len(pending) > 0 {
+		n, size := 0, int64(0)
+		for n < len(pending) && n < opts.BatchFiles && (n == 0 || size+pending[n].file.Size <= opts.BatchBytes) {
+			size += pending[n].file.Size
+			n++
+		}
+		batch := pending[:n]
+		pending = pending[n:]
+		err := l.runBatch(ctx, batch)
+		if opts.Cleanup != nil {
+			for _, t := range batch {
+				if t.fetched {
+					opts.Cleanup(t.file)
+				}
+			}
+		}
+		if err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// loader holds the state of one Load call.
+type loader struct {
+	conn   *sql.Conn
+	opts   Options
+	format *Format
+	tmp    string
+	sum    *Summary
+	start  time.Time
+	nextID int64
+	seq    int // names temporary files
+
+	mu       sync.Mutex
+	progress Progress
+}
+
+// task is one file on its way into the database.
+type task struct {
+	index   int // in Summary.Results
+	file    *File
+	oldID   int64 // file_id of the rows that a forced reload replaces; -1 if none
+	fetched bool
+
+	id        int64
+	sn        sniffed
+	format    Format
+	readPath  string // what DuckDB reads: the file, or its JSON converted to text
+	header    bool   // readPath starts with a header line
+	container string // for the manifest
+	key       KeyInfo
+
+	rows, rejected, recovered, nodata, skipdata int64
+	firstStart, lastEnd                         sql.NullInt64
+}
+
+// plan reads the manifest and decides which files to load.
+func (l *loader) plan(ctx context.Context) ([]*task, error) {
+	type entry struct {
+		id       int64
+		size     int64
+		modified sql.NullTime
+		etag     sql.NullString
+		loadedAt time.Time
+	}
+	loaded := map[string]entry{}
+	rows, err := l.conn.QueryContext(ctx, `SELECT file_id, uri, size, modified, etag, loaded_at FROM ingested_files`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var e entry
+		var uri string
+		if err := rows.Scan(&e.id, &uri, &e.size, &e.modified, &e.etag, &e.loadedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		loaded[uri] = e
+		l.nextID = max(l.nextID, e.id+1)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var pending []*task
+	for i := range l.sum.Results {
+		r := &l.sum.Results[i]
+		t := &task{index: i, file: &r.File, oldID: -1}
+		if e, ok := loaded[r.File.URI]; ok {
+			same := e.size == r.File.Size && (r.File.ETag == "" || e.etag.String == r.File.ETag) &&
+				(r.File.ModTime.IsZero() || !e.modified.Valid || e.modified.Time.Equal(r.File.ModTime))
+			switch {
+			case l.opts.Force:
+				t.oldID = e.id
+				r.Reloaded = true
+			case same:
+				r.Status, r.Note = Skipped, "already loaded "+e.loadedAt.Format("2006-01-02 15:04")
+				l.sum.Skipped++
+				continue
+			default:
+				r.Status, r.Note = Skipped, "changed since it was loaded "+e.loadedAt.Format("2006-01-02 15:04")+"; --force reloads it"
+				l.sum.Skipped++
+				continue
+			}
+		}
+		pending = append(pending, t)
+	}
+	return pending, nil
+}
+
+// fail records that a file could not be loaded.
+func (l *loader) fail(t *task, reason string) {
+	r := &l.sum.Results[t.index]
+	r.Status, r.Note, r.Reloaded = Failed, reason, false
+	l.sum.Failed++
+}
+
+func (l *loader) report() {
+	if l.opts.Progress == nil {
+		return
+	}
+	l.mu.Lock()
+	p := l.progress
+	l.mu.Unlock()
+	p.Elapsed = time.Since(l.start)
+	l.opts.Progress(p)
+}
+
+// runBatch loads one batch: fetch, sniff, then transactions until the batch commits, leaving
+// out the files that turn out unreadable.
+func (l *loader) runBatch(ctx context.Context, batch []*task) error {
+	if err := l.fetch(ctx, batch); err != nil {
+		return err
+	}
+	var ready []*task
+	for _, t := range l.prepare(ctx, batch) {
+		if t != nil {
+			ready = append(ready, t)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var failed []*task
+	for _, t := range batch {
+		if l.sum.Results[t.index].Status == Failed {
+			failed = append(failed, t)
+		}
+	}
+	err := l.commitFiles(ctx, ready)
+	for _, t := range batch {
+		if l.sum.Results[t.index].Status == Failed && !slices.Contains(failed, t) {
+			failed = append(failed, t)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return l.recordFailures(ctx, failed)
+}
+
+// fetch runs Options.Fetch for the batch's files, a few at a time.
+func (l *loader) fetch(ctx context.Context, batch []*task) error {
+	for _, t := range batch {
+		if t.file.Path == "" && l.opts.Fetch == nil {
+			t.file.Path = t.file.URI
+		}
+	}
+	if l.opts.Fetch == nil {
+		return nil
+	}
+	sem := make(chan struct{}, l.opts.FetchConcurrency)
+	var wg sync.WaitGroup
+	errs := make([]error, len(batch))
+	for i, t := range batch {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = l.opts.Fetch(ctx, t.file)
+			t.fetched = errs[i] == nil
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, t := range batch {
+		if errs[i] != nil {
+			l.fail(t, errs[i].Error())
+		}
+	}
+	return nil
+}
+
+// prepare sniffs the batch's files in parallel; it returns nil for files that failed.
+func (l *loader) prepare(ctx context.Context, batch []*task) []*task {
+	out := make([]*task, len(batch))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	var mu sync.Mutex
+	for i, t := range batch {
+		if l.sum.Results[t.index].Status == Failed {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				return
+			}
+			l.mu.Lock()
+			l.seq++
+			seq := l.seq
+			l.mu.Unlock()
+			if err := l.prepareTask(t, seq); err != nil {
+				mu.Lock()
+				l.fail(t, err.Error())
+				mu.Unlock()
+				return
+			}
+			out[i] = t
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// prepareTask works out how to read one file: container, compression, format.
+func (l *loader) prepareTask(t *task, seq int) error {
+	sn, err := sniff(t.file.Path)
+	if err != nil {
+		return err
+	}
+	t.sn = sn
+	t.readPath = t.file.Path
+	t.key, _ = ParseKey(t.file.URI)
+	switch sn.container {
+	case containerParquet:
+		t.container = "parquet"
+		return nil // the format comes from the Parquet schema, when the batch loads
+	case containerJSON:
+		t.container = "json"
+		if sn.gzip {
+			t.container += "+gzip"
+		}
+		out := fmt.Sprintf("%s/json-%d.log", l.tmp, seq)
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		header, err := convertJSON(t.file.Path, sn.gzip, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		t.readPath, t.header = out, header
+		t.sn.gzip = false
+		if header {
+			first, err := readFirstLineOf(out)
+			if err != nil {
+				return err
+			}
+			t.format, err = ParseHeader(first)
+			return err
+		}
+	default:
+		t.container = "text"
+		if sn.gzip {
+			t.container += "+gzip"
+		}
+		if sn.header {
+			t.header = true
+			t.format, err = ParseHeader(sn.firstLine)
+			return err
+		}
+	}
+	// No header: the format must come from the user.
+	if l.format == nil {
+		n := len(strings.Fields(t.sn.firstLine))
+		if t.sn.tsPrefix {
+			n--
+		}
+		hint := ""
+		switch n {
+		case len(vpcFields[:14]):
+			hint = "; its first line has 14 fields, like the default format: --format default"
+		case len(vpcFields):
+			hint = fmt.Sprintf("; its first line has %d fields, like all VPC fields in documented order: --format all", n)
+		case len(tgwFields):
+			hint = fmt.Sprintf("; its first line has %d fields, like a Transit Gateway log's default: --format tgw", n)
+		default:
+			hint = fmt.Sprintf("; its first line has %d fields", n)
+		}
+		return fmt.Errorf("no header line, so its format is unknown: pass the flow log's format with --format '${version} ${account-id} ...' (aws ec2 describe-flow-logs shows it)%s", hint)
+	}
+	t.format = *l.format
+	return nil
+}
+
+func readFirstLineOf(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return readFirstLine(f)
+}
+
+// recordFailures writes a load_errors row for each file that failed, replacing the rows of
+// an earlier failed attempt.
+func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	tx, err := l.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range failed {
+		r := l.sum.Results[t.index]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ? AND line IS NULL`, t.file.URI); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO load_errors VALUES (?, NULL, NULL, ?, now()::TIMESTAMP)`, t.file.URI, r.Note); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	l.progress.FilesDone += len(failed)
+	for _, t := range failed {
+		l.progress.BytesDone += t.file.Size
+	}
+	l.mu.Unlock()
+	l.report()
+	return tx.Commit()
+}
+
+// errFileFailed carries the files of a batch found unreadable in the middle of a
+// transaction; the batch rolls back and runs again without them.
+type errFileFailed struct{ tasks []*task }
+
+func (e *errFileFailed) Error() string { return fmt.Sprintf("%d files failed", len(e.tasks)) }
+
+// commitFiles loads ready tasks in one transaction, retrying without the files that fail.
+func (l *loader) commitFiles(ctx context.Context, tasks []*task) error {
+	for len(tasks) > 0 {
+		err := l.attempt(ctx, tasks)
+		if err == nil {
+			return nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		var ff *errFileFailed
+		if errors.As(err, &ff) {
+			tasks = slices.DeleteFunc(tasks, func(t *task) bool { return slices.Contains(ff.tasks, t) })
+			continue
+		}
+		var se *statementError
+		if !errors.As(err, &se) {
+			return err
+		}
+		// A statement failed on the data. Blame the file it names, or halve the batch.
+		if culprit := se.culprit(tasks); culprit != nil {
+			l.fail(culprit, se.reason())
+			tasks = slices.DeleteFunc(tasks, func(t *task) bool { return t == culprit })
+			continue
+		}
+		if len(tasks) == 1 {
+			l.fail(tasks[0], se.reason())
+			return nil
+		}
+		half := len(tasks) / 2
+		if err := l.commitFiles(ctx, tasks[:half]); err != nil {
+			return err
+		}
+		tasks = tasks[half:]
+	}
+	return nil
+}
