@@ -77,11 +77,11 @@ type FileResult struct {
 
 // Summary is the outcome of a load.
 type Summary struct {
-	Results                      []FileResult // one per input file, in input order
-	Loaded, Skipped, Failed      int
-	Rows, Rejected, Recovered    int64
-	Bytes                        int64 // size of the files loaded
-	Duration                     time.Duration
+	Results                   []FileResult // one per input file, in input order
+	Loaded, Skipped, Failed   int
+	Rows, Rejected, Recovered int64
+	Bytes                     int64 // size of the files loaded
+	Duration                  time.Duration
 }
 
 // Load loads flow-log files into the database: each file's format is detected from its header
