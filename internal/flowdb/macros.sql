@@ -34,7 +34,7 @@ CREATE OR REPLACE MACRO ip6_hextets(a) AS (
         END], lambda s:
         CASE
             WHEN s NOT LIKE '%::%' THEN string_split(s, ':')
-            WHEN s LIKE '%::%::%' THEN NULL
+            WHEN s LIKE '%::%::%' OR s LIKE '%:::%' THEN NULL
             ELSE list_transform([[
                     CASE WHEN starts_with(s, '::') THEN []::VARCHAR[]
                          ELSE string_split(split_part(s, '::', 1), ':') END,

@@ -94,6 +94,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		for _, t := range g.tasks {
 			t.id = id
 			t.rows, t.rejected, t.recovered, t.nodata, t.skipdata = 0, 0, 0, 0, 0
+			t.lineErrors = nil
 			id++
 		}
 	}
@@ -513,7 +514,9 @@ func (l *loader) recoverRejects(ctx context.Context, tx *sql.Tx, g *group) error
 			if t == nil || !line.Valid {
 				continue
 			}
-			errs = append(errs, loadError{URI: t.file.URI, Line: line.Int64, Raw: raw[lineKey{t, line.Int64}], Reason: friendlyReason(reason)})
+			rawLine := raw[lineKey{t, line.Int64}]
+			errs = append(errs, loadError{URI: t.file.URI, Line: line.Int64, Raw: rawLine,
+				Reason: explainReject(g.format, rawLine, t.sn.tsPrefix, reason)})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -528,6 +531,9 @@ func (l *loader) recoverRejects(ctx context.Context, tx *sql.Tx, g *group) error
 		t := byURI[e.URI]
 		t.recovered--
 		t.rejected++
+		if len(t.lineErrors) < maxKeptLineErrors {
+			t.lineErrors = append(t.lineErrors, e)
+		}
 	}
 	return l.writeLoadErrors(ctx, tx, errs)
 }
@@ -540,11 +546,60 @@ type loadError struct {
 	Reason string `json:"reason"`
 }
 
-var convertMessage = regexp.MustCompile(`Error when converting column "([^"]+)"\. Could not convert string "(.*)" to '([^']+)'`)
+var convertMessage = regexp.MustCompile(`Could not convert string "(.*)" to '(.*)'$`)
 
-// friendlyReason rewrites DuckDB's conversion message: `packets: "x" is not a BIGINT`.
-func friendlyReason(msg string) string {
-	return convertMessage.ReplaceAllString(msg, `$1: "$2" is not a valid $3`)
+// explainReject turns DuckDB's conversion messages for a line into a reason that names the
+// field. DuckDB's message may name the wrong column (it counts only the columns a query
+// reads), so the field is found by its value and type in the line itself.
+func explainReject(f Format, raw string, tsPrefix bool, msgs string) string {
+	fields := strings.Fields(raw)
+	if tsPrefix && len(fields) > 0 {
+		fields = fields[1:]
+	}
+	var out []string
+	for _, msg := range strings.Split(msgs, "; ") {
+		m := convertMessage.FindStringSubmatch(msg)
+		if m == nil {
+			out = append(out, msg)
+			continue
+		}
+		value, typ := m[1], m[2]
+		reason := fmt.Sprintf("%q is not a valid %s", value, typ)
+		for i, fd := range f.Fields {
+			if i < len(fields) && fields[i] == value && typeMatches(fd.Type, typ) {
+				reason = fmt.Sprintf("%s: %q is not %s", fd.Name, value, describeType(fd.Type))
+				break
+			}
+		}
+		if !slices.Contains(out, reason) {
+			out = append(out, reason)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func typeMatches(fieldType, messageType string) bool {
+	switch fieldType {
+	case typeAction:
+		return strings.HasPrefix(messageType, "ENUM('ACCEPT'")
+	case typeLogStatus:
+		return strings.HasPrefix(messageType, "ENUM('OK'")
+	}
+	return fieldType == messageType
+}
+
+func describeType(t string) string {
+	switch t {
+	case typeInt:
+		return "a whole number (32-bit)"
+	case typeBigInt:
+		return "a whole number"
+	case typeAction:
+		return "ACCEPT, REJECT or -"
+	case typeLogStatus:
+		return "OK, NODATA, SKIPDATA or -"
+	}
+	return "a valid " + t
 }
 
 // writeLoadErrors inserts errors through a JSON file: one statement, whatever their number.

@@ -206,6 +206,8 @@ type task struct {
 	key       KeyInfo
 
 	rows, rejected, recovered, nodata, skipdata int64
+	// lineErrors keeps the first unreadable lines, for a file that fails as a whole.
+	lineErrors []loadError
 	firstStart, lastEnd                         sql.NullInt64
 }
 
@@ -478,10 +480,13 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
 	defer tx.Rollback()
 	for _, t := range failed {
 		r := l.sum.Results[t.index]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ? AND line IS NULL`, t.file.URI); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ?`, t.file.URI); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO load_errors VALUES (?, NULL, NULL, ?, now()::TIMESTAMP)`, t.file.URI, r.Note); err != nil {
+			return err
+		}
+		if err := l.writeLoadErrors(ctx, tx, t.lineErrors); err != nil {
 			return err
 		}
 	}
@@ -494,6 +499,9 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
 	l.report()
 	return tx.Commit()
 }
+
+// maxKeptLineErrors bounds the line errors kept for a file that fails as a whole.
+const maxKeptLineErrors = 1000
 
 // errFileFailed carries the files of a batch found unreadable in the middle of a
 // transaction; the batch rolls back and runs again without them.

@@ -1,0 +1,534 @@
+package ingest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
+)
+
+func newDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := flowdb.Open(context.Background(), filepath.Join(t.TempDir(), "test.duckdb"), flowdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func generate(t testing.TB, cfg flowgen.Config) (string, *flowgen.Generator) {
+	t.Helper()
+	dir := t.TempDir()
+	g := flowgen.New(cfg)
+	if _, _, err := g.WriteTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, g
+}
+
+func load(t testing.TB, db *sql.DB, opts ingest.Options, paths ...string) *ingest.Summary {
+	t.Helper()
+	files, err := ingest.LocalFiles(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ingest.Load(context.Background(), db, files, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func queryInt(t testing.TB, db *sql.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n sql.NullInt64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n.Int64
+}
+
+func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	var s sql.NullString
+	if err := db.QueryRow(q, args...).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s.String
+}
+
+func writeFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(content)
+	if strings.HasSuffix(name, ".gz") {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(data)
+		zw.Close()
+		data = b.Bytes()
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestLoadGenerated loads generated logs in each format and key layout and checks the rows
+// against the generator's own records: counts, sums by interface and address, and every field
+// of chosen records.
+func TestLoadGenerated(t *testing.T) {
+	cases := []struct {
+		name   string
+		fields []string
+		layout flowgen.Layout
+	}{
+		{"default", flowgen.DefaultFields, flowgen.LayoutDefault},
+		{"custom-hive", flowgen.CustomFields, flowgen.LayoutHive},
+		{"shuffled-hourly", flowgen.ShuffledFields, flowgen.LayoutHourly},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := flowgen.Config{Seed: 7, Files: 6, RowsPerFile: 400, Fields: c.fields, Layout: c.layout}
+			dir, g := generate(t, cfg)
+			db := newDB(t)
+			sum := load(t, db, ingest.Options{}, dir)
+			if sum.Loaded != 6 || sum.Failed != 0 || sum.Rejected != 0 {
+				t.Fatalf("summary %+v", sum)
+			}
+			var rows int64
+			bytesByENI := map[string]int64{}
+			bytesByDst := map[string]int64{}
+			var nodata int64
+			for i := range cfg.Files {
+				for _, r := range g.File(i).Records {
+					rows++
+					if r.Status == "OK" {
+						bytesByENI[r.ENI.ID] += r.Bytes
+						bytesByDst[r.Dst] += r.Bytes
+					}
+					if r.Status == "NODATA" {
+						nodata++
+					}
+				}
+			}
+			if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows || sum.Rows != rows {
+				t.Fatalf("flows has %d rows, summary %d, generator wrote %d", got, sum.Rows, rows)
+			}
+			if got := queryInt(t, db, `SELECT sum(nodata) FROM ingested_files`); got != nodata {
+				t.Errorf("ingested_files counts %d NODATA records, generator wrote %d", got, nodata)
+			}
+			for eni, want := range bytesByENI {
+				if got := queryInt(t, db, `SELECT sum(bytes) FROM flows WHERE interface_id = ?`, eni); got != want {
+					t.Errorf("bytes of %s: %d, want %d", eni, got, want)
+				}
+			}
+			// The integer forms group exactly as the text does.
+			rs, err := db.Query(`SELECT ip_text(dst_ip, dst_ip6), sum(bytes) FROM flows WHERE log_status = 'OK' GROUP BY dst_ip, dst_ip6`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for rs.Next() {
+				var dst string
+				var b int64
+				rs.Scan(&dst, &b)
+				if bytesByDst[dst] != b {
+					t.Errorf("bytes to %s: %d, want %d", dst, b, bytesByDst[dst])
+				}
+				n++
+			}
+			rs.Close()
+			if n != len(bytesByDst) {
+				t.Errorf("%d destinations, want %d", n, len(bytesByDst))
+			}
+			// Every field of the first NAT record of file 2, found by its time and ports.
+			f := g.File(2)
+			var rec flowgen.Record
+			for _, r := range f.Records {
+				if r.ENI.Type == "nat_gateway" && r.Status == "OK" {
+					rec = r
+					break
+				}
+			}
+			path := filepath.Join(dir, filepath.FromSlash(f.Key))
+			var got struct {
+				version                 int
+				account, eni, src, dst  string
+				sport, dport, proto     int
+				packets, bytes, s, e    int64
+				action, status, srcDate string
+				pktDst, az, srcAcct     sql.NullString
+				srcIP                   int64
+			}
+			err = db.QueryRow(`SELECT version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol,
+                    packets, bytes, start, "end", action, log_status, CAST(source_date AS VARCHAR),
+                    pkt_dstaddr, az_id, source_account, src_ip
+                FROM flows WHERE source_file = ? AND start = ? AND srcport = ? AND dstport = ? AND interface_id = ? AND srcaddr = ?`,
+				path, rec.Start, rec.SrcPort, rec.DstPort, rec.ENI.ID, rec.Src).Scan(
+				&got.version, &got.account, &got.eni, &got.src, &got.dst, &got.sport, &got.dport, &got.proto,
+				&got.packets, &got.bytes, &got.s, &got.e, &got.action, &got.status, &got.srcDate,
+				&got.pktDst, &got.az, &got.srcAcct, &got.srcIP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.version != g.Version() || got.account != flowgen.Account || got.eni != rec.ENI.ID || got.dst != rec.Dst ||
+				got.proto != rec.Protocol || got.packets != rec.Packets || got.bytes != rec.Bytes || got.e != rec.End ||
+				got.action != rec.Action || got.status != rec.Status {
+				t.Errorf("record %+v\nloaded as %+v", rec, got)
+			}
+			if n, _ := flowdb.ParseIPv4(rec.Src); got.srcIP != int64(n) {
+				t.Errorf("src_ip %d, want %d", got.srcIP, n)
+			}
+			if got.srcAcct.String != flowgen.Account || !strings.HasPrefix(got.srcDate, "2024-06-01") {
+				t.Errorf("source_account %v source_date %v", got.srcAcct, got.srcDate)
+			}
+			hasPkt := strings.Contains(strings.Join(c.fields, " "), "pkt-dstaddr")
+			if hasPkt != got.pktDst.Valid || (hasPkt && got.pktDst.String != rec.PktDst) {
+				t.Errorf("pkt_dstaddr %v, want %q (in format: %v)", got.pktDst, rec.PktDst, hasPkt)
+			}
+		})
+	}
+}
+
+// TestLoadIdempotent: a second load of the same files loads nothing; --force replaces rows.
+func TestLoadIdempotent(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 200})
+	db := newDB(t)
+	first := load(t, db, ingest.Options{}, dir)
+	rows := queryInt(t, db, `SELECT count(*) FROM flows`)
+	second := load(t, db, ingest.Options{}, dir)
+	if second.Loaded != 0 || second.Skipped != 4 || second.Rows != 0 {
+		t.Fatalf("second load: %+v", second)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows || rows != first.Rows {
+		t.Fatalf("rows after a second load: %d, want %d", got, rows)
+	}
+	forced := load(t, db, ingest.Options{Force: true}, dir)
+	if forced.Loaded != 4 || !forced.Results[0].Reloaded {
+		t.Fatalf("forced load: %+v", forced)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows {
+		t.Fatalf("rows after --force: %d, want %d", got, rows)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM ingested_files`); got != 4 {
+		t.Fatalf("ingested_files has %d rows after --force, want 4", got)
+	}
+	// A file that changed since it was loaded is left alone, and said so.
+	f := filepath.Join(dir, filepath.FromSlash(flowgen.New(flowgen.Config{Seed: 3}).Key(0)))
+	data, _ := os.ReadFile(f)
+	os.WriteFile(f, append(data, 0), 0o644)
+	changed := load(t, db, ingest.Options{}, dir)
+	if changed.Skipped != 4 || !strings.Contains(changed.Results[0].Note+changed.Results[1].Note+changed.Results[2].Note+changed.Results[3].Note, "changed since") {
+		t.Fatalf("changed file: %+v", changed.Results)
+	}
+}
+
+const header14 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
+// TestBadFiles: files that cannot be read are reported by name with the reason, leave nothing
+// behind, and do not stop the other files.
+func TestBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.log", header14+"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK\n")
+	var full bytes.Buffer
+	zw := gzip.NewWriter(&full)
+	fmt.Fprint(zw, header14)
+	for i := range 2000 {
+		fmt.Fprintf(zw, "2 123456789012 eni-1 10.0.0.%d 10.0.0.2 %d 443 6 3 400 1700000000 1700000060 ACCEPT OK\n", i%250, i)
+	}
+	zw.Close()
+	data := full.Bytes()
+	os.WriteFile(filepath.Join(dir, "truncated.log.gz"), data[:len(data)*2/3], 0o644)
+	corrupt := bytes.Clone(data)
+	corrupt[len(corrupt)-6] ^= 0xff // the stored CRC no longer matches
+	os.WriteFile(filepath.Join(dir, "corrupt.log.gz"), corrupt, 0o644)
+	os.WriteFile(filepath.Join(dir, "empty.log"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "binary.log"), []byte("\x00\x01\x02garbage\x03"), 0o644)
+	writeFile(t, dir, "headerless.log", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK\n")
+	writeFile(t, dir, "phony.log", "Phony unsupported log format.\n")
+	os.WriteFile(filepath.Join(dir, "fake.parquet"), []byte("PAR1 this is not parquet PAR1"), 0o644)
+
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, dir)
+	want := map[string]string{
+		"truncated.log.gz": "truncated gzip",
+		"corrupt.log.gz":   "corrupt gzip",
+		"empty.log":        "empty file",
+		"binary.log":       "not a flow-log file",
+		"headerless.log":   "--format default",
+		"phony.log":        "no header line",
+		"fake.parquet":     "DuckDB could not read it",
+	}
+	for _, r := range sum.Results {
+		name := filepath.Base(r.File.URI)
+		if name == "good.log" {
+			if r.Status != ingest.Loaded || r.Rows != 1 {
+				t.Errorf("good.log: %+v", r)
+			}
+			continue
+		}
+		if r.Status != ingest.Failed || !strings.Contains(r.Note, want[name]) {
+			t.Errorf("%s: %s %q, want failed with %q", name, r.Status, r.Note, want[name])
+		}
+	}
+	if sum.Failed != len(want) || sum.Loaded != 1 {
+		t.Fatalf("loaded %d, failed %d", sum.Loaded, sum.Failed)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM flows`); n != 1 {
+		t.Fatalf("flows has %d rows, want only good.log's 1", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM load_errors WHERE line IS NULL`); n != int64(len(want)) {
+		t.Errorf("load_errors has %d file-level rows, want %d", n, len(want))
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM ingested_files WHERE uri = ?`, good); n != 1 {
+		t.Errorf("good.log is in ingested_files %d times", n)
+	}
+	// A second run tries the failed files again, without duplicating their errors.
+	sum = load(t, db, ingest.Options{}, dir)
+	if sum.Failed != len(want) || sum.Skipped != 1 {
+		t.Fatalf("second run: loaded %d, skipped %d, failed %d", sum.Loaded, sum.Skipped, sum.Failed)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM load_errors WHERE line IS NULL`); n != int64(len(want)) {
+		t.Errorf("after a second run, load_errors has %d file-level rows, want %d", n, len(want))
+	}
+}
+
+// TestBadLines: lines the fast parser rejects get a tolerant second parse; those that still do
+// not read are counted and kept in load_errors with file, line, raw text and reason.
+func TestBadLines(t *testing.T) {
+	dir := t.TempDir()
+	lines := []string{
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK",    // 2: good
+		"2 123456789012 eni-1 10.0.0.1  10.0.0.3 1 2 6 3 500 1700000000 1700000060 ACCEPT OK",   // 3: double space
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.4 1 2 6 x 600 1700000000 1700000060 ACCEPT OK",    // 4: packets not a number
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.5 1 2 6 3 700 1700000000 1700000060 ACCEPT",       // 5: a field short
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.6 1 2 6 3 800 1700000000 1700000060 MAYBE OK",     // 6: unknown action
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.7 1 2 6 3 900 1700000000 1700000060 ACCEPT OK\t ", // 7: trailing whitespace
+		"2\t123456789012 eni-1 10.0.0.1 10.0.0.8 1 2 6 3 1000 1700000000 1700000060 REJECT OK",  // 8: a tab
+		"2 012345678901 eni-1 10.0.0.1 10.0.0.9 1 2 6 3 1100 1700000000 1700000060 ACCEPT OK",   // 9: good, account with a leading zero
+	}
+	p := writeFile(t, dir, "lines.log.gz", header14+strings.Join(lines, "\n")+"\n")
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, p)
+	r := sum.Results[0]
+	if r.Status != ingest.Loaded || r.Rows != 5 || r.Rejected != 3 || r.Recovered != 3 {
+		t.Fatalf("result %+v, want 5 rows, 3 rejected, 3 recovered (lines 3, 7 and 8)", r)
+	}
+	got := queryString(t, db, `SELECT string_agg(dstaddr, ' ' ORDER BY dstaddr) FROM flows`)
+	if got != "10.0.0.2 10.0.0.3 10.0.0.7 10.0.0.8 10.0.0.9" {
+		t.Errorf("loaded destinations %q", got)
+	}
+	if acct := queryString(t, db, `SELECT account_id FROM flows WHERE dstaddr = '10.0.0.9'`); acct != "012345678901" {
+		t.Errorf("account_id %q lost its leading zero", acct)
+	}
+	rows, err := db.Query(`SELECT uri, line, raw, reason FROM load_errors ORDER BY line`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	wantErr := []struct {
+		line   int64
+		reason string
+	}{{4, `packets: "x" is not a whole number`}, {5, "expected 14 fields, found 13"}, {6, `action: "MAYBE" is not ACCEPT, REJECT or -`}}
+	i := 0
+	for rows.Next() {
+		var uri, raw, reason string
+		var line int64
+		rows.Scan(&uri, &line, &raw, &reason)
+		if i >= len(wantErr) {
+			t.Errorf("unexpected error row: line %d %q", line, reason)
+			continue
+		}
+		w := wantErr[i]
+		if uri != p || line != w.line || raw != lines[w.line-2] || !strings.Contains(reason, w.reason) {
+			t.Errorf("load_errors row %d: %s:%d %q %q; want line %d, raw %q, reason containing %q", i, uri, line, raw, reason, w.line, lines[w.line-2], w.reason)
+		}
+		i++
+	}
+	if i != len(wantErr) {
+		t.Errorf("%d load_errors rows, want %d", i, len(wantErr))
+	}
+	if n := queryInt(t, db, `SELECT rows_rejected * 100 + rows_recovered FROM ingested_files`); n != 303 {
+		t.Errorf("ingested_files rows_rejected*100+rows_recovered = %d, want 303", n)
+	}
+}
+
+// TestNoReadableLine: a file none of whose lines parses fails as a whole.
+func TestNoReadableLine(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "phony.log", "Phony unsupported log format.\n")
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{Format: "default"}, p)
+	if sum.Failed != 1 || !strings.Contains(sum.Results[0].Note, "no line of it reads") {
+		t.Fatalf("%+v", sum.Results[0])
+	}
+	// Its lines are in load_errors too, with why they did not read.
+	if got := queryString(t, db, `SELECT reason FROM load_errors WHERE line = 1`); got != "expected 14 fields, found 4" {
+		t.Errorf("line error: %q", got)
+	}
+	load(t, db, ingest.Options{Format: "default"}, p)
+	if n := queryInt(t, db, `SELECT count(*) FROM load_errors`); n != 2 {
+		t.Errorf("after a second attempt load_errors has %d rows, want 2", n)
+	}
+}
+
+// TestHeaderless: CloudWatch Logs exports have no header, and start each line with a time.
+func TestHeaderless(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a/export.gz", "2024-06-01T00:00:05.000Z 2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK\n"+
+		"2024-06-01T00:00:06.000Z 2 123456789012 eni-1 10.0.0.1 10.0.0.3 1 2 6 3 500 1700000000 1700000060 ACCEPT OK\n")
+	writeFile(t, dir, "b/plain.log", "eni-9 10.1.1.1 10.1.1.2 99\n")
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{Format: "default"}, filepath.Join(dir, "a"))
+	if sum.Loaded != 1 || sum.Rows != 2 {
+		t.Fatalf("%+v", sum.Results)
+	}
+	if n := queryInt(t, db, `SELECT sum(bytes) FROM flows`); n != 900 {
+		t.Errorf("sum(bytes) = %d", n)
+	}
+	sum = load(t, db, ingest.Options{Format: "${interface-id} ${srcaddr} ${dstaddr} ${bytes}"}, filepath.Join(dir, "b"))
+	if sum.Loaded != 1 || queryInt(t, db, `SELECT bytes FROM flows WHERE interface_id = 'eni-9'`) != 99 {
+		t.Fatalf("custom headerless: %+v", sum.Results)
+	}
+}
+
+// TestUnknownFields: fields flowsql does not know load as text columns.
+func TestUnknownFields(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "new.log", "version srcaddr dstaddr bytes resource-id encryption-status\n5 10.0.0.1 10.0.0.2 77 vpc-123 1\n")
+	db := newDB(t)
+	load(t, db, ingest.Options{}, p)
+	if got := queryString(t, db, `SELECT resource_id || '/' || encryption_status FROM flows`); got != "vpc-123/1" {
+		t.Fatalf("unknown fields: %q", got)
+	}
+}
+
+// TestTransitGateway: Transit Gateway logs go to tgw_flows.
+func TestTransitGateway(t *testing.T) {
+	dir := t.TempDir()
+	line := "6 TransitGateway 123456789012 tgw-1 tgw-attach-1 - - vpc-1 vpc-2 subnet-1 subnet-2 eni-1 eni-2 use1-az1 use1-az2 tgw-attach-2 10.0.0.1 10.1.0.1 1234 443 6 10 1000 1700000000 1700000060 OK IPv4 0 0 0 0 2 us-east-1 ingress - -"
+	p := writeFile(t, dir, "tgw.log", ingest.Presets["tgw"]+"\n"+line+"\n")
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, p)
+	if sum.Results[0].Table != "tgw_flows" {
+		t.Fatalf("%+v", sum.Results[0])
+	}
+	if got := queryString(t, db, `SELECT tgw_attachment_id || ' ' || ip_text(dst_ip, dst_ip6) || ' ' || packets_lost_no_route FROM tgw_flows`); got != "tgw-attach-1 10.1.0.1 0" {
+		t.Errorf("tgw row: %q", got)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM flows`); n != 0 {
+		t.Errorf("flows has %d rows", n)
+	}
+}
+
+// TestJSON: CloudWatch Logs subscription envelopes, {"message": ...} lines and records.
+func TestJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "env/cw.json.gz", `{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE"}]}`+
+		`{"messageType":"DATA_MESSAGE","logEvents":[{"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK"},`+
+		`{"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.3 1 2 6 3 500 1700000000 1700000060 ACCEPT OK"}]}`)
+	writeFile(t, dir, "msg/m.json", `{"message":"2 123456789012 eni-2 - - - - - - - 1700000000 1700000060 - NODATA"}`+"\n")
+	writeFile(t, dir, "rec/r.json", `{"version":5,"account_id":"012345678901","interface_id":"eni-3","srcaddr":"1.2.3.4","dstaddr":"5.6.7.8","srcport":25238.0,"bytes":412.0,"start":1726491185,"end":1726491211,"action":"ACCEPT","log_status":"OK","traffic_path":null}`+"\n")
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{Format: "default"}, filepath.Join(dir, "env"), filepath.Join(dir, "msg"), filepath.Join(dir, "rec"))
+	if sum.Loaded != 3 || sum.Failed != 0 {
+		t.Fatalf("%+v", sum.Results)
+	}
+	if got := queryInt(t, db, `SELECT sum(bytes) FROM flows WHERE interface_id = 'eni-1'`); got != 900 {
+		t.Errorf("envelope bytes %d", got)
+	}
+	if got := queryString(t, db, `SELECT log_status FROM flows WHERE interface_id = 'eni-2'`); got != "NODATA" {
+		t.Errorf("message line: %q", got)
+	}
+	if got := queryString(t, db, `SELECT account_id || ' ' || srcport || ' ' || bytes FROM flows WHERE interface_id = 'eni-3'`); got != "012345678901 25238 412" {
+		t.Errorf("record: %q", got)
+	}
+}
+
+// TestParquet: Parquet delivery files load into the same table as text, with NULL or "-" for
+// missing values, and give the same rows as the text they were made from.
+func TestParquet(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 11, Files: 2, RowsPerFile: 300})
+	text := newDB(t)
+	load(t, text, ingest.Options{}, dir)
+	pq := filepath.Join(t.TempDir(), "AWSLogs", "x.log.parquet")
+	os.MkdirAll(filepath.Dir(pq), 0o755)
+	// As AWS writes them: underscore names, int32/int64 numbers, NULL for missing numbers and
+	// "-" for missing strings in half the rows.
+	_, err := text.Exec(fmt.Sprintf(`COPY (SELECT version, account_id, interface_id,
+            CASE WHEN file_id %% 2 = 0 THEN coalesce(srcaddr, '-') ELSE srcaddr END AS srcaddr, dstaddr,
+            srcport, dstport, protocol, packets, bytes, start, "end", CAST(action AS VARCHAR) AS action,
+            CAST(log_status AS VARCHAR) AS log_status, pkt_srcaddr, pkt_dstaddr, pkt_dst_aws_service
+        FROM flows) TO '%s' (FORMAT parquet)`, pq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, pq)
+	if sum.Loaded != 1 {
+		t.Fatalf("%+v", sum.Results)
+	}
+	q := `SELECT count(*), sum(bytes), count(srcaddr), sum(src_ip), count(DISTINCT pkt_dst_aws_service), sum(start) FROM flows`
+	var a, b [6]sql.NullInt64
+	text.QueryRow(q).Scan(&a[0], &a[1], &a[2], &a[3], &a[4], &a[5])
+	db.QueryRow(q).Scan(&b[0], &b[1], &b[2], &b[3], &b[4], &b[5])
+	if a != b {
+		t.Errorf("text %v, parquet %v", a, b)
+	}
+}
+
+// TestCancel: a load cancelled part-way leaves whole files or nothing, and loading again
+// completes the job with no duplicates.
+func TestCancel(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 5, Files: 24, RowsPerFile: 3000})
+	files, _ := ingest.LocalFiles([]string{dir})
+	db := newDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var once bool
+	opts := ingest.Options{BatchFiles: 4, Progress: func(p ingest.Progress) {
+		if p.FilesDone >= 8 && !once {
+			once = true
+			cancel()
+		}
+	}}
+	sum, err := ingest.Load(ctx, db, files, opts)
+	if err == nil {
+		t.Fatal("a cancelled load returned no error")
+	}
+	if sum.Loaded < 8 || sum.Loaded >= 24 {
+		t.Fatalf("%d files loaded before the cancel took effect", sum.Loaded)
+	}
+	check := func() {
+		n := queryInt(t, db, `SELECT count(*) FROM flows`)
+		m := queryInt(t, db, `SELECT coalesce(sum(rows_loaded), 0) FROM ingested_files`)
+		orphans := queryInt(t, db, `SELECT count(*) FROM flows WHERE file_id NOT IN (SELECT file_id FROM ingested_files)`)
+		if n != m || orphans != 0 {
+			t.Fatalf("flows has %d rows, ingested_files accounts for %d, %d rows of no loaded file", n, m, orphans)
+		}
+	}
+	check()
+	rest := load(t, db, ingest.Options{}, dir)
+	if rest.Loaded+sum.Loaded != 24 || rest.Skipped != sum.Loaded {
+		t.Fatalf("second run loaded %d, skipped %d; first loaded %d", rest.Loaded, rest.Skipped, sum.Loaded)
+	}
+	check()
+	clean := newDB(t)
+	load(t, clean, ingest.Options{}, dir)
+	if a, b := queryInt(t, db, `SELECT count(*) FROM flows`), queryInt(t, clean, `SELECT count(*) FROM flows`); a != b {
+		t.Fatalf("interrupted then resumed: %d rows; loaded in one go: %d", a, b)
+	}
+}
