@@ -149,7 +149,9 @@ func newWorld() *World {
 	w.DynamoDB = pool(10, func() string { return fmt.Sprintf("3.218.%d.%d", 180+r.IntN(4), 1+r.IntN(254)) })
 	w.EC2 = pool(20, func() string { return fmt.Sprintf("3.%d.%d.%d", 80+r.IntN(16), r.IntN(256), 1+r.IntN(254)) })
 	w.Google = pool(10, func() string { return fmt.Sprintf("142.250.%d.%d", r.IntN(256), 1+r.IntN(254)) })
-	w.CloudFront6 = pool(20, func() string { return fmt.Sprintf("2600:9000:2%03x:%x::%x", r.IntN(4096), r.IntN(65536), 1+r.IntN(65535)) })
+	w.CloudFront6 = pool(20, func() string {
+		return fmt.Sprintf("2600:9000:2%03x:%x::%x", r.IntN(4096), r.IntN(65536), 1+r.IntN(65535))
+	})
 	w.Scanners = pool(5, func() string { return fmt.Sprintf("45.%d.%d.%d", 128+r.IntN(64), r.IntN(256), 1+r.IntN(254)) })
 	return w
 }

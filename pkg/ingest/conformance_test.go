@@ -88,7 +88,7 @@ func TestConformanceHeaderFiles(t *testing.T) {
 	db := newDB(t)
 	load(t, db, ingest.Options{}, filepath.Join(dir, "grafana-vpc-flow-logs-analyzer"))
 	checks := map[string]string{
-		`SELECT pkt_srcaddr FROM flows WHERE bytes = 737`:                                   "142.250.185.91",
+		`SELECT pkt_srcaddr FROM flows WHERE bytes = 737`:                                  "142.250.185.91",
 		`SELECT pkt_dst_aws_service FROM flows WHERE dstaddr = '3.5.246.198'`:              "S3",
 		`SELECT pkt_src_aws_service FROM flows WHERE pkt_srcaddr = '3.78.206.74'`:          "AMAZON",
 		`SELECT log_status || ' ' || start FROM flows WHERE log_status = 'SKIPDATA'`:       "SKIPDATA 1754324989",

@@ -207,8 +207,8 @@ type task struct {
 
 	rows, rejected, recovered, nodata, skipdata int64
 	// lineErrors keeps the first unreadable lines, for a file that fails as a whole.
-	lineErrors []loadError
-	firstStart, lastEnd                         sql.NullInt64
+	lineErrors          []loadError
+	firstStart, lastEnd sql.NullInt64
 }
 
 // plan reads the manifest and decides which files to load.
