@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -46,12 +47,19 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if len(paths) == 0 {
 		return usagef("Example: flowsql load ./AWSLogs/", "no PATH to load")
 	}
+	if err := lf.check(); err != nil {
+		return err
+	}
+	files, err := localFiles(paths)
+	if err != nil {
+		return err
+	}
 	conn, err := openDB(ctx, *db, false)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	sum, err := loadPaths(ctx, e, conn, paths, lf, e.stdout)
+	sum, err := loadFiles(ctx, e, conn, files, lf, e.stdout)
 	if err != nil {
 		return err
 	}
@@ -63,30 +71,61 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 
 // loadFlags are the flags of every command that loads files (load, report).
 type loadFlags struct {
-	format string
-	force  bool
-	quiet  bool
+	format     string
+	force      bool
+	quiet      bool
+	verbose    bool
+	batchFiles int
 }
 
-func (lf *loadFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (lf *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&lf.format, "format", "", "`format` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
 	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
 	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
+	fs.BoolVar(&lf.verbose, "verbose", false, "print a line for each file as it is loaded, skipped or fails")
+	fs.IntVar(&lf.batchFiles, "batch-files", 64, "load at most `N` files per transaction (an interruption loses at most one batch of work)")
 }
 
-// loadPaths loads local paths, drawing progress on a terminal and printing the summary to out.
-func loadPaths(ctx context.Context, e *env, db *sql.DB, paths []string, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
+// check reports flag values that cannot work, before anything is read.
+func (lf *loadFlags) check() error {
+	if lf.format != "" {
+		if _, err := ingest.ParseFormatString(lf.format); err != nil {
+			return usagef("Example: --format '${version} ${account-id} ${interface-id} ...' or --format default", "--format: %v", err)
+		}
+	}
+	if lf.batchFiles < 1 {
+		return usagef("", "--batch-files must be at least 1")
+	}
+	return nil
+}
+
+// localFiles expands local paths into files, failing when there is nothing to load.
+func localFiles(paths []string) ([]ingest.File, error) {
 	files, err := ingest.LocalFiles(paths)
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no flow-log files in %s", strings.Join(paths, " "))
+		return nil, fmt.Errorf("no flow-log files (.log.gz, .log, .gz, .parquet, .json) in %s", strings.Join(paths, " "))
 	}
-	opts := ingest.Options{Format: lf.format, Force: lf.force}
+	return files, nil
+}
+
+// loadFiles loads files, drawing progress on a terminal and printing the summary to out.
+func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
+	opts := ingest.Options{Format: lf.format, Force: lf.force, BatchFiles: lf.batchFiles}
+	if lf.verbose {
+		opts.Done = func(r ingest.FileResult) {
+			switch r.Status {
+			case ingest.Loaded:
+				fmt.Fprintf(e.stderr, "loaded %s: %s rows into %s\n", r.File.URI, thousands(r.Rows), r.Table)
+			case ingest.Skipped:
+				fmt.Fprintf(e.stderr, "skipped %s: %s\n", r.File.URI, r.Note)
+			case ingest.Failed:
+				fmt.Fprintf(e.stderr, "failed %s: %s\n", r.File.URI, r.Note)
+			}
+		}
+	}
 	var bar *progressBar
 	if !lf.quiet && isTerminal(e.stderr) {
 		bar = newProgressBar(e.stderr)
@@ -94,20 +133,20 @@ func loadPaths(ctx context.Context, e *env, db *sql.DB, paths []string, lf loadF
 	}
 	sum, err := ingest.Load(ctx, db, files, opts)
 	bar.finish()
-	printLoadResults(e, sum, lf.quiet, out)
+	printLoadResults(e, sum, lf.quiet, lf.verbose, out)
 	return sum, err
 }
 
 // printLoadResults reports failed and changed files on stderr and the summary on out.
-func printLoadResults(e *env, sum *ingest.Summary, quiet bool, out io.Writer) {
+func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.Writer) {
 	if sum == nil {
 		return
 	}
 	for _, r := range sum.Results {
 		switch {
-		case r.Status == ingest.Failed:
+		case r.Status == ingest.Failed && !verbose:
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
-		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "changed"):
+		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "changed") && !verbose:
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
 		}
 	}
@@ -129,8 +168,8 @@ func loadSummaryLine(sum *ingest.Summary) string {
 	if secs > 0 {
 		rate = float64(sum.Rows) / secs
 	}
-	fmt.Fprintf(&b, "loaded %s, %s rows in %.1f s (%s rows/s)", plural(sum.Loaded, "file"),
-		thousands(sum.Rows), secs, shortCount(rate))
+	fmt.Fprintf(&b, "loaded %s, %s in %.1f s (%s rows/s)", plural(sum.Loaded, "file"),
+		plural64(sum.Rows, "row"), secs, shortCount(rate))
 	if sum.Rejected > 0 {
 		fmt.Fprintf(&b, "; %s unreadable (in load_errors)", plural64(sum.Rejected, "line"))
 	}

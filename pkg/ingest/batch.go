@@ -111,6 +111,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		var failed []*task
 		for t, reason := range bad {
 			l.fail(t, reason)
+			t.lineErrors = nil // lines of a corrupt stream say nothing about the log
 			failed = append(failed, t)
 		}
 		return &errFileFailed{failed}
@@ -150,6 +151,11 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		l.progress.Rows += t.rows
 	}
 	l.mu.Unlock()
+	if l.opts.Done != nil {
+		for _, t := range tasks {
+			l.opts.Done(l.sum.Results[t.index])
+		}
+	}
 	l.report()
 	return nil
 }

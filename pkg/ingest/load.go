@@ -37,6 +37,8 @@ type Options struct {
 	FetchConcurrency int
 	// Progress, when set, is called as the load advances (from another goroutine).
 	Progress func(Progress)
+	// Done, when set, is called for each file once it is committed, failed or skipped.
+	Done func(FileResult)
 }
 
 // Progress is a snapshot of a running load.
@@ -240,6 +242,16 @@ func (l *loader) plan(ctx context.Context) ([]*task, error) {
 		return nil, err
 	}
 	var pending []*task
+	defer func() {
+		if l.opts.Done == nil {
+			return
+		}
+		for _, r := range l.sum.Results {
+			if r.Status == Skipped {
+				l.opts.Done(r)
+			}
+		}
+	}()
 	for i := range l.sum.Results {
 		r := &l.sum.Results[i]
 		t := &task{index: i, file: &r.File, oldID: -1}
@@ -488,6 +500,11 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
 		}
 		if err := l.writeLoadErrors(ctx, tx, t.lineErrors); err != nil {
 			return err
+		}
+	}
+	if l.opts.Done != nil {
+		for _, t := range failed {
+			l.opts.Done(l.sum.Results[t.index])
 		}
 	}
 	l.mu.Lock()

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/klauspost/compress/gzip"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/script with what the commands print")
+
+// TestMain lets the test binary run as the flowsql command, for the scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"flowsql": main})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. With -update, the expected
+// output that a script compares with cmp is rewritten from what the commands printed.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("FLOWSQL_DB", filepath.Join(e.WorkDir, "flows.duckdb"))
+			if dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "samples")); err == nil {
+				e.Setenv("SAMPLES", dir)
+			}
+			e.Setenv("TESTDATA", mustAbs(filepath.Join("..", "..", "testdata")))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"flowgen":  cmdFlowgen,
+			"gzip":     cmdGzip,
+			"truncate": cmdTruncate,
+			"corrupt":  cmdCorrupt,
+			"sleep":    cmdSleep,
+		},
+	})
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// flowgen [-files N] [-rows N] [-seed N] [-format default|custom|shuffled] [-layout default|hourly|hive] [-no-header] DIR
+func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("flowgen", flag.ContinueOnError)
+	files := fs.Int("files", 6, "")
+	rows := fs.Int("rows", 300, "")
+	seed := fs.Uint64("seed", 1, "")
+	format := fs.String("format", "custom", "")
+	layout := fs.String("layout", "default", "")
+	noHeader := fs.Bool("no-header", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		ts.Fatalf("usage: flowgen [flags] DIR")
+	}
+	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader,
+		Fields: map[string][]string{"default": flowgen.DefaultFields, "custom": flowgen.CustomFields, "shuffled": flowgen.ShuffledFields}[*format]}
+	cfg.Layout = map[string]flowgen.Layout{"default": flowgen.LayoutDefault, "hourly": flowgen.LayoutHourly, "hive": flowgen.LayoutHive}[*layout]
+	if _, _, err := flowgen.New(cfg).WriteTree(ts.MkAbs(fs.Arg(0))); err != nil {
+		ts.Fatalf("flowgen: %v", err)
+	}
+}
+
+// gzip FILE: writes FILE.gz.
+func cmdGzip(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gzip FILE")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write(data)
+	zw.Close()
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".gz"), b.Bytes(), 0o644))
+}
+
+// truncate PATTERN N: keeps the first N bytes of each file that PATTERN matches.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: truncate PATTERN N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	for _, p := range glob(ts, args[0]) {
+		ts.Check(os.Truncate(p, int64(n)))
+	}
+}
+
+// corrupt PATTERN: flips a byte of the gzip trailer's CRC of each matching file.
+func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
+	for _, p := range glob(ts, args[0]) {
+		data, err := os.ReadFile(p)
+		ts.Check(err)
+		data[len(data)-6] ^= 0xff
+		ts.Check(os.WriteFile(p, data, 0o644))
+	}
+}
+
+func glob(ts *testscript.TestScript, pattern string) []string {
+	m, err := filepath.Glob(ts.MkAbs(pattern))
+	ts.Check(err)
+	if len(m) == 0 {
+		ts.Fatalf("no file matches %s", pattern)
+	}
+	return m
+}
+
+// sleep DURATION
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
