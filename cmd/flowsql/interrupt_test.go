@@ -84,4 +84,3 @@ func TestInterruptedLoad(t *testing.T) {
 		})
 	}
 }
-
