@@ -73,6 +73,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 type loadFlags struct {
 	format     string
 	force      bool
+	verifyGzip bool
 	quiet      bool
 	verbose    bool
 	batchFiles int
@@ -81,6 +82,7 @@ type loadFlags struct {
 func (lf *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&lf.format, "format", "", "`format` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
 	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
+	fs.BoolVar(&lf.verifyGzip, "verify-gzip", false, "read every gzip file whole to check its CRC and length (slower; by default only files that look damaged are checked)")
 	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
 	fs.BoolVar(&lf.verbose, "verbose", false, "print a line for each file as it is loaded, skipped or fails")
 	fs.IntVar(&lf.batchFiles, "batch-files", 64, "load at most `N` files per transaction (an interruption loses at most one batch of work)")
@@ -113,7 +115,7 @@ func localFiles(paths []string) ([]ingest.File, error) {
 
 // loadFiles loads files, drawing progress on a terminal and printing the summary to out.
 func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
-	opts := ingest.Options{Format: lf.format, Force: lf.force, BatchFiles: lf.batchFiles}
+	opts := ingest.Options{Format: lf.format, Force: lf.force, VerifyGzip: lf.verifyGzip, BatchFiles: lf.batchFiles}
 	if lf.verbose {
 		opts.Done = func(r ingest.FileResult) {
 			switch r.Status {

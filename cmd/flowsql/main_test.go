@@ -100,12 +100,23 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// corrupt PATTERN: flips a byte of the gzip trailer's CRC of each matching file.
+// corrupt [-crc] PATTERN: damages the compressed data in the middle of each matching gzip
+// file, or with -crc only the CRC in its trailer (the data stays whole).
 func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
+	crc := len(args) > 0 && args[0] == "-crc"
+	if crc {
+		args = args[1:]
+	}
 	for _, p := range glob(ts, args[0]) {
 		data, err := os.ReadFile(p)
 		ts.Check(err)
-		data[len(data)-6] ^= 0xff
+		if crc {
+			data[len(data)-6] ^= 0xff
+		} else {
+			for i := len(data) / 2; i < len(data)/2+64; i++ {
+				data[i] ^= 0x5a
+			}
+		}
 		ts.Check(os.WriteFile(p, data, 0o644))
 	}
 }

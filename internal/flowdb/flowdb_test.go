@@ -49,16 +49,35 @@ func randomAddrs(r *rand.Rand, n int) []netip.Addr {
 	return out
 }
 
-// TestAddressMacros holds the SQL macros to Go's net/netip: integer form and RFC 5952 text
-// both ways, for IPv4 and IPv6, and the Go functions loads use to the same values.
+// saveKeys commits the keys an AddrKeys gave out.
+func saveKeys(t *testing.T, db *sql.DB, k *AddrKeys) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Save(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	k.Saved()
+}
+
+// TestAddressMacros holds the SQL macros to Go's net/netip (integer form and RFC 5952 text
+// both ways, IPv4 and IPv6) and the key function that loads use to the macros: ip_text of a
+// key is the address, addr_key of the address is the key.
 func TestAddressMacros(t *testing.T) {
 	db := openTest(t)
-	conn, err := db.Conn(context.Background())
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := RegisterFuncs(conn); err != nil {
+	keys, err := NewAddrKeys(ctx, conn)
+	if err != nil {
 		t.Fatal(err)
 	}
 	addrs := randomAddrs(rand.New(rand.NewPCG(1, 2)), 3000)
@@ -66,10 +85,13 @@ func TestAddressMacros(t *testing.T) {
 	for _, a := range addrs {
 		texts = append(texts, a.String())
 	}
-	rows, err := conn.QueryContext(context.Background(), `
-        SELECT a, ip4_int(a), CAST(ip6_int(a) AS VARCHAR), ip_text(ip4_int(a), ip6_int(a)),
-               flowsql_ip4(a), CAST(flowsql_ip6(a) AS VARCHAR)
-        FROM unnest(?::VARCHAR[]) t(a)`, texts)
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE probe_keys AS SELECT a, `+keys.Func()+`(a) AS key FROM unnest(?::VARCHAR[]) t(a)`, texts); err != nil {
+		t.Fatal(err)
+	}
+	saveKeys(t, db, keys)
+	rows, err := conn.QueryContext(ctx, `
+        SELECT a, ip4_int(a), CAST(ip6_int(a) AS VARCHAR), ip6_text(ip6_int(a)), key, ip_text(key)
+        FROM temp.probe_keys`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +99,9 @@ func TestAddressMacros(t *testing.T) {
 	n := 0
 	for rows.Next() {
 		var a string
-		var v4, u4 sql.NullInt64
-		var v6, text, u6 sql.NullString
-		if err := rows.Scan(&a, &v4, &v6, &text, &u4, &u6); err != nil {
+		var v4, key, back sql.NullInt64
+		var v6, text6, text sql.NullString
+		if err := rows.Scan(&a, &v4, &v6, &text6, &key, &text); err != nil {
 			t.Fatal(err)
 		}
 		n++
@@ -90,8 +112,8 @@ func TestAddressMacros(t *testing.T) {
 			if !v4.Valid || v4.Int64 != want || v6.Valid {
 				t.Errorf("ip4_int(%s) = %v, ip6_int = %v; want %d and NULL", a, v4, v6, want)
 			}
-			if u4 != v4 {
-				t.Errorf("flowsql_ip4(%s) = %v, ip4_int = %v", a, u4, v4)
+			if key != v4 {
+				t.Errorf("key of %s = %v, ip4_int = %v", a, key, v4)
 			}
 		} else {
 			b := addr.As16()
@@ -99,12 +121,20 @@ func TestAddressMacros(t *testing.T) {
 			if v4.Valid || !v6.Valid || v6.String != want {
 				t.Errorf("ip6_int(%s) = %v, ip4_int = %v; want %s", a, v6, v4, want)
 			}
-			if u6 != v6 {
-				t.Errorf("flowsql_ip6(%s) = %v, ip6_int = %v", a, u6, v6)
+			if text6.String != addr.String() {
+				t.Errorf("ip6_text(ip6_int(%s)) = %q", a, text6.String)
+			}
+			if !key.Valid || key.Int64 >= 0 {
+				t.Errorf("key of %s = %v, want a negative key", a, key)
 			}
 		}
 		if text.String != addr.String() {
-			t.Errorf("ip_text(%s) = %q, want %q", a, text.String, addr.String())
+			t.Errorf("ip_text(key of %s) = %q, want %q", a, text.String, addr.String())
+		}
+		if n%20 == 0 { // addr_key takes a literal or a parameter, as reports give it
+			if err := db.QueryRow(`SELECT addr_key(?)`, a).Scan(&back); err != nil || back != key {
+				t.Errorf("addr_key(%s) = %v, key %v (%v)", a, back, key, err)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -115,34 +145,92 @@ func TestAddressMacros(t *testing.T) {
 	}
 }
 
-// TestInvalidAddresses: text that is not an address gives NULL from both macros and both
-// Go functions, never an error.
-func TestInvalidAddresses(t *testing.T) {
+// TestAddrKeys: every spelling of an IPv6 address has one key; keys are dense; text that is no
+// address has a key of its own; keys of a rolled-back load are given again; a second loader
+// knows the keys the first one saved.
+func TestAddrKeys(t *testing.T) {
 	db := openTest(t)
-	conn, _ := db.Conn(context.Background())
+	ctx := context.Background()
+	conn, _ := db.Conn(ctx)
 	defer conn.Close()
-	if err := RegisterFuncs(conn); err != nil {
+	k, err := NewAddrKeys(ctx, conn)
+	if err != nil {
 		t.Fatal(err)
 	}
+	key := func(s string) int64 {
+		n, ok := k.Key(s)
+		if !ok {
+			t.Fatalf("no key for %q", s)
+		}
+		return n
+	}
+	if key("10.0.1.5") != 167772421 {
+		t.Error("IPv4 key is not the address")
+	}
+	a := key("2001:db8::1")
+	for _, s := range []string{"2001:DB8::1", "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8:0:0:0:0:0:1"} {
+		if key(s) != a {
+			t.Errorf("%s has another key than 2001:db8::1", s)
+		}
+	}
+	b, c := key("::ffff:1.2.3.4"), key("not-an-address")
+	if a != -1 || b != -2 || c != -3 {
+		t.Errorf("keys %d %d %d, want -1 -2 -3", a, b, c)
+	}
+	for _, s := range []string{"", "-"} {
+		if _, ok := k.Key(s); ok {
+			t.Errorf("%q has a key", s)
+		}
+	}
+	saveKeys(t, db, k)
+	if key("fe80::1") != -4 {
+		t.Error("not dense")
+	}
+	k.Discard()
+	if key("2600::1") != -4 {
+		t.Error("a discarded key was not given again")
+	}
+	k.Discard()
+	k2, err := NewAddrKeys(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := k2.Key("2001:db8::1"); n != -1 {
+		t.Errorf("a new loader gives 2001:db8::1 key %d", n)
+	}
+	if n, _ := k2.Key("2600::1"); n != -4 {
+		t.Errorf("a new loader gives a new address key %d, want -4", n)
+	}
+}
+
+// TestInvalidAddresses: text that is not an address gives NULL from the conversion macros,
+// never an error.
+func TestInvalidAddresses(t *testing.T) {
+	db := openTest(t)
 	bad := []string{"", "-", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d",
 		"1:2:3:4:5:6:7:8:9", "1::2::3", "12345::1", "g::1", "1:2:3:4:5:6:7::8", ":::", "fe80::1%eth0", "eni-123"}
 	for _, a := range bad {
-		var v4, u4 sql.NullInt64
-		var v6, u6 sql.NullString
-		err := conn.QueryRowContext(context.Background(),
-			`SELECT ip4_int(?), CAST(ip6_int(?) AS VARCHAR), flowsql_ip4(?), CAST(flowsql_ip6(?) AS VARCHAR)`, a, a, a, a).
-			Scan(&v4, &v6, &u4, &u6)
+		var v4 sql.NullInt64
+		var v6 sql.NullString
+		err := db.QueryRow(`SELECT ip4_int(?), CAST(ip6_int(?) AS VARCHAR)`, a, a).Scan(&v4, &v6)
 		if err != nil {
 			t.Fatalf("%q: %v", a, err)
 		}
-		if v4.Valid || v6.Valid || u4.Valid || u6.Valid {
-			t.Errorf("%q: ip4_int=%v ip6_int=%v flowsql_ip4=%v flowsql_ip6=%v, want all NULL", a, v4, v6, u4, u6)
+		if v4.Valid || v6.Valid {
+			t.Errorf("%q: ip4_int=%v ip6_int=%v, want both NULL", a, v4, v6)
 		}
 	}
 }
 
 func TestCIDRMacros(t *testing.T) {
 	db := openTest(t)
+	ctx := context.Background()
+	conn, _ := db.Conn(ctx)
+	defer conn.Close()
+	keys, err := NewAddrKeys(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		addr, cidr string
 		want       bool
@@ -161,8 +249,13 @@ func TestCIDRMacros(t *testing.T) {
 		{"2600:1f18:abcd:1301::115", "2600:1f18:abcd:1200::/56", false},
 	}
 	for _, c := range cases {
+		keys.Key(c.addr)
+	}
+	saveKeys(t, db, keys)
+	for _, c := range cases {
 		var got, fast sql.NullBool
-		err := db.QueryRow(`SELECT in_cidr($1, $2), ip_in_cidr(ip4_int($1), ip6_int($1), $2)`, c.addr, c.cidr).Scan(&got, &fast)
+		k, _ := keys.Key(c.addr)
+		err := db.QueryRow(`SELECT in_cidr($1, $2), ip_in_cidr($3, $2)`, c.addr, c.cidr, k).Scan(&got, &fast)
 		if err != nil {
 			t.Fatal(err)
 		}

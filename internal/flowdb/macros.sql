@@ -2,10 +2,21 @@
 -- work the same in flowsql, in the stock duckdb CLI and in Python. Each statement is separated
 -- by a line holding only ";". Macros may call macros defined above them.
 --
--- Addresses are kept twice in the flows table: as the text the log holds (srcaddr) and as
--- integers for fast grouping and CIDR work (src_ip UINTEGER for IPv4, src_ip6 UHUGEINT for
--- IPv6). ip_text(src_ip, src_ip6) turns the integer form back into text.
+-- The flows view shows addresses as text (srcaddr). Underneath, each address is stored once,
+-- as an integer key (src_ip): an IPv4 address is its own value (ip4_int), anything else (IPv6)
+-- a negative id from flowsql_addr_keys. Group and filter by the key for speed; ip_text(key)
+-- turns it back into text, addr_key('2001:db8::1') gives the key of an address.
 
+-- The ids of the addresses that are not IPv4, in RFC 5952 form for IPv6.
+CREATE TABLE IF NOT EXISTS flowsql_addr_keys (key BIGINT, addr VARCHAR)
+;
+-- Those addresses in a list indexed by -key: looked up in O(1), and computed only by the
+-- queries that ask for it.
+CREATE OR REPLACE VIEW flowsql_addr_list AS
+SELECT list(a.addr ORDER BY g.i) AS addrs
+FROM range(1, (SELECT coalesce(-min(key), 0) + 1 FROM flowsql_addr_keys)) g(i)
+LEFT JOIN flowsql_addr_keys a ON a.key = -g.i
+;
 -- ip4_int('10.0.1.5') = 167772421; NULL unless the text is a dotted-quad IPv4 address (decimal
 -- parts of 0 to 255 without leading zeros, as Go's net/netip reads them).
 CREATE OR REPLACE MACRO ip4_int(a) AS (
@@ -89,9 +100,16 @@ CREATE OR REPLACE MACRO ip6_text(n) AS (
     END
 )
 ;
--- ip_text(src_ip, src_ip6): the text of whichever integer form is set.
-CREATE OR REPLACE MACRO ip_text(n4, n6) AS (
-    CASE WHEN n4 IS NOT NULL THEN ip4_text(n4) ELSE ip6_text(n6) END
+-- ip_text(src_ip): the address text of a key.
+CREATE OR REPLACE MACRO ip_text(k) AS (
+    CASE WHEN k >= 0 THEN ip4_text(k) ELSE (SELECT addrs FROM flowsql_addr_list)[-k] END
+)
+;
+-- addr_key('10.0.1.5'): the key of an address, to compare with src_ip and dst_ip (NULL for an
+-- IPv6 address that no loaded record has).
+CREATE OR REPLACE MACRO addr_key(a) AS (
+    coalesce(CAST(ip4_int(a) AS BIGINT),
+             (SELECT min(key) FROM flowsql_addr_keys WHERE addr = coalesce(ip6_text(ip6_int(a)), a)))
 )
 ;
 -- The prefix length of a CIDR ('10.0.0.0/8' -> 8); a bare address is a /32 or /128.
@@ -127,16 +145,16 @@ CREATE OR REPLACE MACRO cidr6_hi(c) AS (
     END
 )
 ;
--- ip_in_cidr(dst_ip, dst_ip6, '10.0.0.0/8'): the fast CIDR test on the integer columns.
-CREATE OR REPLACE MACRO ip_in_cidr(n4, n6, c) AS (
-    CASE WHEN contains(c, ':') THEN n6 BETWEEN cidr6_lo(c) AND cidr6_hi(c)
-         ELSE n4 BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
-)
-;
 -- in_cidr(dstaddr, '10.0.0.0/8'): the same test on address text, IPv4 or IPv6.
 CREATE OR REPLACE MACRO in_cidr(a, c) AS (
     CASE WHEN contains(c, ':') THEN ip6_int(a) BETWEEN cidr6_lo(c) AND cidr6_hi(c)
          ELSE ip4_int(a) BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
+)
+;
+-- ip_in_cidr(dst_ip, '10.0.0.0/8'): the CIDR test on an address key, fast for IPv4.
+CREATE OR REPLACE MACRO ip_in_cidr(k, c) AS (
+    CASE WHEN contains(c, ':') THEN k < 0 AND in_cidr(ip_text(k), c)
+         ELSE k BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
 )
 ;
 -- is_private_ip4(addr): IPv4 ranges that no registry owns: RFC 1918, carrier-grade NAT,

@@ -8,17 +8,17 @@ import (
 	"math/big"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// The loaders turn address text into integers with these Go functions rather than with the
-// ip4_int/ip6_int macros: they compute the same values (a test holds them to it) three times
-// faster, which matters at millions of rows. They exist only inside the flowsql process.
-const (
-	IP4Func = "flowsql_ip4"
-	IP6Func = "flowsql_ip6"
-)
+// Addresses are stored as integer keys: an IPv4 address is its own value (0 to 2^32-1);
+// anything else (an IPv6 address, or text that is no address) gets a dense negative id from
+// the flowsql_addr_keys table, the same id for every spelling of an IPv6 address. Keys group
+// exactly, compress to about four bytes, and the IPv4 ones compare directly with CIDR ranges.
+// ip_text(key) turns a key back into text.
 
 // ParseIPv4 returns the integer form of a dotted-quad IPv4 address.
 func ParseIPv4(s string) (uint32, bool) {
@@ -43,66 +43,139 @@ func ParseIPv6(s string) (*big.Int, bool) {
 	return new(big.Int).SetBytes(b[:]), true
 }
 
-// RegisterFuncs makes flowsql_ip4 and flowsql_ip6 callable on conn.
-func RegisterFuncs(conn *sql.Conn) error {
-	for name, f := range map[string]duckdb.ScalarFunc{IP4Func: ip4Func{}, IP6Func: ip6Func{}} {
-		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil && !strings.Contains(err.Error(), "already exists") {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
+// canonicalAddr is the text that names a non-IPv4 address in flowsql_addr_keys: RFC 5952 for
+// IPv6, the text itself otherwise.
+func canonicalAddr(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil && a.Is6() && a.Zone() == "" {
+		return a.String()
 	}
-	return nil
+	return s
 }
 
-type ip4Func struct{}
+// AddrKeys assigns address keys during a load, through a function that DuckDB calls for each
+// address (far faster than the SQL ip4_int). New ids are held until the load's transaction
+// commits them with Save, or forgets them with Discard.
+type AddrKeys struct {
+	name string
 
-func (ip4Func) Config() duckdb.ScalarFuncConfig { return addrFuncConfig(duckdb.TYPE_UINTEGER) }
+	mu      sync.Mutex
+	ids     map[string]int64
+	next    int64 // the next id to give out (negative)
+	pending []string
+}
 
-func (ip4Func) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
-		for r, err := range st.Rows() {
-			if err != nil {
-				return err
-			}
-			s, _ := (*r.GetValuePtr(0)).(string)
-			if n, ok := ParseIPv4(s); ok {
-				err = r.SetResult(n)
-			} else {
-				err = r.SetResult(nil)
-			}
-			if err != nil {
-				return err
-			}
+var addrKeysSeq atomic.Int64
+
+// NewAddrKeys reads the keys given so far and registers the key function on conn under a name
+// of its own (Func).
+func NewAddrKeys(ctx context.Context, conn *sql.Conn) (*AddrKeys, error) {
+	k := &AddrKeys{name: fmt.Sprintf("flowsql_addr_key_%d", addrKeysSeq.Add(1)), ids: map[string]int64{}, next: -1}
+	rows, err := conn.QueryContext(ctx, `SELECT key, addr FROM flowsql_addr_keys`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var addr string
+		if err := rows.Scan(&id, &addr); err != nil {
+			rows.Close()
+			return nil, err
 		}
-		return nil
-	}}
+		k.ids[addr] = id
+		k.next = min(k.next, id-1)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := duckdb.RegisterScalarUDF(conn, k.name, addrKeyFunc{k}); err != nil {
+		return nil, fmt.Errorf("register %s: %w", k.name, err)
+	}
+	return k, nil
 }
 
-type ip6Func struct{}
+// Func is the name of the SQL function that gives an address's key.
+func (k *AddrKeys) Func() string { return k.name }
 
-func (ip6Func) Config() duckdb.ScalarFuncConfig { return addrFuncConfig(duckdb.TYPE_UHUGEINT) }
-
-func (ip6Func) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
-		for r, err := range st.Rows() {
-			if err != nil {
-				return err
-			}
-			s, _ := (*r.GetValuePtr(0)).(string)
-			if n, ok := ParseIPv6(s); ok {
-				err = r.SetResult(n)
-			} else {
-				err = r.SetResult(nil)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}}
+// Key returns the key of an address text; false for "", "-" (no address).
+func (k *AddrKeys) Key(s string) (int64, bool) {
+	if s == "" || s == "-" {
+		return 0, false
+	}
+	if n, ok := ParseIPv4(s); ok {
+		return int64(n), true
+	}
+	c := canonicalAddr(s)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok := k.ids[c]
+	if !ok {
+		id = k.next
+		k.next--
+		k.ids[c] = id
+		k.pending = append(k.pending, c)
+	}
+	return id, true
 }
 
-func addrFuncConfig(result duckdb.Type) duckdb.ScalarFuncConfig {
+// Save writes the ids given out since the last Save into flowsql_addr_keys, inside tx.
+func (k *AddrKeys) Save(ctx context.Context, tx *sql.Tx) error {
+	k.mu.Lock()
+	pending := k.pending
+	ids := make([]int64, len(pending))
+	for i, a := range pending {
+		ids[i] = k.ids[a]
+	}
+	k.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO flowsql_addr_keys SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])`, ids, pending)
+	return err
+}
+
+// Saved marks the ids written by Save as committed.
+func (k *AddrKeys) Saved() {
+	k.mu.Lock()
+	k.pending = nil
+	k.mu.Unlock()
+}
+
+// Discard forgets the ids given out since the last commit: their transaction rolled back.
+func (k *AddrKeys) Discard() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, a := range k.pending {
+		delete(k.ids, a)
+	}
+	k.next += int64(len(k.pending))
+	k.pending = nil
+}
+
+type addrKeyFunc struct{ k *AddrKeys }
+
+func (addrKeyFunc) Config() duckdb.ScalarFuncConfig {
 	in, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	out, _ := duckdb.NewTypeInfo(result)
+	out, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
 	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{in}, ResultTypeInfo: out}
+}
+
+func (f addrKeyFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(_ context.Context, st *duckdb.ChunkIteratorState) error {
+		for r, err := range st.Rows() {
+			if err != nil {
+				return err
+			}
+			s, _ := (*r.GetValuePtr(0)).(string)
+			if key, ok := f.k.Key(s); ok {
+				err = r.SetResult(key)
+			} else {
+				err = r.SetResult(nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 }

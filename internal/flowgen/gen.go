@@ -282,7 +282,7 @@ func (s *session) nat() {
 	case x < 0.90:
 		ext, out, in = s.pick(w.Google), s.lognormal(3e3, 0.5), s.lognormal(1e5, 0.7)
 	default:
-		ext, out, in = randomPublic(s.r), s.lognormal(2e3, 0.6), s.lognormal(3e4, 0.9)
+		ext, out, in = internetAddr(s.r), s.lognormal(2e3, 0.6), s.lognormal(3e4, 0.9)
 	}
 	sport, nport, dport := 32768+s.r.IntN(28000), 1024+s.r.IntN(64000), 443
 	start, end := s.times()
@@ -324,7 +324,7 @@ func (s *session) nat() {
 // web generates a request from an internet client to a public web server, and its answer.
 func (s *session) web() {
 	e := s.g.world.Webs[s.r.IntN(len(s.g.world.Webs))]
-	client := randomPublic(s.r)
+	client := internetAddr(s.r)
 	cport := 1024 + s.r.IntN(64000)
 	req, resp := s.lognormal(800, 0.5), s.lognormal(6e4, 1.2)
 	start, end := s.times()
@@ -341,7 +341,7 @@ var scanPorts = []int{22, 23, 445, 3389, 5900, 8080, 6379, 1433}
 func (s *session) scan() {
 	w := s.g.world
 	e := w.Webs[s.r.IntN(len(w.Webs))]
-	src := randomPublic(s.r)
+	src := internetAddr(s.r)
 	if s.r.IntN(3) == 0 {
 		src = s.pick(w.Scanners)
 	}

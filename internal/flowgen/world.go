@@ -8,8 +8,10 @@ package flowgen
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
+	"sync"
 )
 
 // Fixed facts about the generated account: tests and the README refer to them.
@@ -154,6 +156,38 @@ func newWorld() *World {
 	})
 	w.Scanners = pool(5, func() string { return fmt.Sprintf("45.%d.%d.%d", 128+r.IntN(64), r.IntN(256), 1+r.IntN(254)) })
 	return w
+}
+
+// publicPool holds the internet addresses that talk to the VPC: web clients, scanners and
+// the long tail of NAT destinations. Real clients come back, so traffic draws from a pool,
+// a few addresses often and most rarely, rather than a new address each time.
+type publicPool struct {
+	once  sync.Once
+	addrs []string
+}
+
+var internet publicPool
+
+const internetSize = 200_000
+
+func (p *publicPool) get() []string {
+	p.once.Do(func() {
+		r := rand.New(rand.NewPCG(7, 77))
+		seen := make(map[string]bool, internetSize)
+		for len(p.addrs) < internetSize {
+			if a := randomPublic(r); !seen[a] {
+				seen[a] = true
+				p.addrs = append(p.addrs, a)
+			}
+		}
+	})
+	return p.addrs
+}
+
+// internetAddr draws an internet address, skewed towards the start of the pool.
+func internetAddr(r *rand.Rand) string {
+	pool := internet.get()
+	return pool[int(math.Pow(r.Float64(), 3)*float64(len(pool)))]
 }
 
 // randomPublic returns a random public IPv4 address outside the pools' ranges.

@@ -143,13 +143,12 @@ func fieldName(column string) string { return strings.ReplaceAll(column, "_", "-
 // clash with one of them is loaded under the name with a "_field" suffix.
 var derivedColumns = map[string]bool{
 	"start_time": true, "end_time": true,
-	"src_ip": true, "dst_ip": true, "src_ip6": true, "dst_ip6": true,
-	"pkt_src_ip": true, "pkt_dst_ip": true, "pkt_src_ip6": true, "pkt_dst_ip6": true,
+	"src_ip": true, "dst_ip": true, "pkt_src_ip": true, "pkt_dst_ip": true,
 	"file_id": true, "source_file": true, "source_account": true, "source_region": true,
 	"source_date": true,
 }
 
-// addressColumns maps each address field's column to the prefix of its integer columns.
+// addressColumns maps each address field's column to the column of its integer key.
 var addressColumns = []struct{ text, prefix string }{
 	{"srcaddr", "src_ip"},
 	{"dstaddr", "dst_ip"},

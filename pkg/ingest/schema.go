@@ -4,14 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
-// The tables that loading writes. flows and tgw_flows hold one row per record: every field of
-// the format (known fields typed, unknown ones as text), the addresses also as integers, the
-// start and end as timestamps, and where the row came from.
+// What loading writes. flows and tgw_flows are views: one row per record, every field as a
+// column (known fields typed, unknown ones as text), addresses as text and as integer keys,
+// start and end as timestamps, and where each row came from.
+//
+// Underneath, each set of fields has a table of its own (flows_1, flows_2, ...: a narrow table
+// loads twice as fast as one with every field, most of them NULL), which stores each address
+// once, as an integer key (see flowdb.AddrKeys), and the file's id rather than its name.
 const (
 	TableFlows    = "flows"
 	TableTGWFlows = "tgw_flows"
@@ -28,6 +33,7 @@ const filesDDL = `CREATE TABLE IF NOT EXISTS ingested_files (
     container      VARCHAR,   -- text, text+gzip, parquet, json, json+gzip
     header         VARCHAR,   -- the header line, or the format given for headerless files
     target         VARCHAR,   -- flows or tgw_flows
+    table_name     VARCHAR,   -- the table under that view that holds the rows
     rows_loaded    BIGINT,
     rows_rejected  BIGINT,    -- lines that no parse could read (see load_errors)
     rows_recovered BIGINT,    -- lines the fast parser rejected and the tolerant parse read
@@ -51,7 +57,23 @@ const errorsDDL = `CREATE TABLE IF NOT EXISTS load_errors (
     logged_at TIMESTAMP
 )`
 
-// EnsureSchema creates the tables that loads write, if they do not exist yet.
+// segmentsDDL registers the tables under the views.
+const segmentsDDL = `CREATE TABLE IF NOT EXISTS flowsql_segments (
+    name    VARCHAR, -- flows_1, tgw_flows_1, ...
+    kind    VARCHAR, -- vpc or transit-gateway
+    columns VARCHAR  -- "name type, ..." in table order
+)`
+
+// fileListsView puts what ingested_files knows of each file into lists indexed by file_id, so
+// that the flows view can show it per row at no cost when a query does not ask for it (a join
+// would cost every query a pass over the rows).
+const fileListsView = `CREATE OR REPLACE VIEW flowsql_file_lists AS
+SELECT list(f.uri ORDER BY g.i) AS uri, list(f.account ORDER BY g.i) AS account,
+       list(f.region ORDER BY g.i) AS region, list(f.log_date ORDER BY g.i) AS log_date
+FROM range(1, (SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files)) g(i)
+LEFT JOIN ingested_files f ON f.file_id = g.i`
+
+// EnsureSchema creates the tables and views that loads write, if they do not exist yet.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	ok, err := flowdb.TableExists(ctx, db, TableFlows)
 	if err != nil || ok {
@@ -65,68 +87,227 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	stmts := []string{
 		`CREATE TYPE flow_action AS ENUM ('ACCEPT', 'REJECT')`,
 		`CREATE TYPE flow_log_status AS ENUM ('OK', 'NODATA', 'SKIPDATA')`,
-		recordTableDDL(TableFlows, vpcFields, true),
-		recordTableDDL(TableTGWFlows, tgwFields, false),
-		filesDDL,
-		errorsDDL,
+		filesDDL, errorsDDL, segmentsDDL, fileListsView,
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)
 		}
 	}
+	for _, k := range []Kind{VPC, TransitGateway} {
+		if err := rebuildView(ctx, tx, k); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
-// recordTableDDL builds the CREATE TABLE of a record table from its fields.
-func recordTableDDL(table string, fields []Field, pkt bool) string {
-	var cols []string
-	for _, f := range fields {
-		cols = append(cols, fmt.Sprintf("%s %s", flowdb.QuoteIdent(f.Column), f.Type))
-	}
-	cols = append(cols,
-		`start_time TIMESTAMP GENERATED ALWAYS AS (make_timestamp("start" * 1000000)) VIRTUAL`,
-		`end_time TIMESTAMP GENERATED ALWAYS AS (make_timestamp("end" * 1000000)) VIRTUAL`)
-	for _, a := range addressColumns {
-		if !pkt && strings.HasPrefix(a.text, "pkt_") {
-			continue
-		}
-		// IPv6 integers are stored uncompressed: DuckDB's bit-packing of 128-bit integers
-		// makes scans of clustered addresses (one VPC's /56) ten times slower.
-		cols = append(cols, a.prefix+" UINTEGER", a.prefix+"6 UHUGEINT USING COMPRESSION uncompressed")
-	}
-	cols = append(cols, "file_id INTEGER", "source_file VARCHAR", "source_account VARCHAR",
-		"source_region VARCHAR", "source_date DATE")
-	return "CREATE TABLE " + table + " (\n    " + strings.Join(cols, ",\n    ") + "\n)"
+// column is a column of a segment table.
+type column struct {
+	name, typ string
+	field     Field // the field it is loaded from
+	role      columnRole
 }
 
-// ensureColumns adds text columns for fields the table does not have yet (unknown fields).
-func ensureColumns(ctx context.Context, tx *sql.Tx, table string, fields []Field) error {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?`, table)
+type columnRole int
+
+const (
+	plainColumn   columnRole = iota
+	addrKeyColumn            // an address field, stored as its integer key
+	fileIDColumn
+)
+
+// knownFields returns the fields of a kind, in documented order.
+func knownFields(k Kind) []Field {
+	if k == TransitGateway {
+		return tgwFields
+	}
+	return vpcFields
+}
+
+// addressPrefix returns the key column name of an address field ("" for other fields).
+func addressPrefix(k Kind, column string) string {
+	for _, a := range addressColumns {
+		if a.text == column && (k == VPC || !strings.HasPrefix(column, "pkt_")) {
+			return a.prefix
+		}
+	}
+	return ""
+}
+
+// segmentColumns lists the table columns for a format: its known fields in documented order
+// (each address as a key and a text column), its unknown fields by name, and file_id. Formats
+// with the same fields, in whatever order, share a table.
+func segmentColumns(f Format) []column {
+	var out []column
+	have := map[string]Field{}
+	var unknown []Field
+	for _, fd := range f.Fields {
+		have[fd.Name] = fd
+		if !fd.Known() {
+			unknown = append(unknown, fd)
+		}
+	}
+	for _, known := range knownFields(f.Kind) {
+		fd, ok := have[known.Name]
+		if !ok {
+			continue
+		}
+		if p := addressPrefix(f.Kind, fd.Column); p != "" {
+			out = append(out, column{p, typeBigInt, fd, addrKeyColumn})
+			continue
+		}
+		out = append(out, column{fd.Column, fd.Type, fd, plainColumn})
+	}
+	slices.SortFunc(unknown, func(a, b Field) int { return strings.Compare(a.Column, b.Column) })
+	for _, fd := range unknown {
+		out = append(out, column{fd.Column, typeText, fd, plainColumn})
+	}
+	return append(out, column{name: "file_id", typ: typeInt, role: fileIDColumn})
+}
+
+func columnsSignature(cols []column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = flowdb.QuoteIdent(c.name) + " " + c.typ
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ensureSegment returns the table for a format's rows, creating it (and rebuilding the view
+// over it) the first time a set of fields is loaded.
+func ensureSegment(ctx context.Context, tx *sql.Tx, f Format) (string, []column, error) {
+	cols := segmentColumns(f)
+	sig := columnsSignature(cols)
+	var name string
+	err := tx.QueryRowContext(ctx, `SELECT name FROM flowsql_segments WHERE kind = ? AND columns = ?`, f.Kind.String(), sig).Scan(&name)
+	if err == nil {
+		return name, cols, nil
+	}
+	if err != sql.ErrNoRows {
+		return "", nil, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM flowsql_segments WHERE kind = ?`, f.Kind.String()).Scan(&n); err != nil {
+		return "", nil, err
+	}
+	name = fmt.Sprintf("%s_%d", f.Kind.Table(), n+1)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", name, sig)); err != nil {
+		return "", nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO flowsql_segments VALUES (?, ?, ?)`, name, f.Kind.String(), sig); err != nil {
+		return "", nil, err
+	}
+	return name, cols, rebuildView(ctx, tx, f.Kind)
+}
+
+type segmentInfo struct {
+	name string
+	cols map[string]string // column -> type
+}
+
+// rebuildView (re)creates the flows or tgw_flows view over every table of that kind.
+func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name, columns FROM flowsql_segments WHERE kind = ? ORDER BY name`, k.String())
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
+	var segs []segmentInfo
+	unknown := map[string]bool{}
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var name, sig string
+		if err := rows.Scan(&name, &sig); err != nil {
 			rows.Close()
 			return err
 		}
-		have[c] = true
+		s := segmentInfo{name: name, cols: map[string]string{}}
+		for _, part := range strings.Split(sig, ", ") {
+			i := strings.LastIndex(part, " ")
+			col := strings.ReplaceAll(strings.Trim(part[:i], `"`), `""`, `"`)
+			s.cols[col] = part[i+1:]
+		}
+		segs = append(segs, s)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, f := range fields {
-		if have[f.Column] {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s VARCHAR", table, flowdb.QuoteIdent(f.Column))); err != nil {
-			return fmt.Errorf("add column %s to %s: %w", f.Column, table, err)
+	known := map[string]bool{"file_id": true}
+	for _, c := range segmentColumns(Format{Kind: k, Fields: knownFields(k)}) {
+		known[c.name] = true
+	}
+	var extra []string
+	for _, s := range segs {
+		for c := range s.cols {
+			if !known[c] && !unknown[c] {
+				unknown[c] = true
+				extra = append(extra, c)
+			}
 		}
 	}
+	slices.Sort(extra)
+	_, err = tx.ExecContext(ctx, viewSQL(k, segs, extra))
+	if err != nil {
+		return fmt.Errorf("create view %s: %w", k.Table(), err)
+	}
 	return nil
+}
+
+// viewSQL builds the view of a kind: the union of its tables, each with every column (NULL
+// where a table lacks one), with addresses as text, timestamps and the files' details.
+func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
+	var inner []column // the union's columns
+	inner = append(inner, segmentColumns(Format{Kind: k, Fields: knownFields(k)})...)
+	inner = inner[:len(inner)-1] // file_id goes last, after the unknown fields
+	for _, e := range extra {
+		inner = append(inner, column{name: e, typ: typeText})
+	}
+	inner = append(inner, column{name: "file_id", typ: typeInt})
+
+	var branches []string
+	for _, s := range segs {
+		sel := make([]string, len(inner))
+		for i, c := range inner {
+			if _, ok := s.cols[c.name]; ok {
+				sel[i] = flowdb.QuoteIdent(c.name)
+			} else {
+				sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, flowdb.QuoteIdent(c.name))
+			}
+		}
+		branches = append(branches, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.name)
+	}
+	if len(branches) == 0 {
+		sel := make([]string, len(inner))
+		for i, c := range inner {
+			sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, flowdb.QuoteIdent(c.name))
+		}
+		branches = append(branches, "SELECT "+strings.Join(sel, ", ")+" WHERE false")
+	}
+
+	var outer []string
+	for _, fd := range knownFields(k) {
+		if p := addressPrefix(k, fd.Column); p != "" {
+			outer = append(outer, fmt.Sprintf("ip_text(%s) AS %s", p, fd.Column))
+		} else {
+			outer = append(outer, flowdb.QuoteIdent(fd.Column))
+		}
+	}
+	for _, e := range extra {
+		outer = append(outer, flowdb.QuoteIdent(e))
+	}
+	outer = append(outer,
+		`make_timestamp("start" * 1000000) AS start_time`,
+		`make_timestamp("end" * 1000000) AS end_time`)
+	for _, c := range inner {
+		if c.role == addrKeyColumn {
+			outer = append(outer, c.name)
+		}
+	}
+	outer = append(outer, "file_id",
+		"(SELECT uri FROM flowsql_file_lists)[file_id] AS source_file",
+		"(SELECT account FROM flowsql_file_lists)[file_id] AS source_account",
+		"(SELECT region FROM flowsql_file_lists)[file_id] AS source_region",
+		"(SELECT log_date FROM flowsql_file_lists)[file_id] AS source_date")
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\nSELECT %s\nFROM (%s) AS records",
+		k.Table(), strings.Join(outer, ",\n       "), strings.Join(branches, "\nUNION ALL\n"))
 }

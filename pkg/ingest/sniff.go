@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ type sniffed struct {
 	// tsPrefix is set when each line starts with an RFC 3339 timestamp, as in CloudWatch
 	// Logs exports to S3; that column is skipped.
 	tsPrefix bool
+	// lineLength is the average length (with its newline) of the lines after the first, from
+	// the first few of them, for judging the length a gzip trailer gives.
+	lineLength float64
 }
 
 const maxSniffLine = 1 << 20
@@ -65,7 +69,11 @@ func sniff(path string) (sniffed, error) {
 		defer zr.Close()
 		r = zr
 	}
-	line, err := readFirstLine(r)
+	br2 := bufio.NewReaderSize(r, 64<<10)
+	line, err := readFirstLine(br2)
+	if err == nil {
+		s.lineLength = sampleLineLength(br2, float64(len(line)+1))
+	}
 	if err != nil {
 		if s.gzip {
 			return s, fmt.Errorf("corrupt gzip: %w", err)
@@ -95,9 +103,49 @@ func sniff(path string) (sniffed, error) {
 	return s, nil
 }
 
+// sampleLineLength returns the average length of the next few lines of br (or def when there
+// are none).
+func sampleLineLength(br *bufio.Reader, def float64) float64 {
+	var n, total int
+	for n < 64 && total < 64<<10 {
+		line, err := br.ReadSlice('\n')
+		if len(line) == 0 || err != nil && err != bufio.ErrBufferFull {
+			break
+		}
+		n++
+		total += len(line)
+	}
+	if n == 0 {
+		return def
+	}
+	return float64(total) / float64(n)
+}
+
+// gzipTrailerLength reads the uncompressed length (modulo 2^32) that a gzip file's last four
+// bytes give.
+func gzipTrailerLength(path string) (uint32, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var b [4]byte
+	st, err := f.Stat()
+	if err != nil || st.Size() < 18 {
+		return 0, false
+	}
+	if _, err := f.ReadAt(b[:], st.Size()-4); err != nil {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(b[:]), true
+}
+
 // readFirstLine returns the first line of r without its line ending.
 func readFirstLine(r io.Reader) (string, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
 	var buf []byte
 	for {
 		chunk, isPrefix, err := br.ReadLine()

@@ -1,0 +1,372 @@
+// Command load is flowsql's load benchmark. On one generated data set (default 40 files,
+// 10 million rows, default format) and in one run it measures:
+//
+//   - flowsql load (the real binary, into a new database file);
+//   - DuckDB's raw read_csv CREATE TABLE AS over the same files, through the same DuckDB;
+//   - the pandas approach users take today (bench/pandas_top.py);
+//
+// each in its own process, for wall time, rows per second and peak RSS; then the ratios, the
+// database size per million rows and the time of the top-10-destinations question on the
+// loaded table. Machines are shared and noisy: flowsql and raw read_csv alternate, and the
+// best of each is compared.
+//
+//	go run ./bench/load -flowsql ./flowsql
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/flowgen"
+)
+
+func main() {
+	step := flag.String("step", "", "internal: run one step in this process (raw)")
+	db := flag.String("db", "", "internal: database file of a step")
+	dir := flag.String("dir", "bench/out/data", "directory of the generated flow logs (made if missing)")
+	files := flag.Int("files", 40, "files to generate")
+	rows := flag.Int("rows", 250000, "records per file")
+	reps := flag.Int("reps", 2, "runs of flowsql load and of raw read_csv, alternating")
+	flowsql := flag.String("flowsql", "bench/out/flowsql", "the flowsql binary")
+	pandas := flag.Bool("pandas", true, "run the pandas baseline (needs Debian's python3-pandas)")
+	flag.Parse()
+	if *step == "raw" {
+		rawLoad(*db, flag.Args())
+		return
+	}
+	if err := run(*dir, *files, *rows, *reps, *flowsql, *pandas); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name   string
+	wall   time.Duration
+	rows   int64
+	rssMB  float64
+	dbMB   float64
+	detail string
+}
+
+func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error {
+	paths, err := ensureData(dir, nfiles, nrows)
+	if err != nil {
+		return err
+	}
+	var gz, rawBytes int64
+	for _, p := range paths {
+		st, _ := os.Stat(p)
+		gz += st.Size()
+	}
+	rawBytes = textSize(paths[0]) * int64(len(paths))
+	work, err := os.MkdirTemp(filepath.Dir(dir), "run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	fmt.Printf("flowsql load benchmark: %d files, %d rows, %.0f MB gzip (about %.0f MB of text), %d cores, %s\n\n",
+		len(paths), int64(nfiles)*int64(nrows), mb(gz), mb(rawBytes), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+
+	var flows, raws []result
+	var lastDB string
+	for i := range reps {
+		dbPath := filepath.Join(work, fmt.Sprintf("flowsql-%d.duckdb", i))
+		r, err := measure(fmt.Sprintf("flowsql load (run %d)", i+1), dbPath, flowsql, "load", "--quiet", "--db", dbPath, dir)
+		if err != nil {
+			return err
+		}
+		r.rows, _ = countRows(dbPath, "flows")
+		flows = append(flows, r)
+		lastDB = dbPath
+		rawPath := filepath.Join(work, fmt.Sprintf("raw-%d.duckdb", i))
+		self, _ := os.Executable()
+		r, err = measure(fmt.Sprintf("raw read_csv CTAS (run %d)", i+1), rawPath, self, append([]string{"-step", "raw", "-db", rawPath}, paths...)...)
+		if err != nil {
+			return err
+		}
+		r.rows, _ = countRows(rawPath, "raw")
+		raws = append(raws, r)
+		if i < reps-1 {
+			os.Remove(rawPath)
+		}
+	}
+	all := append(slices.Clone(flows), raws...)
+
+	var pd *result
+	var pdOut pandasResult
+	if pandas {
+		args := append([]string{filepath.Join("bench", "pandas_top.py"), flowgen.NATAddr}, paths...)
+		r, err := measure("pandas (df.append per file)", "", "/usr/bin/python3", args...)
+		if err != nil {
+			fmt.Printf("pandas baseline skipped: %v\n", err)
+		} else if err := json.Unmarshal([]byte(r.detail), &pdOut); err != nil {
+			fmt.Printf("pandas baseline printed no result: %v\n%s\n", err, r.detail)
+		} else {
+			r.rows = pdOut.Rows
+			r.detail = fmt.Sprintf("load %.1f s, top destinations %.2f s", pdOut.LoadS, pdOut.TopDestS)
+			pd = &r
+			all = append(all, r)
+		}
+	}
+
+	fmt.Printf("%-30s %9s %10s %10s %12s\n", "step", "wall", "rows/s", "peak RSS", "DB MB/M rows")
+	for _, r := range all {
+		perM := ""
+		if r.dbMB > 0 && r.rows > 0 {
+			perM = fmt.Sprintf("%.1f", r.dbMB/(float64(r.rows)/1e6))
+		}
+		fmt.Printf("%-30s %8.2fs %9.2fM %8.0f MB %12s\n", r.name, r.wall.Seconds(), rate(r)/1e6, r.rssMB, perM)
+	}
+
+	best := func(rs []result) result {
+		return slices.MinFunc(rs, func(a, b result) int { return int(a.wall - b.wall) })
+	}
+	bf, br := best(flows), best(raws)
+	fmt.Println()
+	q, err := queryTimes(lastDB)
+	if err != nil {
+		return err
+	}
+	ratio := br.wall.Seconds() / bf.wall.Seconds()
+	perM := bf.dbMB / (float64(bf.rows) / 1e6)
+	fmt.Printf("flowsql load vs raw read_csv (best of %d each): %.2fx the speed\n", reps, ratio)
+	var vsPandas float64
+	if pd != nil {
+		flowsqlEnd := bf.wall.Seconds() + q.topDest.Seconds()
+		pandasEnd := pdOut.LoadS + pdOut.TopDestS
+		vsPandas = pandasEnd / flowsqlEnd
+		fmt.Printf("end to end (load + top destinations): flowsql %.1f s, pandas %.1f s (%.1f s in process, %.1f s with start-up): %.1fx faster\n",
+			flowsqlEnd, pd.wall.Seconds(), pandasEnd, pd.wall.Seconds(), vsPandas)
+		if same := sameTop(lastDB, pdOut.TopDest); same != "" {
+			fmt.Println("WARNING: flowsql and pandas disagree on the top destinations:", same)
+		}
+	}
+	fmt.Printf("top-10 destinations on the loaded table: %.0f ms (median of %d); top-10 sources to the NAT gateway: %.0f ms\n",
+		ms(q.topDest), q.n, ms(q.topSrc))
+
+	fmt.Println("\ntargets (issue: flowsql load):")
+	check := func(ok bool, format string, args ...any) {
+		mark := "MET "
+		if !ok {
+			mark = "MISS"
+		}
+		fmt.Printf("  [%s] %s\n", mark, fmt.Sprintf(format, args...))
+	}
+	check(ratio >= 0.9, "flowsql load at 0.9x or better of raw read_csv: %.2fx", ratio)
+	check(rate(bf) >= 1.5e6, "at least 1.5M rows/s: %.2fM", rate(bf)/1e6)
+	if pd != nil {
+		check(vsPandas >= 5, "at least 5x the pandas approach end to end: %.1fx", vsPandas)
+	}
+	check(bf.rssMB <= 1536, "peak RSS at most 1.5 GB: %.0f MB", bf.rssMB)
+	check(perM <= 35, "at most 35 MB per million rows: %.1f", perM)
+	check(q.topDest <= 100*time.Millisecond, "top-10 destinations in at most 100 ms: %.0f ms", ms(q.topDest))
+	return nil
+}
+
+type pandasResult struct {
+	Rows     int64    `json:"rows"`
+	LoadS    float64  `json:"load_s"`
+	TopDestS float64  `json:"top_destinations_s"`
+	TopSrcS  float64  `json:"top_sources_s"`
+	TopDest  [][2]any `json:"top_destinations"`
+	TopSrc   [][2]any `json:"top_sources"`
+}
+
+// measure runs a command and reports its wall time, peak RSS and the size of dbPath after.
+func measure(name, dbPath, bin string, args ...string) (result, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	wall := time.Since(start)
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %v", name, err)
+	}
+	r := result{name: name, wall: wall, detail: strings.TrimSpace(string(out))}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rssMB = float64(ru.Maxrss) / 1024
+	}
+	if dbPath != "" {
+		if st, err := os.Stat(dbPath); err == nil {
+			r.dbMB = mb(st.Size())
+		}
+	}
+	return r, nil
+}
+
+// rawLoad is the baseline: one CREATE TABLE AS over read_csv with explicit columns, the
+// fastest way DuckDB offers, with the options flowsql's own statement uses.
+func rawLoad(dbPath string, files []string) {
+	db, err := sql.Open("duckdb", dbPath)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	stmts := []string{
+		"SET preserve_insertion_order = false",
+		`CREATE TABLE raw AS SELECT * FROM read_csv(?::VARCHAR[], delim = ' ', quote = '', escape = '', header = true,
+            auto_detect = false, nullstr = '-', compression = 'gzip', columns = {
+            'version': 'INTEGER', 'account-id': 'VARCHAR', 'interface-id': 'VARCHAR', 'srcaddr': 'VARCHAR',
+            'dstaddr': 'VARCHAR', 'srcport': 'INTEGER', 'dstport': 'INTEGER', 'protocol': 'INTEGER',
+            'packets': 'BIGINT', 'bytes': 'BIGINT', 'start': 'BIGINT', 'end': 'BIGINT', 'action': 'VARCHAR',
+            'log-status': 'VARCHAR'})`,
+		"CHECKPOINT",
+	}
+	for i, s := range stmts {
+		var args []any
+		if i == 1 {
+			args = []any{files}
+		}
+		if _, err := db.ExecContext(ctx, s, args...); err != nil {
+			panic(err)
+		}
+	}
+}
+
+type queryResult struct {
+	topDest, topSrc time.Duration
+	n               int
+}
+
+// queryTimes times the first two questions on the flowsql database: the median of runs
+// after one warm-up.
+func queryTimes(dbPath string) (queryResult, error) {
+	db, err := flowdb.Open(context.Background(), dbPath, flowdb.Options{MustExist: true})
+	if err != nil {
+		return queryResult{}, err
+	}
+	defer db.Close()
+	const n = 7
+	median := func(q string, args ...any) (time.Duration, error) {
+		var ds []time.Duration
+		for i := range n + 1 {
+			start := time.Now()
+			rows, err := db.Query(q, args...)
+			if err != nil {
+				return 0, err
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			if i > 0 {
+				ds = append(ds, time.Since(start))
+			}
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2], nil
+	}
+	var r queryResult
+	r.n = n
+	if r.topDest, err = median(topDestinationsSQL); err != nil {
+		return r, err
+	}
+	if r.topSrc, err = median(topSourcesSQL, flowgen.NATAddr); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+const topDestinationsSQL = `SELECT ip_text(dst_ip) AS dstaddr, sum(bytes) AS bytes
+FROM flows WHERE log_status = 'OK' GROUP BY dst_ip ORDER BY bytes DESC LIMIT 10`
+
+const topSourcesSQL = `SELECT ip_text(src_ip) AS srcaddr, sum(bytes) AS bytes
+FROM flows WHERE log_status = 'OK' AND dst_ip = addr_key(?) GROUP BY src_ip ORDER BY bytes DESC LIMIT 10`
+
+// sameTop compares flowsql's top destinations with pandas's; "" when they agree.
+func sameTop(dbPath string, pandasTop [][2]any) string {
+	db, err := flowdb.Open(context.Background(), dbPath, flowdb.Options{MustExist: true})
+	if err != nil {
+		return err.Error()
+	}
+	defer db.Close()
+	rows, err := db.Query(topDestinationsSQL)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var addr string
+		var b int64
+		rows.Scan(&addr, &b)
+		if i >= len(pandasTop) || fmt.Sprint(pandasTop[i][0]) != addr || toInt(pandasTop[i][1]) != b {
+			return fmt.Sprintf("row %d: flowsql %s %d, pandas %v", i+1, addr, b, pandasTop[min(i, len(pandasTop)-1)])
+		}
+		i++
+	}
+	return ""
+}
+
+func toInt(v any) int64 {
+	f, _ := v.(float64)
+	return int64(f)
+}
+
+func countRows(dbPath, table string) (int64, error) {
+	db, err := sql.Open("duckdb", dbPath)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRow("SELECT count(*) FROM " + table).Scan(&n)
+	return n, err
+}
+
+// ensureData generates the data set unless it is there already.
+func ensureData(dir string, files, rows int) ([]string, error) {
+	var paths []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".log.gz") {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	marker := filepath.Join(dir, fmt.Sprintf(".generated-%d-%d", files, rows))
+	if _, err := os.Stat(marker); err == nil && len(paths) == files {
+		return paths, nil
+	}
+	os.RemoveAll(dir)
+	fmt.Fprintf(os.Stderr, "generating %d files of %d rows under %s ...\n", files, rows, dir)
+	g := flowgen.New(flowgen.Config{Seed: 1, Files: files, RowsPerFile: rows, Fields: flowgen.DefaultFields})
+	paths, _, err := g.WriteTree(dir)
+	if err != nil {
+		return nil, err
+	}
+	return paths, os.WriteFile(marker, nil, 0o644)
+}
+
+func textSize(gz string) int64 {
+	out, err := exec.Command("sh", "-c", "gzip -dc '"+gz+"' | wc -c").Output()
+	if err != nil {
+		return 0
+	}
+	var n int64
+	fmt.Sscan(string(out), &n)
+	return n
+}
+
+func rate(r result) float64 {
+	if r.wall <= 0 {
+		return 0
+	}
+	return float64(r.rows) / r.wall.Seconds()
+}
+
+func mb(n int64) float64          { return float64(n) / (1 << 20) }
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
