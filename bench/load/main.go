@@ -368,5 +368,5 @@ func rate(r result) float64 {
 	return float64(r.rows) / r.wall.Seconds()
 }
 
-func mb(n int64) float64          { return float64(n) / (1 << 20) }
+func mb(n int64) float64         { return float64(n) / (1 << 20) }
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
