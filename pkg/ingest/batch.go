@@ -356,6 +356,9 @@ func insertSQL(table string, cols []column, src source, keyFunc string, ids []in
 			exprs = append(exprs, src.expr(c.field))
 		case addrKeyColumn:
 			exprs = append(exprs, fmt.Sprintf("%s(%s)", keyFunc, src.expr(c.field)))
+		case addrTextColumn:
+			e := src.expr(c.field)
+			exprs = append(exprs, fmt.Sprintf("CASE WHEN %s(%s) < 0 THEN %s END", keyFunc, e, e))
 		case fileIDColumn:
 			if contiguous(ids) {
 				exprs = append(exprs, "CAST(? AS INTEGER) + CAST(file_index AS INTEGER)")
@@ -691,7 +694,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
             SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'),
                    count(*) FILTER (WHERE log_status = 'SKIPDATA'), min("start"), max("end")
-            FROM %s WHERE file_id BETWEEN ? AND ? GROUP BY file_id`, k.Table()), r[0], r[1])
+            FROM %s WHERE file_id BETWEEN ? AND ? GROUP BY file_id`, k.RecordsView()), r[0], r[1])
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,8 @@ import (
 
 // What loading writes. flows and tgw_flows are views: one row per record, every field as a
 // column (known fields typed, unknown ones as text), addresses as text and as integer keys,
-// start and end as timestamps, and where each row came from.
+// start and end as timestamps, and where each row came from. flow_records and
+// tgw_flow_records are the same without the files' details, and faster to scan.
 //
 // Underneath, each set of fields has a table of its own (flows_1, flows_2, ...: a narrow table
 // loads twice as fast as one with every field, most of them NULL), which stores each address
@@ -112,8 +113,9 @@ type column struct {
 type columnRole int
 
 const (
-	plainColumn   columnRole = iota
-	addrKeyColumn            // an address field, stored as its integer key
+	plainColumn    columnRole = iota
+	addrKeyColumn             // an address field's integer key
+	addrTextColumn            // an address field's text, kept when it is not IPv4
 	fileIDColumn
 )
 
@@ -154,7 +156,7 @@ func segmentColumns(f Format) []column {
 			continue
 		}
 		if p := addressPrefix(f.Kind, fd.Column); p != "" {
-			out = append(out, column{p, typeBigInt, fd, addrKeyColumn})
+			out = append(out, column{p, typeBigInt, fd, addrKeyColumn}, column{p + "6", typeText, fd, addrTextColumn})
 			continue
 		}
 		out = append(out, column{fd.Column, fd.Type, fd, plainColumn})
@@ -253,8 +255,18 @@ func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) error {
 	return nil
 }
 
-// viewSQL builds the view of a kind: the union of its tables, each with every column (NULL
-// where a table lacks one), with addresses as text, timestamps and the files' details.
+// RecordsView is the view under flows (or tgw_flows) without the files' details: the same
+// rows and columns otherwise, for the fastest scans (the canned reports use it).
+func (k Kind) RecordsView() string {
+	if k == TransitGateway {
+		return "tgw_flow_records"
+	}
+	return "flow_records"
+}
+
+// viewSQL builds the views of a kind: the records view, the union of its tables with every
+// column (NULL where a table lacks one), addresses as text and keys, and timestamps; and the
+// flows view, which adds the details of each row's file.
 func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 	var inner []column // the union's columns
 	inner = append(inner, segmentColumns(Format{Kind: k, Fields: knownFields(k)})...)
@@ -287,7 +299,9 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 	var outer []string
 	for _, fd := range knownFields(k) {
 		if p := addressPrefix(k, fd.Column); p != "" {
-			outer = append(outer, fmt.Sprintf("ip_text(%s) AS %s", p, fd.Column))
+			// IPv4 text is computed from the key; other text is stored. No lookup, so a
+			// query that does not read the column does not pay for it.
+			outer = append(outer, fmt.Sprintf("CASE WHEN %[1]s >= 0 THEN ip4_text(%[1]s) ELSE %[1]s6 END AS %[2]s", p, fd.Column))
 		} else {
 			outer = append(outer, flowdb.QuoteIdent(fd.Column))
 		}
@@ -299,15 +313,21 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 		`make_timestamp("start" * 1000000) AS start_time`,
 		`make_timestamp("end" * 1000000) AS end_time`)
 	for _, c := range inner {
-		if c.role == addrKeyColumn {
+		if c.role == addrKeyColumn || c.role == addrTextColumn {
 			outer = append(outer, c.name)
 		}
 	}
-	outer = append(outer, "file_id",
-		"(SELECT uri FROM flowsql_file_lists)[file_id] AS source_file",
-		"(SELECT account FROM flowsql_file_lists)[file_id] AS source_account",
-		"(SELECT region FROM flowsql_file_lists)[file_id] AS source_region",
-		"(SELECT log_date FROM flowsql_file_lists)[file_id] AS source_date")
-	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\nSELECT %s\nFROM (%s) AS records",
-		k.Table(), strings.Join(outer, ",\n       "), strings.Join(branches, "\nUNION ALL\n"))
+	outer = append(outer, "file_id")
+	return fmt.Sprintf(`CREATE OR REPLACE VIEW %s AS
+SELECT %s
+FROM (%s) AS records;
+CREATE OR REPLACE VIEW %s AS
+SELECT *,
+       (SELECT uri FROM flowsql_file_lists)[file_id] AS source_file,
+       (SELECT account FROM flowsql_file_lists)[file_id] AS source_account,
+       (SELECT region FROM flowsql_file_lists)[file_id] AS source_region,
+       (SELECT log_date FROM flowsql_file_lists)[file_id] AS source_date
+FROM %s`,
+		k.RecordsView(), strings.Join(outer, ",\n       "), strings.Join(branches, "\nUNION ALL\n"),
+		k.Table(), k.RecordsView())
 }
