@@ -1,4 +1,4 @@
-// Command load is flowsql's load benchmark. On one generated data set (default 40 files,
+// Command load is flowsql's load and report benchmark. On one generated data set (default 40 files,
 // 10 million rows, default format) and in one run it measures:
 //
 //   - flowsql load (the real binary, into a new database file);
@@ -7,8 +7,9 @@
 //
 // each in its own process, for wall time, rows per second and peak RSS; then the ratios, the
 // database size per million rows and the time of the top-10-destinations question on the
-// loaded table. Machines are shared and noisy: flowsql and raw read_csv alternate, and the
-// best of each is compared.
+// loaded table; then the time of every canned report, and of the top-destinations and
+// top-sources questions against pandas. Machines are shared and noisy: flowsql and raw
+// read_csv alternate, and the best of each is compared.
 //
 //	go run ./bench/load -flowsql ./flowsql
 package main
@@ -29,8 +30,10 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/queries"
 )
 
 func main() {
@@ -175,7 +178,90 @@ func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error
 	check(bf.rssMB <= 1536, "peak RSS at most 1.5 GB: %.0f MB", bf.rssMB)
 	check(perM <= 35, "at most 35 MB per million rows: %.1f", perM)
 	check(q.topDest <= 100*time.Millisecond, "top-10 destinations in at most 100 ms: %.0f ms", ms(q.topDest))
+
+	reports, err := reportTimes(lastDB)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\ncanned reports on %d rows, as flowsql report runs them (median of %d runs after one warm-up):\n", bf.rows, reportRuns)
+	slowest := time.Duration(0)
+	var topN time.Duration
+	for _, r := range reports {
+		fmt.Printf("  %-22s %7.0f ms\n", r.name, ms(r.took))
+		slowest = max(slowest, r.took)
+		if strings.HasPrefix(r.name, "top-") {
+			topN = max(topN, r.took)
+		}
+	}
+	fmt.Println("\ntargets (issue: canned reports):")
+	check(topN <= 100*time.Millisecond, "top-N reports in at most 100 ms: slowest %.0f ms", ms(topN))
+	check(slowest <= time.Second, "every canned report in at most 1 s: slowest %.0f ms", ms(slowest))
+	if pd != nil {
+		var dest, src time.Duration
+		for _, r := range reports {
+			switch r.name {
+			case "top-destinations":
+				dest = r.took
+			case "top-sources":
+				src = r.took
+			}
+		}
+		rd, rs := pdOut.TopDestS/dest.Seconds(), pdOut.TopSrcS/src.Seconds()
+		fmt.Printf("  pandas on the loaded DataFrame: top destinations %.0f ms, top sources %.0f ms\n", pdOut.TopDestS*1000, pdOut.TopSrcS*1000)
+		check(min(rd, rs) >= 10, "at least 10x faster than pandas: top-destinations %.0fx, top-sources %.0fx", rd, rs)
+	}
 	return nil
+}
+
+const reportRuns = 5
+
+type reportTime struct {
+	name string
+	took time.Duration
+}
+
+// reportTimes runs every canned report the way "flowsql report" does: the statement from
+// queries.sql with the common filters' CTE, on the flowsql database.
+func reportTimes(dbPath string) ([]reportTime, error) {
+	ctx := context.Background()
+	db, err := flowdb.Open(ctx, dbPath, flowdb.Options{MustExist: true})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	set, err := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []reportTime
+	for _, name := range set.Names() {
+		q, _ := set.Lookup(name)
+		vals := queries.Values{}
+		if _, ok := q.Param("dst"); ok {
+			vals["dst"] = flowgen.NATAddr
+		}
+		st, err := q.Statement(ctx, queries.DuckDB{}, vals, queries.Filters{}, queries.DBKeys{DB: db}, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var ds []time.Duration
+		for i := range reportRuns + 1 {
+			start := time.Now()
+			rows, err := db.QueryContext(ctx, st.SQL, st.Args...)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			if i > 0 {
+				ds = append(ds, time.Since(start))
+			}
+		}
+		slices.Sort(ds)
+		out = append(out, reportTime{name, ds[len(ds)/2]})
+	}
+	return out, nil
 }
 
 type pandasResult struct {

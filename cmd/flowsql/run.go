@@ -46,7 +46,9 @@ var commands []command
 func init() {
 	commands = []command{
 		{"load", "load flow-log files into the database", runLoad},
+		{"report", "run a canned report (top destinations, top sources, ...)", runReport},
 		{"sql", "run a SQL query against the database", runSQL},
+		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},
 	}
 }
 

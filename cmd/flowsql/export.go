@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+)
+
+const exportAbout = `
+Write a table, a view or the result of a query to Parquet (zstd), for Athena, Spark, pandas or
+another DuckDB. The source is the flows view unless a table, view or SELECT statement is given.
+
+With --partition-by, --out names a directory that receives a Hive-partitioned data set
+(account_id=.../date=.../data_0.parquet), which those tools read with partition pruning. A
+partition column that the source lacks may be date or hour: they come from start_time.
+
+Examples:
+  flowsql export --out flows.parquet
+  flowsql export --out lake/ --partition-by account_id,date
+  flowsql export --out nat.parquet "SELECT * FROM flows WHERE dstaddr = '10.0.101.10'"
+  flowsql export --out files.parquet ingested_files`
+
+var queryStart = regexp.MustCompile(`(?i)^\s*(select|with|from|values|\()`)
+
+func runExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "export", "[flags] [TABLE | 'SELECT ...']", exportAbout)
+	db := dbFlag(fs, e)
+	out := fs.String("out", "", "the Parquet `file` to write, or the directory for a partitioned data set (required)")
+	partition := fs.String("partition-by", "", "write a Hive-partitioned directory, by these comma-separated `columns` (date and hour are derived from start_time)")
+	overwrite := fs.Bool("overwrite", false, "replace what is already at --out")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("Example: flowsql export --out flows.parquet", "--out is required")
+	}
+	if len(pos) > 1 {
+		return usagef(`Quote a query: flowsql export --out x.parquet "SELECT ..."`, "give one table or query, not %d arguments", len(pos))
+	}
+	source := "flows"
+	if len(pos) == 1 {
+		source = pos[0]
+	}
+	from := flowdb.QuoteIdent(source)
+	if queryStart.MatchString(source) {
+		from = "(" + strings.TrimSuffix(strings.TrimSpace(source), ";") + ")"
+	}
+	if _, err := os.Stat(*out); err == nil && !*overwrite {
+		return usagef("Add --overwrite to replace it.", "%s already exists", *out)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	conn, err := openDB(ctx, *db, true)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	var cols []string
+	rows, err := conn.QueryContext(ctx, "SELECT * FROM "+from+" AS source LIMIT 0")
+	if err != nil {
+		return err
+	}
+	cols, _ = rows.Columns()
+	rows.Close()
+
+	selectList := "*"
+	options := []string{"FORMAT parquet", "COMPRESSION zstd"}
+	if *partition != "" {
+		var parts []string
+		for _, p := range strings.Split(*partition, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if !slices.Contains(cols, p) {
+				derived, ok := map[string]string{"date": "CAST(start_time AS DATE)", "hour": "hour(start_time)"}[p]
+				if !ok || !slices.Contains(cols, "start_time") {
+					return usagef("Its columns: "+strings.Join(cols, ", "), "--partition-by: the source has no column %q", p)
+				}
+				selectList += fmt.Sprintf(", %s AS %s", derived, flowdb.QuoteIdent(p))
+			}
+			parts = append(parts, flowdb.QuoteIdent(p))
+		}
+		options = append(options, "PARTITION_BY ("+strings.Join(parts, ", ")+")")
+		if *overwrite {
+			options = append(options, "OVERWRITE true")
+		}
+	} else if *overwrite {
+		os.Remove(*out)
+	}
+	var n int64
+	copySQL := fmt.Sprintf("COPY (SELECT %s FROM %s AS source) TO %s (%s)", selectList, from, flowdb.QuoteString(*out), strings.Join(options, ", "))
+	if err := conn.QueryRowContext(ctx, copySQL).Scan(&n); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural64(n, "row"), *out)
+	return nil
+}

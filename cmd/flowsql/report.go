@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowsql/flowsql"
+	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/queries"
+)
+
+const reportAbout = `
+Run a canned report: a named query from queries.sql, with its parameters as flags. Without a
+NAME, list the reports and their parameters.
+
+Flow-log paths given after the report are loaded first (into --db), so that one command answers
+a question about a folder of logs; files loaded before are skipped.
+
+Every report that reads flow records takes the common filters: --since and --until (RFC 3339, a
+date, or how long ago: 24h, 7d), --account, --interface, --cidr (source or destination in it),
+--where (a SQL condition on the flows columns), and --limit.
+
+The table output is for people: bytes in binary units, a share of the total with a bar. Other
+formats are exact. --out writes a file in the format its extension names; .parquet goes through
+DuckDB (zstd).
+
+Examples:
+  flowsql report top-destinations testdata/sample
+  flowsql report top-sources --dst 10.0.101.10 --since 2024-06-01T00:00:00Z --limit 25
+  flowsql report traffic-over-time --bucket 5m --addr 10.0.1.21 --format csv
+  flowsql report rejected --by destination --out rejected.parquet
+  flowsql report --queries my-reports.sql my-report`
+
+// reportFlags are the flags every report takes.
+type reportFlags struct {
+	db          *string
+	queriesFile string
+	since       string
+	until       string
+	account     string
+	iface       string
+	cidr        string
+	where       string
+	output      outputFlags
+	load        loadFlags
+}
+
+func (rf *reportFlags) register(fs *flag.FlagSet, e *env) {
+	rf.db = dbFlag(fs, e)
+	fs.StringVar(&rf.queriesFile, "queries", "", "a queries `file` of your own: its reports are added, and replace built-in ones of the same name")
+	fs.StringVar(&rf.since, "since", "", "only records that end at or after `TIME` (RFC 3339, a date, or how long ago: 24h, 7d)")
+	fs.StringVar(&rf.until, "until", "", "only records that start before `TIME`")
+	fs.StringVar(&rf.account, "account", "", "only records of this AWS account `ID`")
+	fs.StringVar(&rf.iface, "interface", "", "only records of this network interface (eni-...)")
+	fs.StringVar(&rf.cidr, "cidr", "", "only records whose source or destination is in this `CIDR`")
+	fs.StringVar(&rf.where, "where", "", "only records that meet this SQL `condition` on the flows columns")
+	rf.output.register(fs, "table")
+	fs.StringVar(&rf.load.format, "log-format", "", "`format` of headerless files among the PATHs (as load --format)")
+	fs.BoolVar(&rf.load.force, "force", false, "reload PATH files that are already loaded")
+	fs.BoolVar(&rf.load.quiet, "quiet", false, "print no load progress or summary")
+	rf.load.batchFiles = 64
+}
+
+// loadQueries reads the built-in reports and the user's file, if any.
+func loadQueries(file string) (*queries.Set, error) {
+	set, err := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	if err != nil {
+		return nil, err
+	}
+	if file == "" {
+		return set, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--queries: %w", err)
+	}
+	mine, err := queries.Parse(file, string(data))
+	if err != nil {
+		return nil, err
+	}
+	set.Merge(mine)
+	return set, nil
+}
+
+// valueFlags are the flags of every report that take a value, for finding the report's name
+// among the arguments.
+var valueFlags = []string{"db", "queries", "since", "until", "account", "interface", "cidr", "where", "format", "out", "log-format", "limit"}
+
+// reportName finds the first argument that is neither a flag nor a flag's value.
+func reportName(args []string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			known := slices.Contains(valueFlags, name)
+			if known || (i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") && !isBoolFlag(name)) {
+				i++
+			}
+			continue
+		}
+		return a, append(slices.Clone(args[:i]), args[i+1:]...)
+	}
+	return "", args
+}
+
+func isBoolFlag(name string) bool {
+	return slices.Contains([]string{"force", "quiet", "h", "help"}, name)
+}
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	name, rest := reportName(args)
+	var rf reportFlags
+	// The user's --queries file decides which reports exist, so find it before the flags.
+	for i, a := range rest {
+		if v, ok := strings.CutPrefix(a, "--queries="); ok {
+			rf.queriesFile = v
+		} else if (a == "--queries" || a == "-queries") && i+1 < len(rest) {
+			rf.queriesFile = rest[i+1]
+		}
+	}
+	set, err := loadQueries(rf.queriesFile)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		fs := newFlagSet(e, "report", "NAME [flags] [PATH...]", reportAbout)
+		rf.register(fs, e)
+		if _, err := parseArgs(fs, rest); err != nil {
+			return err
+		}
+		listReports(e.stdout, set)
+		return nil
+	}
+	q, ok := set.Lookup(name)
+	if !ok {
+		return usagef("Run 'flowsql report' for the list: "+strings.Join(set.Names(), ", "), "unknown report %q", name)
+	}
+	fs := newFlagSet(e, "report "+name, "[flags] [PATH...]", reportUsage(q))
+	rf.register(fs, e)
+	params := map[string]*string{}
+	for _, p := range q.Params {
+		flagName := strings.ReplaceAll(p.Name, "_", "-")
+		usage := p.Description
+		if p.Type == "choice" {
+			usage += " (" + strings.Join(p.Choices, ", ") + ")"
+		}
+		if p.Required() {
+			usage += " (required)"
+		}
+		params[p.Name] = fs.String(flagName, p.Default, usage)
+	}
+	paths, err := parseArgs(fs, rest)
+	if err != nil {
+		return err
+	}
+	rf.output.human = true
+	if err := rf.output.check(); err != nil {
+		return err
+	}
+	vals := queries.Values{}
+	fs.Visit(func(f *flag.Flag) {
+		pname := strings.ReplaceAll(f.Name, "-", "_")
+		if _, ok := params[pname]; ok {
+			vals[pname] = f.Value.String()
+		}
+	})
+	now := time.Now()
+	filters := queries.Filters{Account: rf.account, Interface: rf.iface, CIDR: rf.cidr, Where: rf.where}
+	for _, t := range []struct {
+		flag string
+		raw  string
+		dst  *time.Time
+	}{{"since", rf.since, &filters.Since}, {"until", rf.until, &filters.Until}} {
+		if t.raw == "" {
+			continue
+		}
+		v, err := queries.ParseTime(t.raw, now)
+		if err != nil {
+			return usagef("", "--%s: %v", t.flag, err)
+		}
+		*t.dst = v
+	}
+	if rf.load.format != "" {
+		if err := rf.load.check(); err != nil {
+			return err
+		}
+	}
+	var files []ingest.File
+	if len(paths) > 0 {
+		if files, err = localFiles(paths); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(ctx, *rf.db, len(files) == 0)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(files) > 0 {
+		// The report goes to stdout, so the load's summary goes to stderr.
+		sum, err := loadFiles(ctx, e, db, files, rf.load, e.stderr)
+		if err != nil {
+			return err
+		}
+		if sum.Failed > 0 && sum.Loaded == 0 && sum.Skipped == 0 {
+			return &exitError{exitFailure}
+		}
+	}
+	st, err := q.Statement(ctx, queries.DuckDB{}, vals, filters, queries.DBKeys{DB: db}, now)
+	if err != nil {
+		if ae, ok := err.(*queries.ArgError); ok {
+			return usagef(fmt.Sprintf("Run 'flowsql report %s -h' for its parameters.", name), "%s", ae.Error())
+		}
+		return err
+	}
+	for _, n := range st.Notes {
+		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", name, n)
+	}
+	return writeResult(ctx, e, db, rf.output, st.SQL, st.Args...)
+}
+
+// reportUsage is the help text of one report.
+func reportUsage(q *queries.Query) string {
+	var b strings.Builder
+	b.WriteString(q.Description)
+	b.WriteString("\n\nIts parameters are the first flags below; the others are the common flags of\nevery report (see 'flowsql report -h').")
+	if !q.Filters {
+		b.WriteString(" This report reads the load records, not flow records,\nso the time, account, interface, CIDR and WHERE filters do not apply.")
+	}
+	return b.String()
+}
+
+// listReports prints the reports with their descriptions and parameters.
+func listReports(w io.Writer, set *queries.Set) {
+	fmt.Fprintln(w, "Reports (flowsql report NAME [--param value ...] [PATH ...]):")
+	for _, n := range set.Names() {
+		q, _ := set.Lookup(n)
+		fmt.Fprintf(w, "\n  %s\n", n)
+		for _, line := range wrap(q.Description, 76) {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+		var ps []string
+		for _, p := range q.Params {
+			s := "--" + strings.ReplaceAll(p.Name, "_", "-")
+			switch {
+			case p.Required():
+				s += " " + strings.ToUpper(p.Type) + " (required)"
+			case p.Default != "":
+				s += " " + p.Default
+			default:
+				s += " " + strings.ToUpper(p.Type)
+			}
+			if p.Type == "choice" {
+				s += " (" + strings.Join(p.Choices, "|") + ")"
+			}
+			ps = append(ps, s)
+		}
+		if len(ps) > 0 {
+			fmt.Fprintf(w, "      %s\n", strings.Join(ps, "  "))
+		}
+	}
+}
+
+// wrap breaks text into lines of at most width characters.
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur string
+	for _, word := range strings.Fields(text) {
+		if cur != "" && len(cur)+1+len(word) > width {
+			lines = append(lines, cur)
+			cur = word
+			continue
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += word
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/output"
+)
+
+// outputFlags are the flags of every command that prints a result.
+type outputFlags struct {
+	format string
+	out    string
+	human  bool
+}
+
+func (o *outputFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}, defaultFormat string) {
+	fs.StringVar(&o.format, "format", defaultFormat, "output `format`: table, csv, json, ndjson, markdown, line")
+	fs.StringVar(&o.out, "out", "", "write the result to `FILE` instead of stdout, in the format its extension names: .parquet, .csv, .json, .ndjson, .md")
+}
+
+// outFormats maps --out extensions to formats; parquet is written by DuckDB.
+var outFormats = map[string]output.Format{".csv": output.CSV, ".json": output.JSON, ".ndjson": output.NDJSON, ".jsonl": output.NDJSON, ".md": output.Markdown}
+
+// check validates the flags before any work is done.
+func (o *outputFlags) check() error {
+	if _, err := output.ParseFormat(o.format); err != nil {
+		return usagef("", "--format: %v", err)
+	}
+	if o.out != "" {
+		ext := strings.ToLower(filepath.Ext(o.out))
+		if _, ok := outFormats[ext]; !ok && ext != ".parquet" {
+			return usagef("Example: --out top.parquet", "--out %s: name the file .parquet, .csv, .json, .ndjson or .md", o.out)
+		}
+	}
+	return nil
+}
+
+// writeResult runs a query and writes its result as the flags say: to stdout in --format, or
+// to --out in the format of its extension (Parquet through DuckDB's COPY, zstd-compressed).
+func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query string, args ...any) error {
+	if o.out != "" && strings.EqualFold(filepath.Ext(o.out), ".parquet") {
+		return copyToParquet(ctx, e, db, o.out, query, args...)
+	}
+	f, _ := output.ParseFormat(o.format)
+	w := e.stdout
+	if o.out != "" {
+		f = outFormats[strings.ToLower(filepath.Ext(o.out))]
+		file, err := os.Create(o.out)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	res, err := output.Read(rows, 0)
+	if err != nil {
+		return err
+	}
+	human := o.out == "" && (f == output.Table || f == output.Markdown) && o.human
+	if err := output.Write(w, res, f, output.Options{Human: human, Footer: f == output.Table && o.out == ""}); err != nil {
+		return err
+	}
+	if o.out != "" {
+		fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural(len(res.Rows), "row"), o.out)
+	}
+	return nil
+}
+
+// copyToParquet writes a query's result to a Parquet file. DuckDB's COPY takes no parameters,
+// so a parameterised query goes through a temporary table first.
+func copyToParquet(ctx context.Context, e *env, db *sql.DB, path, query string, args ...any) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	source := "(" + query + ")"
+	if len(args) > 0 {
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE flowsql_out AS "+query, args...); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.flowsql_out")
+		source = "temp.flowsql_out"
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", source, flowdb.QuoteString(path))).Scan(&n); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural64(n, "row"), path)
+	return nil
+}

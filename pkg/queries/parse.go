@@ -1,0 +1,340 @@
+// Package queries reads flowsql's canned reports, named SQL queries with their descriptions and
+// parameters kept in queries.sql files, and turns a report with its arguments into a statement
+// with bound parameters.
+//
+// A queries file is a sequence of queries, each introduced by annotations:
+//
+//	-- name: top-sources
+//	-- description: Who sends the most bytes to one address.
+//	-- param: dst addr: The address the traffic goes to.
+//	-- param: limit int = 10: How many senders to show.
+//	SELECT ... WHERE dst_ip = $dst ... LIMIT $limit
+//
+// Parameters are referenced as $name and bound, never pasted into the SQL. A parameter without
+// a default is required. The types are int, text, addr (an IPv4 or IPv6 address, bound as its
+// address key), cidr, interval (5m, 1h, 1d), time (RFC 3339, a date, or a duration back from now
+// like 24h), and choice(a|b|c). "-- filters: none" marks a query that the common filters (time,
+// account, interface, CIDR, WHERE) do not apply to. "-- engine: NAME" starts a body for one
+// engine (duckdb, athena); the body before it serves every engine without one of its own.
+//
+// The parser is strict: unknown annotations, duplicate names, parameters declared and not used
+// or used and not declared are errors that name the file and line.
+package queries
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Engines are the SQL engines a query body can be written for.
+var Engines = []string{"duckdb", "athena"}
+
+// A Query is one named report.
+type Query struct {
+	Name        string
+	Description string
+	Params      []Param
+	// Filters is false for queries that the common filters do not apply to.
+	Filters bool
+	// Bodies maps an engine to its SQL; "" is the body shared by engines without their own.
+	Bodies map[string]string
+	File   string
+	Line   int
+}
+
+// Body returns the SQL of the query for an engine, and whether it has one.
+func (q *Query) Body(engine string) (string, bool) {
+	if b, ok := q.Bodies[engine]; ok {
+		return b, true
+	}
+	b, ok := q.Bodies[""]
+	return b, ok
+}
+
+// Param returns the declared parameter of that name.
+func (q *Query) Param(name string) (Param, bool) {
+	for _, p := range q.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// A Param is a declared parameter of a query.
+type Param struct {
+	Name        string
+	Type        string   // int, text, addr, cidr, interval, time, choice
+	Choices     []string // for choice
+	Default     string   // "" for none
+	HasDefault  bool
+	Description string
+}
+
+// Required reports whether the parameter has no default.
+func (p Param) Required() bool { return !p.HasDefault }
+
+// Set is the queries of one or more files, by name.
+type Set struct {
+	byName map[string]*Query
+	order  []string
+}
+
+// Names lists the queries, in the order their files give them.
+func (s *Set) Names() []string { return slices.Clone(s.order) }
+
+// Lookup finds a query by name.
+func (s *Set) Lookup(name string) (*Query, bool) {
+	q, ok := s.byName[name]
+	return q, ok
+}
+
+// Merge adds other's queries to s; a query of other replaces one of the same name.
+func (s *Set) Merge(other *Set) {
+	for _, n := range other.order {
+		if _, ok := s.byName[n]; !ok {
+			s.order = append(s.order, n)
+		}
+		s.byName[n] = other.byName[n]
+	}
+}
+
+// ParseFS parses a queries file from a file system.
+func ParseFS(fsys fs.FS, name string) (*Set, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(name, string(data))
+}
+
+// ParseError is a mistake in a queries file, with where it is.
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+var (
+	annotation  = regexp.MustCompile(`^--\s*([a-z]+):\s*(.*)$`)
+	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	paramDecl   = regexp.MustCompile(`^([a-z][a-z0-9_]*)\s+([a-z]+(?:\([^)]*\))?)(?:\s*=\s*(\S+))?\s*:\s*(.+)$`)
+	paramTypes  = map[string]bool{"int": true, "text": true, "addr": true, "cidr": true, "interval": true, "time": true, "choice": true}
+)
+
+// Parse parses the text of a queries file; file names it in errors.
+func Parse(file, text string) (*Set, error) {
+	set := &Set{byName: map[string]*Query{}}
+	var q *Query
+	var body strings.Builder
+	engine := ""
+	inHeader := false // between "-- name:" and the first line of SQL
+	var bodyLine int
+	errf := func(line int, format string, args ...any) error {
+		return &ParseError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	finishBody := func(line int) error {
+		sql := strings.TrimSpace(body.String())
+		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
+		body.Reset()
+		if q == nil {
+			return nil
+		}
+		if sql == "" {
+			if engine == "" {
+				line = q.Line
+			}
+			return errf(line, "query %q has no SQL for engine %q", q.Name, engineName(engine))
+		}
+		if _, dup := q.Bodies[engine]; dup {
+			return errf(bodyLine, "query %q has two bodies for engine %q", q.Name, engineName(engine))
+		}
+		q.Bodies[engine] = sql
+		return nil
+	}
+	finishQuery := func(line int) error {
+		if q == nil {
+			return nil
+		}
+		if err := finishBody(line); err != nil {
+			return err
+		}
+		if q.Description == "" {
+			return errf(q.Line, "query %q has no -- description:", q.Name)
+		}
+		return checkParams(q, file)
+	}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		trim := strings.TrimSpace(line)
+		m := annotation.FindStringSubmatch(trim)
+		switch {
+		case m != nil && m[1] == "name":
+			if err := finishQuery(n); err != nil {
+				return nil, err
+			}
+			name := strings.TrimSpace(m[2])
+			if !namePattern.MatchString(name) {
+				return nil, errf(n, "query name %q: use lower-case words joined by hyphens", name)
+			}
+			if prev, dup := set.byName[name]; dup {
+				return nil, errf(n, "duplicate query name %q (first at line %d)", name, prev.Line)
+			}
+			q = &Query{Name: name, Filters: true, Bodies: map[string]string{}, File: file, Line: n}
+			set.byName[name] = q
+			set.order = append(set.order, name)
+			engine, inHeader = "", true
+		case q == nil:
+			if trim != "" && !strings.HasPrefix(trim, "--") {
+				return nil, errf(n, "SQL before the first -- name: annotation")
+			}
+		case m != nil && m[1] == "engine":
+			if err := finishBody(n); err != nil {
+				return nil, err
+			}
+			e := strings.TrimSpace(m[2])
+			if !slices.Contains(Engines, e) {
+				return nil, errf(n, "unknown engine %q: use one of %s", e, strings.Join(Engines, ", "))
+			}
+			engine, inHeader = e, false
+			bodyLine = n + 1
+		case inHeader && m != nil:
+			if err := annotate(q, m[1], strings.TrimSpace(m[2]), func(format string, args ...any) error { return errf(n, format, args...) }); err != nil {
+				return nil, err
+			}
+		default:
+			if inHeader && trim != "" && !strings.HasPrefix(trim, "--") {
+				inHeader = false
+				bodyLine = n
+			}
+			body.WriteString(line)
+			body.WriteByte('\n')
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if err := finishQuery(n); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func engineName(e string) string {
+	if e == "" {
+		return "all"
+	}
+	return e
+}
+
+// annotate applies a header annotation to a query.
+func annotate(q *Query, key, value string, errf func(string, ...any) error) error {
+	switch key {
+	case "description":
+		if q.Description != "" {
+			return errf("query %q has two descriptions", q.Name)
+		}
+		q.Description = value
+	case "filters":
+		if value != "none" {
+			return errf(`"-- filters:" takes "none"`)
+		}
+		q.Filters = false
+	case "param":
+		m := paramDecl.FindStringSubmatch(value)
+		if m == nil {
+			return errf("parameter %q: write '-- param: NAME TYPE [= DEFAULT]: DESCRIPTION'", value)
+		}
+		p := Param{Name: m[1], Type: m[2], Default: m[3], HasDefault: m[3] != "", Description: m[4]}
+		if strings.HasPrefix(p.Type, "choice(") {
+			p.Choices = strings.Split(strings.TrimSuffix(strings.TrimPrefix(p.Type, "choice("), ")"), "|")
+			p.Type = "choice"
+		}
+		if !paramTypes[p.Type] {
+			return errf("parameter %s: unknown type %q (int, text, addr, cidr, interval, time, choice(a|b))", p.Name, p.Type)
+		}
+		if _, dup := q.Param(p.Name); dup {
+			return errf("parameter %s declared twice", p.Name)
+		}
+		if p.HasDefault {
+			if p.Default == "null" {
+				p.Default = ""
+			} else if _, err := convert(p, p.Default); err != nil {
+				return errf("parameter %s: default %q: %v", p.Name, p.Default, err)
+			}
+		}
+		q.Params = append(q.Params, p)
+	default:
+		return errf("unknown annotation %q (name, description, param, filters, engine)", "-- "+key+":")
+	}
+	return nil
+}
+
+// checkParams holds every body to the declared parameters: each $name used is declared, and each
+// declared parameter is used by every body.
+func checkParams(q *Query, file string) error {
+	for engine, sql := range q.Bodies {
+		used := referencedParams(sql)
+		for _, name := range used {
+			if _, ok := q.Param(name); !ok {
+				return &ParseError{File: file, Line: q.Line, Msg: fmt.Sprintf("query %q (%s): $%s is used but not declared", q.Name, engineName(engine), name)}
+			}
+		}
+		for _, p := range q.Params {
+			if !slices.Contains(used, p.Name) {
+				return &ParseError{File: file, Line: q.Line, Msg: fmt.Sprintf("query %q (%s): parameter %s is declared but not used", q.Name, engineName(engine), p.Name)}
+			}
+		}
+	}
+	return nil
+}
+
+// referencedParams lists the $name references of SQL text, outside strings, quoted names and
+// comments.
+func referencedParams(sql string) []string {
+	var out []string
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				j++
+			}
+			i = j
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return out
+			}
+			i += end + 3
+		case c == '$':
+			j := i + 1
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= '0' && sql[j] <= '9') {
+				j++
+			}
+			if name := sql[i+1 : j]; name != "" {
+				if _, err := strconv.Atoi(name); err != nil && !slices.Contains(out, name) {
+					out = append(out, name)
+				}
+			}
+			i = j - 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,325 @@
+package queries_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowsql/flowsql"
+	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/queries"
+)
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ text, want string }{
+		{"SELECT 1", "x.sql:1: SQL before the first -- name: annotation"},
+		{"-- name: a\n-- description: d\nSELECT 1\n-- name: a\n-- description: d\nSELECT 2", `x.sql:4: duplicate query name "a" (first at line 1)`},
+		{"-- name: Top_Dest\n-- description: d\nSELECT 1", `x.sql:1: query name "Top_Dest"`},
+		{"-- name: a\nSELECT 1", `x.sql:1: query "a" has no -- description:`},
+		{"-- name: a\n-- description: d\n-- params: x int: y\nSELECT 1", `x.sql:3: unknown annotation "-- params:"`},
+		{"-- name: a\n-- description: d\n-- param: x\nSELECT 1", "x.sql:3: parameter \"x\": write"},
+		{"-- name: a\n-- description: d\n-- param: x float: y\nSELECT $x", `x.sql:3: parameter x: unknown type "float"`},
+		{"-- name: a\n-- description: d\n-- param: x int = ten: y\nSELECT $x", `x.sql:3: parameter x: default "ten": "ten" is not a whole number`},
+		{"-- name: a\n-- description: d\nSELECT $x", "x.sql:1: query \"a\" (all): $x is used but not declared"},
+		{"-- name: a\n-- description: d\n-- param: x int: y\nSELECT 1", `x.sql:1: query "a" (all): parameter x is declared but not used`},
+		{"-- name: a\n-- description: d\n-- param: x int: y\n-- param: x int: z\nSELECT $x", "x.sql:4: parameter x declared twice"},
+		{"-- name: a\n-- description: d\n", `x.sql:1: query "a" has no SQL`},
+		{"-- name: a\n-- description: d\nSELECT 1\n-- engine: oracle\nSELECT 1", `x.sql:4: unknown engine "oracle"`},
+		{"-- name: a\n-- description: d\n-- param: x int: y\nSELECT $x\n-- engine: athena\nSELECT 1", `query "a" (athena): parameter x is declared but not used`},
+	}
+	for _, c := range cases {
+		_, err := queries.Parse("x.sql", c.text)
+		var pe *queries.ParseError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%q):\n got %v\nwant %s", c.text, err, c.want)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	text := `-- a file comment
+-- name: one
+-- description: The first.
+-- param: n int = 5: How many.
+-- param: who addr: Whose.
+-- param: how choice(a|b) = a: How.
+SELECT '$not_a_param', "$neither" -- $nor_this
+FROM t WHERE x = $who AND y = $how LIMIT $n;
+-- engine: athena
+SELECT $who, $how, $n;
+
+-- name: two
+-- description: The second.
+-- filters: none
+WITH a AS (SELECT 1) SELECT * FROM a`
+	set, err := queries.Parse("q.sql", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Names(); !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("names %v", got)
+	}
+	q, _ := set.Lookup("one")
+	if len(q.Params) != 3 || q.Params[2].Choices[1] != "b" || !q.Params[1].Required() || q.Params[0].Required() {
+		t.Errorf("params %+v", q.Params)
+	}
+	if b, _ := q.Body("athena"); b != "SELECT $who, $how, $n" {
+		t.Errorf("athena body %q", b)
+	}
+	if b, _ := q.Body("duckdb"); !strings.HasSuffix(b, "LIMIT $n") {
+		t.Errorf("duckdb body %q", b)
+	}
+	two, _ := set.Lookup("two")
+	if two.Filters {
+		t.Error("filters: none ignored")
+	}
+	// A user's file replaces built-in queries by name and adds its own.
+	mine, err := queries.Parse("mine.sql", "-- name: two\n-- description: Mine.\nSELECT 2\n-- name: three\n-- description: New.\nSELECT 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Merge(mine)
+	if q, _ := set.Lookup("two"); q.Description != "Mine." || !slices.Equal(set.Names(), []string{"one", "two", "three"}) {
+		t.Errorf("merge: %v %q", set.Names(), q.Description)
+	}
+}
+
+func builtin(t testing.TB) *queries.Set {
+	t.Helper()
+	set, err := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestStatement(t *testing.T) {
+	q, _ := builtin(t).Lookup("top-sources")
+	ctx := context.Background()
+	now := time.Date(2024, 6, 2, 0, 0, 0, 0, time.UTC)
+	st, err := q.Statement(ctx, queries.DuckDB{}, queries.Values{"dst": "10.0.101.10"},
+		queries.Filters{Since: now.Add(-24 * time.Hour), CIDR: "10.0.0.0/16", Where: "srcport > 0"}, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(st.SQL, "WITH flows AS NOT MATERIALIZED (SELECT * FROM flow_records WHERE \"end\" >= $3 AND (src_ip BETWEEN $4 AND $5 OR dst_ip BETWEEN $4 AND $5) AND (srcport > 0))") {
+		t.Errorf("SQL:\n%s", st.SQL)
+	}
+	want := []any{int64(167798026), int64(10), now.Add(-24 * time.Hour).Unix(), int64(167772160), int64(167837695)}
+	if !slices.Equal(st.Args, want) {
+		t.Errorf("args %v, want %v", st.Args, want)
+	}
+	bad := []struct {
+		vals queries.Values
+		f    queries.Filters
+		want string
+	}{
+		{queries.Values{}, queries.Filters{}, "--dst: report top-sources needs it"},
+		{queries.Values{"dst": "10.0.0.300"}, queries.Filters{}, `--dst: "10.0.0.300" is not an IP address`},
+		{queries.Values{"dst": "10.0.0.1", "limit": "ten"}, queries.Filters{}, `--limit: "ten" is not a whole number`},
+		{queries.Values{"dst": "10.0.0.1", "bogus": "1"}, queries.Filters{}, "--bogus: report top-sources has no such parameter"},
+		{queries.Values{"dst": "10.0.0.1"}, queries.Filters{CIDR: "10.0.0.0/33"}, `--cidr: "10.0.0.0/33" is not a CIDR`},
+	}
+	for _, b := range bad {
+		_, err := q.Statement(ctx, queries.DuckDB{}, b.vals, b.f, nil, now)
+		var ae *queries.ArgError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%v %+v: %v, want %s", b.vals, b.f, err, b.want)
+		}
+	}
+	summary, _ := builtin(t).Lookup("ingest-summary")
+	if _, err := summary.Statement(ctx, queries.DuckDB{}, nil, queries.Filters{Account: "1"}, nil, now); err == nil {
+		t.Error("a report without filters took --account")
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2024, 6, 2, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2024-06-01T10:00:00Z":      time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC),
+		"2024-06-01T12:00:00+02:00": time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC),
+		"2024-06-01":                time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC),
+		"2024-06-01 10:30":          time.Date(2024, 6, 1, 10, 30, 0, 0, time.UTC),
+		"24h":                       now.Add(-24 * time.Hour),
+		"7d":                        now.Add(-7 * 24 * time.Hour),
+	} {
+		got, err := queries.ParseTime(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := queries.ParseTime("yesterday", now); err == nil {
+		t.Error("yesterday parsed")
+	}
+}
+
+// loaded generates and loads flow logs; it returns the database and the generator's records.
+func loaded(t *testing.T, cfg flowgen.Config) (*sql.DB, []flowgen.Record) {
+	t.Helper()
+	dir := t.TempDir()
+	g := flowgen.New(cfg)
+	if _, _, err := g.WriteTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	db, err := flowdb.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), flowdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []flowgen.Record
+	for i := range cfg.Files {
+		recs = append(recs, g.File(i).Records...)
+	}
+	return db, recs
+}
+
+type row struct {
+	addr  string
+	bytes int64
+}
+
+func run(t *testing.T, db *sql.DB, name string, vals queries.Values, f queries.Filters) [][]any {
+	t.Helper()
+	q, ok := builtin(t).Lookup(name)
+	if !ok {
+		t.Fatalf("no report %s", name)
+	}
+	st, err := q.Statement(context.Background(), queries.DuckDB{}, vals, f, queries.DBKeys{DB: db}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(st.SQL, st.Args...)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, st.SQL)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// top computes a top-N of bytes by address from the generator's records, in Go.
+func top(recs []flowgen.Record, n int, keep func(flowgen.Record) bool, addr func(flowgen.Record) string) []row {
+	sums := map[string]int64{}
+	for _, r := range recs {
+		if r.Status == "OK" && keep(r) {
+			sums[addr(r)] += r.Bytes
+		}
+	}
+	var out []row
+	for a, b := range sums {
+		out = append(out, row{a, b})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].bytes != out[j].bytes {
+			return out[i].bytes > out[j].bytes
+		}
+		return out[i].addr < out[j].addr
+	})
+	return out[:min(n, len(out))]
+}
+
+// TestTopReportsIndependently checks top-destinations and top-sources (IPv4 and IPv6, with and
+// without filters) against sums computed in Go from the generator's records.
+func TestTopReportsIndependently(t *testing.T) {
+	db, recs := loaded(t, flowgen.Config{Seed: 17, Files: 8, RowsPerFile: 2000})
+	check := func(name string, got [][]any, want []row) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d rows, want %d", name, len(got), len(want))
+		}
+		for i, w := range want {
+			if got[i][0] != w.addr || fmt.Sprint(got[i][1]) != fmt.Sprint(w.bytes) {
+				t.Errorf("%s row %d: %v %v, want %s %d", name, i, got[i][0], got[i][1], w.addr, w.bytes)
+			}
+		}
+	}
+	all := func(flowgen.Record) bool { return true }
+	dst := func(r flowgen.Record) string { return r.Dst }
+	src := func(r flowgen.Record) string { return r.Src }
+	check("top-destinations", run(t, db, "top-destinations", queries.Values{"limit": "15"}, queries.Filters{}), top(recs, 15, all, dst))
+	if got := run(t, db, "top-destinations", nil, queries.Filters{}); got[0][0] != flowgen.NATAddr {
+		t.Errorf("the top destination is %v, not the NAT gateway", got[0][0])
+	}
+	check("top-sources", run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "12"}, queries.Filters{}),
+		top(recs, 12, func(r flowgen.Record) bool { return r.Dst == flowgen.NATAddr }, src))
+	// IPv6: the senders to one CloudFront address.
+	v6 := flowgen.TheWorld().CloudFront6[0]
+	check("top-sources IPv6", run(t, db, "top-sources", queries.Values{"dst": v6}, queries.Filters{}),
+		top(recs, 10, func(r flowgen.Record) bool { return r.Dst == v6 }, src))
+	// Filters: an interface, a CIDR, a time window.
+	nat := flowgen.NATENI
+	check("top-destinations --interface", run(t, db, "top-destinations", nil, queries.Filters{Interface: nat}),
+		top(recs, 10, func(r flowgen.Record) bool { return r.ENI.ID == nat }, dst))
+	inCIDR := func(a string) bool { return strings.HasPrefix(a, "10.0.2.") }
+	check("top-destinations --cidr", run(t, db, "top-destinations", nil, queries.Filters{CIDR: "10.0.2.0/24"}),
+		top(recs, 10, func(r flowgen.Record) bool { return inCIDR(r.Src) || inCIDR(r.Dst) }, dst))
+	start := time.Date(2024, 6, 1, 0, 10, 0, 0, time.UTC)
+	end := start.Add(15 * time.Minute)
+	check("top-destinations --since --until", run(t, db, "top-destinations", nil, queries.Filters{Since: start, Until: end}),
+		top(recs, 10, func(r flowgen.Record) bool { return r.End >= start.Unix() && r.Start < end.Unix() }, dst))
+}
+
+func toInt(v any) int64 {
+	var n int64
+	fmt.Sscan(fmt.Sprint(v), &n)
+	return n
+}
+
+// TestEveryReportRuns runs each built-in report on generated data and checks what can be
+// checked cheaply; the exact output is held by the golden files of cmd/flowsql.
+func TestEveryReportRuns(t *testing.T) {
+	db, recs := loaded(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 1000})
+	var rejected int64
+	for _, r := range recs {
+		if r.Action == "REJECT" && r.Status == "OK" {
+			rejected++
+		}
+	}
+	for _, name := range builtin(t).Names() {
+		vals := queries.Values{}
+		if name == "top-sources" {
+			vals["dst"] = flowgen.NATAddr
+		}
+		rows := run(t, db, name, vals, queries.Filters{})
+		if len(rows) == 0 && name != "load-errors" {
+			t.Errorf("%s: no rows", name)
+		}
+		if name == "rejected" {
+			var n int64
+			for _, r := range run(t, db, name, queries.Values{"limit": "100000"}, queries.Filters{}) {
+				n += toInt(r[3])
+			}
+			if n != rejected {
+				t.Errorf("rejected flows %d, generator rejected %d", n, rejected)
+			}
+		}
+	}
+}

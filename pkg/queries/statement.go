@@ -1,0 +1,280 @@
+package queries
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Values are a report's arguments as the user typed them, by parameter name.
+type Values map[string]string
+
+// Filters narrow the records a report reads. They apply to every query whose Filters is true.
+type Filters struct {
+	Since, Until time.Time // records that overlap [Since, Until)
+	Account      string    // account_id
+	Interface    string    // interface_id
+	CIDR         string    // records whose source or destination is in it
+	Where        string    // a SQL condition of the user's own
+}
+
+func (f Filters) empty() bool {
+	return f.Since.IsZero() && f.Until.IsZero() && f.Account == "" && f.Interface == "" && f.CIDR == "" && f.Where == ""
+}
+
+// AddrKeyer gives the key that an IPv6 address is stored under (false when no loaded record
+// has it). IPv4 addresses are their own keys and need no lookup.
+type AddrKeyer interface {
+	AddrKey(ctx context.Context, canonical string) (int64, bool, error)
+}
+
+// Dialect is what differs between the engines a report can run on.
+type Dialect interface {
+	// Engine names the engine, for choosing a query body.
+	Engine() string
+	// Records is the relation that holds the flow records.
+	Records() string
+	// FilterSQL turns the common filters into a condition on the records; $N placeholders
+	// number from first.
+	FilterSQL(f Filters, first int) (string, []any, error)
+}
+
+// Statement is a report ready to run: SQL with numbered parameters and their values.
+type Statement struct {
+	SQL  string
+	Args []any
+	// Notes are things the user should know about the arguments (an address no record has).
+	Notes []string
+}
+
+// ArgError is a wrong argument; Param names the parameter (or filter) it was given to.
+type ArgError struct {
+	Param string
+	Msg   string
+}
+
+func (e *ArgError) Error() string { return fmt.Sprintf("--%s: %s", strings.ReplaceAll(e.Param, "_", "-"), e.Msg) }
+
+// Statement binds a query's arguments for an engine: each $name becomes a numbered parameter
+// with its converted value, and the common filters become a "flows" CTE over the records that
+// the body reads instead of the flows view.
+func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters, keys AddrKeyer, now time.Time) (Statement, error) {
+	body, ok := q.Body(d.Engine())
+	if !ok {
+		return Statement{}, fmt.Errorf("report %s has no SQL for %s", q.Name, d.Engine())
+	}
+	for name := range vals {
+		if _, ok := q.Param(name); !ok {
+			return Statement{}, &ArgError{Param: name, Msg: fmt.Sprintf("report %s has no such parameter", q.Name)}
+		}
+	}
+	var st Statement
+	values := map[string]any{}
+	for _, p := range q.Params {
+		raw, given := vals[p.Name]
+		if !given {
+			if p.Required() {
+				return Statement{}, &ArgError{Param: p.Name, Msg: fmt.Sprintf("report %s needs it: %s", q.Name, p.Description)}
+			}
+			raw = p.Default
+		}
+		if raw == "" {
+			values[p.Name] = nil
+			continue
+		}
+		v, err := convertAt(ctx, p, raw, keys, now)
+		if err != nil {
+			return Statement{}, &ArgError{Param: p.Name, Msg: err.Error()}
+		}
+		if v == unknownAddr {
+			st.Notes = append(st.Notes, fmt.Sprintf("no loaded record has the address %s", raw))
+			v = nil
+		}
+		values[p.Name] = v
+	}
+	sql, args := numberParams(body, values)
+	st.SQL, st.Args = sql, args
+	if !q.Filters {
+		if !f.empty() {
+			return Statement{}, &ArgError{Param: "where", Msg: fmt.Sprintf("report %s does not read flow records, so it takes no filters", q.Name)}
+		}
+		return st, nil
+	}
+	cond, fargs, err := d.FilterSQL(f, len(st.Args)+1)
+	if err != nil {
+		return Statement{}, err
+	}
+	cte := fmt.Sprintf("flows AS NOT MATERIALIZED (SELECT * FROM %s WHERE %s)", d.Records(), cond)
+	if d.Engine() != "duckdb" {
+		cte = fmt.Sprintf("flows AS (SELECT * FROM %s WHERE %s)", d.Records(), cond)
+	}
+	st.SQL = withCTE(st.SQL, cte)
+	st.Args = append(st.Args, fargs...)
+	return st, nil
+}
+
+var leadingWith = regexp.MustCompile(`(?is)^((?:\s|--[^\n]*\n)*)WITH\s`)
+
+// withCTE puts a common table expression in front of a query, joining the query's own WITH.
+func withCTE(sql, cte string) string {
+	if m := leadingWith.FindStringSubmatchIndex(sql); m != nil {
+		return sql[:m[3]] + "WITH " + cte + ",\n" + sql[m[1]:]
+	}
+	return "WITH " + cte + "\n" + sql
+}
+
+// numberParams rewrites $name references to $1, $2, ... in order of first use, and returns the
+// values in that order.
+func numberParams(sql string, values map[string]any) (string, []any) {
+	order := referencedParams(sql)
+	index := map[string]int{}
+	args := make([]any, len(order))
+	for i, name := range order {
+		index[name] = i + 1
+		args[i] = values[name]
+	}
+	var b strings.Builder
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				j++
+			}
+			b.WriteString(sql[i:min(j+1, len(sql))])
+			i = j
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := i
+			for j < len(sql) && sql[j] != '\n' {
+				j++
+			}
+			b.WriteString(sql[i:j])
+			i = j - 1
+		case c == '$':
+			j := i + 1
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= '0' && sql[j] <= '9') {
+				j++
+			}
+			if n, ok := index[sql[i+1:j]]; ok {
+				fmt.Fprintf(&b, "$%d", n)
+			} else {
+				b.WriteString(sql[i:j])
+			}
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), args
+}
+
+// unknownAddr marks an IPv6 address that no record has.
+var unknownAddr = &struct{ unknown bool }{true}
+
+// convert checks a value against a parameter's type without a database (defaults, at parse time).
+func convert(p Param, raw string) (any, error) {
+	return convertAt(context.Background(), p, raw, nil, time.Now())
+}
+
+func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now time.Time) (any, error) {
+	switch p.Type {
+	case "int":
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", raw)
+		}
+		return n, nil
+	case "text":
+		return raw, nil
+	case "addr":
+		a, err := netip.ParseAddr(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address (like 10.0.1.5 or 2001:db8::1)", raw)
+		}
+		if a.Is4() {
+			b := a.As4()
+			return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3]), nil
+		}
+		if keys == nil {
+			return a.String(), nil
+		}
+		k, ok, err := keys.AddrKey(ctx, a.WithZone("").String())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return unknownAddr, nil
+		}
+		return k, nil
+	case "cidr":
+		return ParseCIDR(raw)
+	case "interval":
+		d, err := ParseDuration(raw)
+		if err != nil || d < time.Second {
+			return nil, fmt.Errorf("%q is not an interval like 5m, 1h or 1d", raw)
+		}
+		return int64(d / time.Second), nil
+	case "time":
+		t, err := ParseTime(raw, now)
+		if err != nil {
+			return nil, err
+		}
+		return t.Unix(), nil
+	case "choice":
+		if !slices.Contains(p.Choices, raw) {
+			return nil, fmt.Errorf("%q is not one of %s", raw, strings.Join(p.Choices, ", "))
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("unknown parameter type %q", p.Type)
+}
+
+// ParseCIDR checks a CIDR (a bare address is a /32 or /128) and returns it in canonical form.
+func ParseCIDR(raw string) (string, error) {
+	if !strings.Contains(raw, "/") {
+		a, err := netip.ParseAddr(raw)
+		if err != nil {
+			return "", fmt.Errorf("%q is not a CIDR (like 10.0.0.0/16) or an address", raw)
+		}
+		return netip.PrefixFrom(a, a.BitLen()).String(), nil
+	}
+	p, err := netip.ParsePrefix(raw)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a CIDR like 10.0.0.0/16", raw)
+	}
+	return p.Masked().String(), nil
+}
+
+// ParseDuration reads a duration, with d (days) and w (weeks) besides Go's units.
+func ParseDuration(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			f, err := strconv.ParseFloat(n, 64)
+			if err != nil {
+				return 0, err
+			}
+			return time.Duration(f * float64(unit)), nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+// ParseTime reads a point in time: RFC 3339, a date, a date and time without a zone (UTC), or a
+// duration back from now ("24h", "7d").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: give RFC 3339 (2024-06-01T10:00:00Z), a date (2024-06-01), or how long ago (24h, 7d)", s)
+}
