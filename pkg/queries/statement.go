@@ -58,7 +58,9 @@ type ArgError struct {
 	Msg   string
 }
 
-func (e *ArgError) Error() string { return fmt.Sprintf("--%s: %s", strings.ReplaceAll(e.Param, "_", "-"), e.Msg) }
+func (e *ArgError) Error() string {
+	return fmt.Sprintf("--%s: %s", strings.ReplaceAll(e.Param, "_", "-"), e.Msg)
+}
 
 // Statement binds a query's arguments for an engine: each $name becomes a numbered parameter
 // with its converted value, and the common filters become a "flows" CTE over the records that
