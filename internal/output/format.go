@@ -149,7 +149,7 @@ func humanText(v any, c Column, opts Options) string {
 
 // Bytes renders a byte count in binary units: 1536 -> "1.5 KiB".
 func Bytes(n float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}
 	i := 0
 	for math.Abs(n) >= 1024 && i < len(units)-1 {
 		n /= 1024

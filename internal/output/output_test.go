@@ -1,0 +1,81 @@
+package output
+
+import (
+	"bytes"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sample() *Result {
+	big1 := new(big.Int)
+	big1.SetString("12345678901234567890123", 10)
+	return &Result{
+		Columns: []Column{{"dstaddr", "VARCHAR"}, {"bytes", "HUGEINT"}, {"flows", "BIGINT"}, {"share", "DOUBLE"}, {"seen", "TIMESTAMP"}, {"note", "VARCHAR"}},
+		Rows: [][]any{
+			{"10.0.101.10", big1, int64(1234567), 0.75, time.Date(2024, 6, 1, 0, 5, 0, 0, time.UTC), nil},
+			{"2001:db8::1", big.NewInt(1536), int64(3), 0.25, time.Date(2024, 6, 1, 0, 6, 1, 0, time.UTC), `a "quoted", note`},
+		},
+	}
+}
+
+func write(t *testing.T, f Format, opts Options) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(&b, sample(), f, opts); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestFormats(t *testing.T) {
+	cases := map[Format]string{
+		CSV: "dstaddr,bytes,flows,share,seen,note\n" +
+			"10.0.101.10,12345678901234567890123,1234567,0.75,2024-06-01 00:05:00,\n" +
+			"2001:db8::1,1536,3,0.25,2024-06-01 00:06:01,\"a \"\"quoted\"\", note\"\n",
+		NDJSON: `{"dstaddr":"10.0.101.10","bytes":12345678901234567890123,"flows":1234567,"share":0.75,"seen":"2024-06-01 00:05:00","note":null}` + "\n" +
+			`{"dstaddr":"2001:db8::1","bytes":1536,"flows":3,"share":0.25,"seen":"2024-06-01 00:06:01","note":"a \"quoted\", note"}` + "\n",
+		Line: "dstaddr = 10.0.101.10\n  bytes = 12345678901234567890123\n  flows = 1234567\n  share = 0.75\n   seen = 2024-06-01 00:05:00\n   note = NULL\n\n" +
+			"dstaddr = 2001:db8::1\n  bytes = 1536\n  flows = 3\n  share = 0.25\n   seen = 2024-06-01 00:06:01\n   note = a \"quoted\", note\n",
+	}
+	for f, want := range cases {
+		if got := write(t, f, Options{}); got != want {
+			t.Errorf("%s:\n%s\nwant:\n%s", f, got, want)
+		}
+	}
+	if got := write(t, JSON, Options{}); !strings.HasPrefix(got, "[\n  {\"dstaddr\":\"10.0.101.10\",\"bytes\":12345678901234567890123,") || !strings.HasSuffix(got, "}\n]\n") {
+		t.Errorf("json:\n%s", got)
+	}
+}
+
+func TestHumanTable(t *testing.T) {
+	got := write(t, Table, Options{Human: true, Footer: true})
+	want := `dstaddr         bytes      flows  share  seen                 note
+-----------  --------  ---------  -----  -------------------  ----------------  ------------------------
+10.0.101.10  10.5 ZiB  1,234,567  75.0%  2024-06-01 00:05:00  NULL              ████████████████████████
+2001:db8::1   1.5 KiB          3  25.0%  2024-06-01 00:06:01  a "quoted", note  ████████
+(2 rows)
+`
+	if got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+	md := write(t, Markdown, Options{Human: true})
+	if !strings.Contains(md, "| 2001:db8::1 | 1.5 KiB | 3 | 25.0% |") || !strings.Contains(md, "|---|---:|---:|---:|") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[float64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1.5 * (1 << 30): "1.5 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%v) = %s, want %s", n, got, want)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	if _, err := ParseFormat("xml"); err == nil || !strings.Contains(err.Error(), "table, csv, json, ndjson, markdown, line") {
+		t.Errorf("ParseFormat(xml): %v", err)
+	}
+}
