@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/flowsql/flowsql/internal/awscfg"
 	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/schollz/progressbar/v3"
@@ -18,7 +21,9 @@ const loadAbout = `
 Load VPC and Transit Gateway flow-log files into the database.
 
 PATH is a file, a directory (searched recursively for .log.gz, .log, .gz, .parquet and .json
-files) or a glob pattern. Each file's format comes from its first line, the header AWS writes
+files), a glob pattern, or an s3://BUCKET/PREFIX (listed and downloaded batch by batch; see
+'flowsql fetch -h' for AWS access and for how --since, --until, --account and --region choose
+files by their keys). Each file's format comes from its first line, the header AWS writes
 into every file it delivers to S3: the default format, any custom format of version 2 to 8
 fields in any order, and Transit Gateway logs (which load into tgw_flows). Parquet delivery
 files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs have no header:
@@ -33,13 +38,18 @@ Examples:
   flowsql load ./AWSLogs/
   flowsql load --db nat.duckdb 'logs/2024-06-*/*.log.gz'
   flowsql load --format '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}' export/
-  flowsql load --format default cloudwatch-export/`
+  flowsql load --format default cloudwatch-export/
+  flowsql load s3://my-logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/ --since 2024-06-01 --until 2024-06-08`
 
 func runLoad(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "load", "[flags] PATH...", loadAbout)
 	db := dbFlag(fs, e)
 	var lf loadFlags
 	lf.register(fs)
+	var sf s3Flags
+	sf.register(fs)
+	var af awsFlags
+	af.register(fs, "only files of this `region`, as their key says; for s3:// PATHs, also the AWS region to use when none is configured")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -50,15 +60,60 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err := lf.check(); err != nil {
 		return err
 	}
-	files, err := localFiles(paths)
+	filter, err := sf.filter(af.region, time.Now())
 	if err != nil {
 		return err
+	}
+	local, remote, err := splitS3(paths)
+	if err != nil {
+		return err
+	}
+	var files []ingest.File
+	if len(local) > 0 {
+		all, err := localFiles(local)
+		if err != nil {
+			return err
+		}
+		for _, f := range all {
+			if filter.KeepFile(f.URI) {
+				files = append(files, f)
+			}
+		}
+	}
+	var client ingest.S3API
+	if len(remote) > 0 {
+		cfg, o, err := af.config(ctx)
+		if err != nil {
+			return err
+		}
+		client = awscfg.S3(cfg, o)
+		for _, loc := range remote {
+			listing, err := ingest.ListS3(ctx, client, loc, filter)
+			if err != nil {
+				return err
+			}
+			if !lf.quiet {
+				fmt.Fprintf(e.stderr, "listed %s under %s: %s to load\n", plural(listing.Listed, "object"), loc, plural(len(listing.Objects), "flow-log file"))
+			}
+			files = append(files, ingest.S3Files(loc, listing.Objects)...)
+		}
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no flow-log files to load in %s (after --since, --until, --account, --region)", strings.Join(paths, " "))
 	}
 	conn, err := openDB(ctx, *db, false)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if client != nil {
+		tmp, err := os.MkdirTemp("", "flowsql-s3-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		lf.fetch, lf.cleanup = ingest.FromS3(client, tmp)
+	}
 	sum, err := loadFiles(ctx, e, conn, files, lf, e.stdout)
 	if err != nil {
 		return err
@@ -71,6 +126,8 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 
 // loadFlags are the flags of every command that loads files (load, report).
 type loadFlags struct {
+	fetch      func(context.Context, *ingest.File) error
+	cleanup    func(*ingest.File)
 	format     string
 	force      bool
 	verifyGzip bool
@@ -115,7 +172,8 @@ func localFiles(paths []string) ([]ingest.File, error) {
 
 // loadFiles loads files, drawing progress on a terminal and printing the summary to out.
 func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
-	opts := ingest.Options{Format: lf.format, Force: lf.force, VerifyGzip: lf.verifyGzip, BatchFiles: lf.batchFiles}
+	opts := ingest.Options{Format: lf.format, Force: lf.force, VerifyGzip: lf.verifyGzip, BatchFiles: lf.batchFiles,
+		Fetch: lf.fetch, Cleanup: lf.cleanup}
 	if lf.verbose {
 		opts.Done = func(r ingest.FileResult) {
 			switch r.Status {
@@ -131,7 +189,11 @@ func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf 
 	var bar *progressBar
 	if !lf.quiet && isTerminal(e.stderr) {
 		bar = newProgressBar(e.stderr)
-		opts.Progress = bar.update
+		opts.Progress = func(p ingest.Progress) {
+			if p.Files > 0 {
+				bar.update(p.Bytes, p.BytesDone, fmt.Sprintf("%d/%d files, %s rows", p.FilesDone, p.Files, thousands(p.Rows)))
+			}
+		}
 	}
 	sum, err := ingest.Load(ctx, db, files, opts)
 	bar.finish()
@@ -230,8 +292,8 @@ func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
 	return flowdb.Open(ctx, path, flowdb.Options{MustExist: mustExist})
 }
 
-// progressBar draws a load's progress on a terminal: bytes read, rate and time left, with
-// files and rows in its description.
+// progressBar draws progress on a terminal: bytes done of a total, rate and time left, with a
+// description (files and rows, objects).
 type progressBar struct {
 	mu  sync.Mutex
 	bar *progressbar.ProgressBar
@@ -240,25 +302,22 @@ type progressBar struct {
 
 func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
 
-func (p *progressBar) update(pr ingest.Progress) {
+func (p *progressBar) update(total, done int64, desc string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar == nil {
-		if pr.Files == 0 {
-			return
-		}
-		p.bar = progressbar.NewOptions64(max(pr.Bytes, 1),
+		p.bar = progressbar.NewOptions64(max(total, 1),
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionSetWidth(24),
-			progressbar.OptionThrottle(100e6),
+			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionUseANSICodes(true),
 		)
 	}
-	p.bar.Describe(fmt.Sprintf("%d/%d files, %s rows", pr.FilesDone, pr.Files, thousands(pr.Rows)))
-	p.bar.Set64(pr.BytesDone)
+	p.bar.Describe(desc)
+	p.bar.Set64(done)
 }
 
 func (p *progressBar) finish() {

@@ -34,6 +34,10 @@ func TestScripts(t *testing.T) {
 				e.Setenv("SAMPLES", dir)
 			}
 			e.Setenv("TESTDATA", mustAbs(filepath.Join("..", "..", "testdata")))
+			// No AWS configuration leaks in, and nothing probes for an instance role.
+			e.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+			e.Setenv("AWS_CONFIG_FILE", filepath.Join(e.WorkDir, "no-aws-config"))
+			e.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.WorkDir, "no-aws-credentials"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -197,6 +197,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	for _, p := range paths {
+		if ingest.IsS3URI(p) {
+			return usagef("Load it first: flowsql load "+p, "report loads local paths only, not %s", p)
+		}
+	}
 	var files []ingest.File
 	if len(paths) > 0 {
 		if files, err = localFiles(paths); err != nil {

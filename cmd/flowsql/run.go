@@ -45,7 +45,8 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"load", "load flow-log files into the database", runLoad},
+		{"load", "load flow-log files (local or s3://) into the database", runLoad},
+		{"fetch", "download flow-log files from S3", runFetch},
 		{"report", "run a canned report (top destinations, top sources, ...)", runReport},
 		{"sql", "run a SQL query against the database", runSQL},
 		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},

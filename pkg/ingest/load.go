@@ -32,9 +32,10 @@ type Options struct {
 	BatchBytes int64
 	// TempDir holds converted and recovered lines while a batch loads (default: the system's).
 	TempDir string
-	// Fetch, when set, is called for each file of a batch before the batch loads, to make the
-	// file readable at File.Path (objects are downloaded this way). An error fails that file
-	// only. Cleanup, when set, is called for each fetched file once its batch is done.
+	// Fetch, when set, is called for each file of a batch without a Path before the batch
+	// loads, to make the file readable at File.Path (objects are downloaded this way; see
+	// FromS3). An error fails that file only. Cleanup, when set, is called for each fetched
+	// file once its batch is done.
 	Fetch   func(ctx context.Context, f *File) error
 	Cleanup func(f *File)
 	// FetchConcurrency bounds concurrent Fetch calls (default 8).
@@ -353,6 +354,9 @@ func (l *loader) fetch(ctx context.Context, batch []*task) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(batch))
 	for i, t := range batch {
+		if t.file.Path != "" {
+			continue // a local file
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

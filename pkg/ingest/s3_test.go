@@ -1,0 +1,379 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// fakeS3 is an in-process S3 (gofakes3) behind a handler that can refuse or fail requests.
+type fakeS3 struct {
+	t      testing.TB
+	srv    *httptest.Server
+	client *s3.Client
+
+	mu      sync.Mutex
+	deny    map[string]bool // keys that answer 403 AccessDenied
+	flaky   map[string]int  // keys that answer 503 SlowDown this many more times
+	gets    map[string]int  // GETs per key
+	slow    map[string]bool // keys whose body arrives slowly
+	delayed chan struct{}   // closed to let slow bodies finish
+}
+
+func newFakeS3(t testing.TB, bucket string) *fakeS3 {
+	t.Helper()
+	f := &fakeS3{t: t, deny: map[string]bool{}, flaky: map[string]int{}, gets: map[string]int{}, slow: map[string]bool{}, delayed: make(chan struct{})}
+	faker := gofakes3.New(s3mem.New())
+	inner := faker.Server()
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
+		if r.Method == http.MethodGet && r.URL.RawQuery == "" || r.Method == http.MethodGet && !strings.Contains(r.URL.RawQuery, "list-type") && key != "" {
+			f.mu.Lock()
+			f.gets[key]++
+			denied, flaky, slow := f.deny[key], f.flaky[key], f.slow[key]
+			if flaky > 0 {
+				f.flaky[key]--
+			}
+			f.mu.Unlock()
+			switch {
+			case denied:
+				s3Error(w, 403, "AccessDenied", "Access Denied")
+				return
+			case flaky > 0:
+				s3Error(w, 503, "SlowDown", "Please reduce your request rate.")
+				return
+			case slow:
+				inner.ServeHTTP(&slowWriter{ResponseWriter: w, wait: f.delayed}, r)
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	f.client = s3.New(s3.Options{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("key", "secret", ""),
+		BaseEndpoint:     aws.String(f.srv.URL),
+		UsePathStyle:     true,
+		RetryMaxAttempts: 4,
+	})
+	if _, err := f.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func s3Error(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
+}
+
+// slowWriter sends the first part of a body, then waits.
+type slowWriter struct {
+	http.ResponseWriter
+	wait <-chan struct{}
+	sent bool
+}
+
+func (s *slowWriter) Write(p []byte) (int, error) {
+	if !s.sent && len(p) > 10 {
+		s.sent = true
+		n, err := s.ResponseWriter.Write(p[:10])
+		s.ResponseWriter.(http.Flusher).Flush()
+		<-s.wait
+		return n, err
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (f *fakeS3) put(bucket, key string, data []byte) {
+	f.t.Helper()
+	if _, err := f.client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// upload generates files and puts them under prefix; it returns the generator.
+func (f *fakeS3) upload(bucket, prefix string, cfg flowgen.Config) *flowgen.Generator {
+	f.t.Helper()
+	cfg.Prefix = prefix
+	g := flowgen.New(cfg)
+	dir := f.t.TempDir()
+	paths, _, err := g.WriteTree(dir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, p := range paths {
+		data, _ := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		f.put(bucket, filepath.ToSlash(rel), data)
+	}
+	return g
+}
+
+var night = time.Date(2024, 6, 1, 22, 0, 0, 0, time.UTC)
+
+// TestListS3 lists the default and Hive layouts with time, account and region filters: every file
+// that holds a record of the window is kept, and the files far from it are not.
+func TestListS3(t *testing.T) {
+	const bucket = "logs"
+	f := newFakeS3(t, bucket)
+	cfg := flowgen.Config{Seed: 1, Start: night, Files: 48, RowsPerFile: 20} // 22:00 to 02:00, across midnight
+	g := f.upload(bucket, "", cfg)
+	cfg.Layout = flowgen.LayoutHive
+	f.upload(bucket, "hive/", cfg)
+	f.put(bucket, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/notes.txt.bak", []byte("x"))
+
+	since, until := night.Add(110*time.Minute), night.Add(130*time.Minute) // 23:50 to 00:10
+	var want []string
+	for i := range cfg.Files {
+		for _, r := range g.File(i).Records {
+			if r.End >= since.Unix() && r.Start < until.Unix() {
+				want = append(want, g.Key(i))
+				break
+			}
+		}
+	}
+	for _, c := range []struct {
+		loc  string
+		days int // day prefixes listed; 0 for one listing
+	}{
+		{"s3://logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/", 2},
+		{"s3://logs/hive/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/", 2},
+		{"s3://logs/AWSLogs/", 0},
+	} {
+		loc, err := ingest.ParseS3URI(c.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{Since: since, Until: until, Account: flowgen.Account, Region: "us-east-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, o := range res.Objects {
+			got[strings.TrimPrefix(o.Key, "hive/")] = true
+		}
+		for _, k := range want {
+			if c.loc == "s3://logs/hive/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/" {
+				k = strings.Replace(k, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/01/", "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=06/day=01/", 1)
+				k = strings.Replace(k, "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/02/", "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=06/day=02/", 1)
+			}
+			if !got[k] {
+				t.Errorf("%s: %s holds records of the window but was left out", c.loc, k)
+			}
+		}
+		if len(res.Objects) > len(want)+4 {
+			t.Errorf("%s: kept %d objects for %d files of the window", c.loc, len(res.Objects), len(want))
+		}
+		if c.days > 0 && len(res.Scanned) != c.days {
+			t.Errorf("%s: listed %v, want %d day prefixes", c.loc, res.Scanned, c.days)
+		}
+	}
+	// Another account or region, or a window outside the logs, keeps nothing.
+	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
+	for _, flt := range []ingest.S3Filter{{Account: "210987654321"}, {Region: "eu-west-1"}, {Since: night.Add(48 * time.Hour)}, {Until: night.Add(-time.Hour)}} {
+		res, err := ingest.ListS3(context.Background(), f.client, loc, flt)
+		if err != nil || len(res.Objects) != 0 {
+			t.Errorf("%+v kept %d objects (%v)", flt, len(res.Objects), err)
+		}
+	}
+	res, _ := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{Limit: 5})
+	if len(res.Objects) != 5 {
+		t.Errorf("--limit 5 kept %d", len(res.Objects))
+	}
+}
+
+// TestListS3Pages: more objects than one page holds.
+func TestListS3Pages(t *testing.T) {
+	f := newFakeS3(t, "many")
+	for i := range 1234 {
+		f.put("many", fmt.Sprintf("x/%04d.log", i), []byte("x"))
+	}
+	res, err := ingest.ListS3(context.Background(), f.client, ingest.S3Location{Bucket: "many", Prefix: "x/"}, ingest.S3Filter{})
+	if err != nil || len(res.Objects) != 1234 {
+		t.Fatalf("listed %d objects, %v", len(res.Objects), err)
+	}
+}
+
+// TestFetch downloads, resumes, and downloads again what changed.
+func TestFetch(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	g := f.upload("logs", "", flowgen.Config{Seed: 2, Start: night, Files: 6, RowsPerFile: 50})
+	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
+	list := func() []ingest.S3Object {
+		res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Objects
+	}
+	dest := t.TempDir()
+	sum, err := ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{Concurrency: 3})
+	if err != nil || sum.Downloaded != 6 || sum.Failed != 0 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	var b bytes.Buffer
+	g.Write(&b, g.File(3))
+	local, _ := os.ReadFile(filepath.Join(dest, filepath.FromSlash(g.Key(3))))
+	if len(local) == 0 || sum.Bytes == 0 {
+		t.Fatal("nothing written")
+	}
+	sum, err = ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{})
+	if err != nil || sum.Downloaded != 0 || sum.Present != 6 {
+		t.Fatalf("second fetch: %+v, %v", sum, err)
+	}
+	f.put("logs", g.Key(3), []byte("replaced, and longer than it was before"))
+	sum, err = ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{})
+	if err != nil || sum.Downloaded != 1 || sum.Present != 5 {
+		t.Fatalf("after a change: %+v, %v", sum, err)
+	}
+	// Files fetched by other means are recognised by their MD5 (a simple upload's ETag).
+	other := t.TempDir()
+	os.MkdirAll(filepath.Dir(filepath.Join(other, filepath.FromSlash(g.Key(0)))), 0o755)
+	os.Rename(filepath.Join(dest, filepath.FromSlash(g.Key(0))), filepath.Join(other, filepath.FromSlash(g.Key(0))))
+	sum, err = ingest.Fetch(context.Background(), f.client, loc, list()[:1], other, ingest.FetchOptions{})
+	if err != nil || sum.Present != 1 {
+		t.Fatalf("copied file: %+v, %v", sum, err)
+	}
+}
+
+// TestFetchErrors: access denied and a missing object fail those objects only, with a reason;
+// throttling is retried; nothing is left where a file is expected.
+func TestFetchErrors(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	for _, k := range []string{"a/ok.log", "a/denied.log", "a/gone.log", "a/flaky.log"} {
+		f.put("logs", k, []byte("version srcaddr\n2 10.0.0.1\n"))
+	}
+	loc, _ := ingest.ParseS3URI("s3://logs/a/")
+	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("logs"), Key: aws.String("a/gone.log")})
+	f.deny["a/denied.log"] = true
+	f.flaky["a/flaky.log"] = 2
+	dest := t.TempDir()
+	sum, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, r := range sum.Results {
+		if r.Status == ingest.FetchFailed {
+			reasons[r.Object.Key] = r.Err.Error()
+		}
+	}
+	if sum.Downloaded != 2 || sum.Failed != 2 ||
+		!strings.Contains(reasons["a/denied.log"], "get s3://logs/a/denied.log: access denied (AccessDenied)") ||
+		!strings.Contains(reasons["a/gone.log"], "get s3://logs/a/gone.log: the object does not exist") {
+		t.Fatalf("%+v\n%v", sum, reasons)
+	}
+	if f.gets["a/flaky.log"] != 3 {
+		t.Errorf("flaky.log was asked for %d times, want 3 (two SlowDown, then the object)", f.gets["a/flaky.log"])
+	}
+	entries, _ := os.ReadDir(filepath.Join(dest, "a"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "flaky.log ok.log" {
+		t.Errorf("files left: %v", names)
+	}
+}
+
+// TestFetchInterrupted: a download stopped midway leaves no file, not even a temporary one.
+func TestFetchInterrupted(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	f.put("logs", "a/big.log", bytes.Repeat([]byte("2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1 2 ACCEPT OK\n"), 1000))
+	f.slow["a/big.log"] = true
+	loc, _ := ingest.ParseS3URI("s3://logs/a/")
+	res, _ := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	ctx, cancel := context.WithCancel(context.Background())
+	dest := t.TempDir()
+	done := make(chan error)
+	go func() {
+		_, err := ingest.Fetch(ctx, f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+		done <- err
+	}()
+	for f.getsOf("a/big.log") == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	close(f.delayed)
+	if err := <-done; err == nil {
+		t.Fatal("an interrupted fetch returned no error")
+	}
+	entries, _ := os.ReadDir(filepath.Join(dest, "a"))
+	if len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func (f *fakeS3) getsOf(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gets[key]
+}
+
+// TestLoadFromS3: loading s3:// objects gives exactly the rows that loading the same files from
+// disk gives, and a second load of the objects loads nothing.
+func TestLoadFromS3(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	f.upload("logs", "", flowgen.Config{Seed: 8, Start: night, Files: 5, RowsPerFile: 300})
+	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
+	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dir, ingest.FetchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	local := newDB(t)
+	load(t, local, ingest.Options{}, dir)
+
+	remote := newDB(t)
+	tmp := t.TempDir()
+	fetch, cleanup := ingest.FromS3(f.client, tmp)
+	files := ingest.S3Files(loc, res.Objects)
+	sum, err := ingest.Load(context.Background(), remote, files, ingest.Options{Fetch: fetch, Cleanup: cleanup, BatchFiles: 2})
+	if err != nil || sum.Loaded != 5 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	q := `SELECT count(*) || ' ' || sum(bytes) || ' ' || count(DISTINCT srcaddr) || ' ' || min(source_account) || ' ' || min(source_date) FROM flows`
+	if a, b := queryString(t, local, q), queryString(t, remote, q); a != b {
+		t.Errorf("from disk: %s; from S3: %s", a, b)
+	}
+	if uri := queryString(t, remote, `SELECT min(uri) FROM ingested_files`); !strings.HasPrefix(uri, "s3://logs/AWSLogs/") {
+		t.Errorf("uri %s", uri)
+	}
+	if etag := queryString(t, remote, `SELECT min(etag) FROM ingested_files`); len(etag) != 32 {
+		t.Errorf("etag %q", etag)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("downloads left behind: %v", left)
+	}
+	sum, err = ingest.Load(context.Background(), remote, ingest.S3Files(loc, res.Objects), ingest.Options{Fetch: fetch, Cleanup: cleanup})
+	if err != nil || sum.Skipped != 5 || sum.Loaded != 0 {
+		t.Fatalf("second load: %+v %v", sum, err)
+	}
+}
