@@ -16,9 +16,15 @@
 -- row's part of the bytes of all rows the report grouped.
 
 -- name: top-destinations
--- description: The addresses that receive the most bytes: the first question about a traffic bill.
+-- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service.
 -- param: limit int = 10: How many addresses to show.
-SELECT ip_text(dst_ip) AS dstaddr, bytes, share
+-- optional: interface_type, interface_name, network, organisation, aws_service
+SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
+       key_interface_type(dst_ip) AS interface_type,
+       key_interface_name(dst_ip) AS interface_name,
+       key_network(dst_ip) AS network,
+       key_organisation(dst_ip) AS organisation,
+       key_aws_service(dst_ip) AS aws_service
 FROM (
     SELECT dst_ip,
            sum(bytes) AS bytes,
@@ -32,10 +38,16 @@ FROM (
 ORDER BY bytes DESC, dstaddr;
 
 -- name: top-sources
--- description: Who sends the most bytes to one address, for example a NAT gateway's.
+-- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
 -- param: dst addr: The address the traffic goes to.
 -- param: limit int = 10: How many senders to show.
-SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share
+-- optional: interface_type, interface_name, network, organisation, aws_service
+SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
+       key_interface_type(src_ip) AS interface_type,
+       key_interface_name(src_ip) AS interface_name,
+       key_network(src_ip) AS network,
+       key_organisation(src_ip) AS organisation,
+       key_aws_service(src_ip) AS aws_service
 FROM (
     SELECT src_ip,
            sum(bytes) AS bytes,
@@ -49,6 +61,86 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY bytes DESC, srcaddr;
+
+-- name: by-network
+-- description: The bytes sent to one address grouped by the network that sent them, as flowsql enrich whois named it (the last table of a NAT gateway investigation). Senders not looked up yet are counted as such; 'flowsql enrich whois --top N --dst ADDR' names them.
+-- param: dst addr: The address the traffic goes to, for example a NAT gateway's private address.
+-- param: limit int = 20: How many networks to show.
+WITH senders AS (
+    SELECT src_ip, sum(bytes) AS bytes, count(*) AS flows
+    FROM flows
+    WHERE log_status = 'OK' AND dst_ip = $dst AND src_ip IS NOT NULL
+    GROUP BY src_ip
+),
+named AS (
+    SELECT s.src_ip, s.bytes, s.flows,
+           CASE WHEN s.src_ip <= o.hi THEN o.network_name END AS network,
+           CASE WHEN s.src_ip <= o.hi THEN o.organisation END AS organisation,
+           CASE WHEN s.src_ip <= o.hi THEN o.country END AS country,
+           is_private_ip4_int(s.src_ip) AS private
+    FROM senders AS s ASOF LEFT JOIN ip_owner_segments AS o ON s.src_ip >= o.lo
+    WHERE s.src_ip >= 0
+    UNION ALL
+    SELECT s.src_ip, s.bytes, s.flows, ip_network(k.addr), ip_organisation(k.addr), NULL, is_private_ip(k.addr)
+    FROM senders AS s JOIN flowsql_addr_keys AS k ON k.key = s.src_ip
+    WHERE s.src_ip < 0
+),
+grouped AS (
+    SELECT coalesce(network, CASE WHEN private THEN '(private)' ELSE '(not looked up)' END) AS network,
+           organisation, country,
+           sum(bytes) AS bytes,
+           sum(flows) AS flows,
+           count(*) AS senders,
+           arg_max(src_ip, bytes) AS top_sender_key,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM named
+    GROUP BY 1, 2, 3
+    ORDER BY bytes DESC, network
+    LIMIT $limit
+)
+SELECT network, organisation, country, bytes, flows, senders, ip_text(top_sender_key) AS top_sender, share
+FROM grouped
+ORDER BY bytes DESC, network;
+
+-- name: aws-services
+-- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
+-- param: limit int = 20: How many rows to show.
+WITH ends AS (
+    SELECT 'to' AS direction, dst_ip AS addr, sum(bytes) AS bytes, count(*) AS flows
+    FROM flows
+    WHERE log_status = 'OK' AND dst_ip IS NOT NULL
+    GROUP BY dst_ip
+    UNION ALL
+    SELECT 'from', src_ip, sum(bytes), count(*)
+    FROM flows
+    WHERE log_status = 'OK' AND src_ip IS NOT NULL
+    GROUP BY src_ip
+),
+named AS (
+    SELECT e.direction, e.addr, e.bytes, e.flows, s.service, s.region
+    FROM ends AS e ASOF JOIN aws_ip_segments AS s ON e.addr >= s.lo
+    WHERE e.addr >= 0 AND e.addr <= s.hi
+    UNION ALL
+    SELECT e.direction, e.addr, e.bytes, e.flows, aws_service(k.addr), aws_region(k.addr)
+    FROM ends AS e JOIN flowsql_addr_keys AS k ON k.key = e.addr
+    WHERE e.addr < 0
+)
+SELECT service, region, bytes_to, bytes_from, bytes, flows, addresses, share
+FROM (
+    SELECT service, region,
+           coalesce(sum(bytes) FILTER (WHERE direction = 'to'), 0) AS bytes_to,
+           coalesce(sum(bytes) FILTER (WHERE direction = 'from'), 0) AS bytes_from,
+           sum(bytes) AS bytes,
+           sum(flows) AS flows,
+           count(DISTINCT addr) AS addresses,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM named
+    WHERE service IS NOT NULL
+    GROUP BY service, region
+    ORDER BY bytes DESC, service, region
+    LIMIT $limit
+) AS top
+ORDER BY bytes DESC, service, region;
 
 -- name: top-talkers
 -- description: The source and destination pairs that exchange the most traffic.

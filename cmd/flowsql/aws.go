@@ -20,9 +20,14 @@ type awsFlags struct {
 }
 
 func (a *awsFlags) register(fs *flag.FlagSet, regionUsage string) {
+	a.registerAccount(fs, regionUsage)
+	fs.StringVar(&a.endpoint, "endpoint", "", "send S3 requests to this `URL` (an S3-compatible store), with path-style addressing; AWS_ENDPOINT_URL_S3 does the same")
+}
+
+// registerAccount adds --profile and --region only (commands that do not talk to S3).
+func (a *awsFlags) registerAccount(fs *flag.FlagSet, regionUsage string) {
 	fs.StringVar(&a.profile, "profile", "", "AWS `profile` to use (default $AWS_PROFILE, or the default chain)")
 	fs.StringVar(&a.region, "region", "", regionUsage)
-	fs.StringVar(&a.endpoint, "endpoint", "", "send S3 requests to this `URL` (an S3-compatible store), with path-style addressing; AWS_ENDPOINT_URL_S3 does the same")
 }
 
 // config loads the AWS configuration; region is the region to use when none is configured.

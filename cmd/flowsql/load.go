@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"github.com/flowsql/flowsql"
 	"io"
 	"os"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/awscfg"
-	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/schollz/progressbar/v3"
 )
@@ -289,32 +289,40 @@ func shortCount(x float64) string {
 // openDB opens the database for a command. Commands that only read pass mustExist, so that a
 // mistyped --db is an error rather than a new empty file.
 func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
-	return flowdb.Open(ctx, path, flowdb.Options{MustExist: mustExist})
+	return flowsql.Open(ctx, path, mustExist)
 }
 
-// progressBar draws progress on a terminal: bytes done of a total, rate and time left, with a
-// description (files and rows, objects).
+// progressBar draws progress on a terminal: bytes (or things) done of a total, rate and time
+// left, with a description (files and rows, objects).
 type progressBar struct {
-	mu  sync.Mutex
-	bar *progressbar.ProgressBar
-	w   io.Writer
+	mu     sync.Mutex
+	bar    *progressbar.ProgressBar
+	w      io.Writer
+	counts bool // counting things, not bytes
 }
 
 func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w} }
+
+// newCountBar is a progress bar that counts things (addresses looked up) rather than bytes.
+func newCountBar(w io.Writer) *progressBar { return &progressBar{w: w, counts: true} }
 
 func (p *progressBar) update(total, done int64, desc string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar == nil {
-		p.bar = progressbar.NewOptions64(max(total, 1),
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowBytes(!p.counts),
 			progressbar.OptionSetWidth(24),
-			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionThrottle(100 * time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionUseANSICodes(true),
-		)
+		}
+		if p.counts {
+			opts = append(opts, progressbar.OptionShowCount())
+		}
+		p.bar = progressbar.NewOptions64(max(total, 1), opts...)
 	}
 	p.bar.Describe(desc)
 	p.bar.Set64(done)

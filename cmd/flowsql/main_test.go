@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/flowsql/flowsql/internal/fakeaws"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/klauspost/compress/gzip"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,7 +41,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 			e.Setenv("AWS_CONFIG_FILE", filepath.Join(e.WorkDir, "no-aws-config"))
 			e.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.WorkDir, "no-aws-credentials"))
-			return nil
+			return startFakes(e)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"flowgen":  cmdFlowgen,
@@ -48,6 +51,31 @@ func TestScripts(t *testing.T) {
 			"sleep":    cmdSleep,
 		},
 	})
+}
+
+// startFakes starts, for each script, the servers that enrich talks to, on loopback, and points
+// flowsql at them, so that no script can reach AWS or a registry: EC2 with the generated
+// world's interfaces, RDAP and whois that know its networks, and a copy of ip-ranges.json.
+func startFakes(e *testscript.Env) error {
+	ec2 := httptest.NewServer(fakeaws.NewEC2())
+	rdap := httptest.NewServer(&fakeaws.RDAP{})
+	ranges := httptest.NewServer(http.FileServer(http.Dir(mustAbs(filepath.Join("..", "..", "testdata")))))
+	whois := &fakeaws.Whois{}
+	whoisAddr, err := whois.Listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	e.Defer(func() {
+		ec2.Close()
+		rdap.Close()
+		ranges.Close()
+		whois.Close()
+	})
+	e.Setenv("AWS_ENDPOINT_URL_EC2", ec2.URL)
+	e.Setenv("FLOWSQL_RDAP_URL", rdap.URL)
+	e.Setenv("FLOWSQL_WHOIS_SERVER", whoisAddr)
+	e.Setenv("FLOWSQL_AWS_RANGES_URL", ranges.URL+"/ip-ranges-sample.json")
+	return nil
 }
 
 func mustAbs(p string) string {

@@ -166,6 +166,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	rf.output.human = true
+	rf.output.optional = q.Optional
 	if err := rf.output.check(); err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ type outputFlags struct {
 	format string
 	out    string
 	human  bool
+	// optional columns are left out of tables for people when every row is NULL.
+	optional []string
 }
 
 func (o *outputFlags) register(fs interface {
@@ -69,6 +71,9 @@ func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query s
 		return err
 	}
 	human := o.out == "" && (f == output.Table || f == output.Markdown) && o.human
+	if human {
+		res.DropEmpty(o.optional)
+	}
 	if err := output.Write(w, res, f, output.Options{Human: human, Footer: f == output.Table && o.out == ""}); err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func init() {
 		{"fetch", "download flow-log files from S3", runFetch},
 		{"report", "run a canned report (top destinations, top sources, ...)", runReport},
 		{"sql", "run a SQL query against the database", runSQL},
+		{"enrich", "name addresses: network interfaces, whois/RDAP owners, AWS ranges", runEnrich},
 		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},
 	}
 }

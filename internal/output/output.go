@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,4 +169,37 @@ func isNumeric(typ string) bool {
 		return true
 	}
 	return false
+}
+
+// DropEmpty removes the named columns where every row is NULL (for example the columns of a
+// lookup table that has not been filled yet), keeping the others in order.
+func (r *Result) DropEmpty(names []string) {
+	var keep []int
+	for i, c := range r.Columns {
+		empty := slices.Contains(names, c.Name)
+		for _, row := range r.Rows {
+			if !empty {
+				break
+			}
+			empty = row[i] == nil
+		}
+		if !empty {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) == len(r.Columns) {
+		return
+	}
+	cols := make([]Column, len(keep))
+	for j, i := range keep {
+		cols[j] = r.Columns[i]
+	}
+	r.Columns = cols
+	for n, row := range r.Rows {
+		out := make([]any, len(keep))
+		for j, i := range keep {
+			out[j] = row[i]
+		}
+		r.Rows[n] = out
+	}
 }

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -77,5 +78,21 @@ func TestBytes(t *testing.T) {
 func TestParseFormat(t *testing.T) {
 	if _, err := ParseFormat("xml"); err == nil || !strings.Contains(err.Error(), "table, csv, json, ndjson, markdown, line") {
 		t.Errorf("ParseFormat(xml): %v", err)
+	}
+}
+
+// TestDropEmpty: only optional columns where every row is NULL go; the rows stay aligned.
+func TestDropEmpty(t *testing.T) {
+	res := &Result{
+		Columns: []Column{{"a", "VARCHAR"}, {"b", "VARCHAR"}, {"c", "VARCHAR"}, {"d", "VARCHAR"}},
+		Rows:    [][]any{{"x", nil, nil, nil}, {"y", "1", nil, nil}},
+	}
+	res.DropEmpty([]string{"b", "c", "missing"})
+	var names []string
+	for _, c := range res.Columns {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "a,b,d" || fmt.Sprint(res.Rows) != "[[x <nil> <nil>] [y 1 <nil>]]" {
+		t.Errorf("columns %v rows %v", names, res.Rows)
 	}
 }

@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 )
 
 // EC2API is the part of an EC2 client that the ENI snapshot uses; *ec2.Client has it.
@@ -51,7 +53,7 @@ func SnapshotENIs(ctx context.Context, db *sql.DB, client EC2API, region string)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describe network interfaces: %w", err)
+			return nil, ec2Error(err)
 		}
 		sum.Pages++
 		for _, ni := range page.NetworkInterfaces {
@@ -157,4 +159,20 @@ func interfaceRows(ni types.NetworkInterface) []eniRow {
 		add(aws.ToString(a.Ipv6Address), aws.ToBool(a.IsPrimaryIpv6), nil)
 	}
 	return out
+}
+
+// ec2Error says what to do about a failed DescribeNetworkInterfaces, keeping AWS's error code.
+func ec2Error(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
+			return fmt.Errorf("describe network interfaces: access denied (%s): the credentials in use need ec2:DescribeNetworkInterfaces", ae.ErrorCode())
+		case "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "RequestExpired":
+			return fmt.Errorf("describe network interfaces: the AWS credentials were refused (%s): check AWS_PROFILE or the access keys", ae.ErrorCode())
+		case "OptInRequired":
+			return fmt.Errorf("describe network interfaces: the account has not enabled this region (%s)", ae.ErrorCode())
+		}
+	}
+	return fmt.Errorf("describe network interfaces: %w", err)
 }

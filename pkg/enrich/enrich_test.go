@@ -3,7 +3,9 @@ package enrich_test
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
@@ -236,6 +238,7 @@ func owners(t *testing.T) (*fakeaws.RDAP, *fakeaws.Whois, *fakeaws.Whois, enrich
 // (following a referral), the cache by range, private addresses never sent, --offline.
 func TestLookupOwners(t *testing.T) {
 	r, arin, ripe, opts := owners(t)
+	opts.PerRegistry = 1 // one at a time: the second address of a range finds the first's answer
 	db := newDB(t)
 	ctx := context.Background()
 	world := flowgen.TheWorld()
@@ -329,4 +332,51 @@ func TestIsPublic(t *testing.T) {
 func sortedWords(w ...string) string {
 	sort.Strings(w)
 	return strings.Join(w, " ")
+}
+
+// TestIsPublicMatchesMacro: the SQL is_private_ip macro and IsPublic agree, on the edges of
+// every reserved range and on random addresses, so that what reports call private is what is
+// never sent out.
+func TestIsPublicMatchesMacro(t *testing.T) {
+	db := newDB(t)
+	var addrs []string
+	for _, c := range []string{"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3"} {
+		p := netip.MustParsePrefix(c)
+		lo := p.Addr()
+		b := lo.As4()
+		n := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.Bits()) - 1)
+		binary.BigEndian.PutUint32(b[:], n)
+		hi := netip.AddrFrom4(b)
+		for _, a := range []netip.Addr{lo.Prev(), lo, hi, hi.Next()} {
+			if a.IsValid() {
+				addrs = append(addrs, a.String())
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}).String())
+	}
+	addrs = append(addrs, "fd00::1", "fe80::1", "2600:9000::1", "::ffff:10.1.1.1", "::ffff:8.8.8.8", "2001:db8::5")
+	rows, err := db.Query(`SELECT a, is_private_ip(a) FROM unnest(?::VARCHAR[]) AS t(a)`, addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var a string
+		var private bool
+		if err := rows.Scan(&a, &private); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if private == enrich.IsPublic(netip.MustParseAddr(a)) {
+			t.Errorf("%s: is_private_ip %v, IsPublic %v", a, private, !private)
+		}
+	}
+	if n != len(addrs) {
+		t.Errorf("%d of %d addresses checked", n, len(addrs))
+	}
 }

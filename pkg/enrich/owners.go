@@ -57,7 +57,9 @@ type LookupOptions struct {
 	TTL time.Duration
 	// Offline answers from the cache only.
 	Offline bool
-	// PerRegistry bounds the requests in flight to one registry (default 2).
+	// PerRegistry bounds the requests in flight to one registry (default 2). An address is
+	// looked up only if no range known when its turn comes holds it, so two addresses of one
+	// new range may both be asked while both are in flight.
 	PerRegistry int
 	// Retries is how often a rate-limited lookup is tried again (default 3); each wait is the
 	// registry's Retry-After, or a backoff from Backoff (default 2s) doubling each time.
@@ -76,6 +78,7 @@ type LookupStatus string
 const (
 	Found     LookupStatus = "looked up"
 	Cached    LookupStatus = "cached"
+	SameRange LookupStatus = "same range" // in a range that another address of this run found
 	Private   LookupStatus = "private"
 	NotCached LookupStatus = "not cached (offline)"
 	NotFound  LookupStatus = "failed"
@@ -152,7 +155,7 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o, err := lookupOne(ctx, a, opts, sem, func() *Owner {
+			o, fromCache, err := lookupOne(ctx, a, opts, sem, func() *Owner {
 				mu.Lock()
 				defer mu.Unlock()
 				return cache.find(a)
@@ -163,8 +166,8 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 			switch {
 			case err != nil:
 				r.Status, r.Err = NotFound, err
-			case o.Source == "":
-				r.Owner, r.Status = o, Cached // found by another address's answer meanwhile
+			case fromCache:
+				r.Owner, r.Status = o, SameRange
 			default:
 				r.Owner, r.Status = o, Found
 				if !cache.has(o) {
@@ -193,7 +196,7 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 // lookupOne asks the resolvers in turn, waiting out rate limits, one request in flight per
 // slot of the registry's semaphore. cached is checked after waiting for a slot: another
 // lookup may have found a range that holds the address meanwhile.
-func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(string) chan struct{}, cached func() *Owner) (*Owner, error) {
+func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(string) chan struct{}, cached func() *Owner) (o *Owner, fromCache bool, err error) {
 	var errs []error
 	for _, res := range []Resolver{opts.RDAP, opts.Whois} {
 		if res == nil {
@@ -205,18 +208,16 @@ func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(s
 			select {
 			case s <- struct{}{}:
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, false, ctx.Err()
 			}
 			if o := cached(); o != nil {
 				<-s
-				c := *o
-				c.Source = ""
-				return &c, nil
+				return o, true, nil
 			}
 			o, err := res.Lookup(ctx, a)
 			<-s
 			if err == nil {
-				return o, nil
+				return o, false, nil
 			}
 			var rl *RateLimited
 			if !errors.As(err, &rl) || attempt >= opts.Retries {
@@ -231,14 +232,14 @@ func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(s
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, false, ctx.Err()
 			}
 		}
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("no RDAP or whois server to ask")
+		return nil, false, fmt.Errorf("no RDAP or whois server to ask")
 	}
-	return nil, errors.Join(errs...)
+	return nil, false, errors.Join(errs...)
 }
 
 // ownerCache holds the ranges known, for finding the most specific that holds an address.
@@ -267,7 +268,7 @@ func (c *ownerCache) add(o *Owner) { c.owners = append(c.owners, o) }
 
 // readOwners reads the answers looked up since a time.
 func readOwners(ctx context.Context, db *sql.DB, since time.Time) (*ownerCache, error) {
-	rows, err := db.QueryContext(ctx, `SELECT range_start, range_end, network_name, organisation, country, origin_as, handle, registry
+	rows, err := db.QueryContext(ctx, `SELECT range_start, range_end, network_name, organisation, country, origin_as, handle, registry, source
         FROM ip_owner WHERE looked_up_at >= ?`, since.UTC())
 	if err != nil {
 		return nil, err
@@ -276,8 +277,8 @@ func readOwners(ctx context.Context, db *sql.DB, since time.Time) (*ownerCache, 
 	c := &ownerCache{}
 	for rows.Next() {
 		var start, end string
-		var net, org, country, as, handle, registry sql.NullString
-		if err := rows.Scan(&start, &end, &net, &org, &country, &as, &handle, &registry); err != nil {
+		var net, org, country, as, handle, registry, source sql.NullString
+		if err := rows.Scan(&start, &end, &net, &org, &country, &as, &handle, &registry, &source); err != nil {
 			return nil, err
 		}
 		s, err1 := netip.ParseAddr(start)
@@ -286,7 +287,7 @@ func readOwners(ctx context.Context, db *sql.DB, since time.Time) (*ownerCache, 
 			continue
 		}
 		c.add(&Owner{Start: s, End: e, Network: net.String, Organisation: org.String, Country: country.String,
-			OriginAS: as.String, Handle: handle.String, Registry: registry.String})
+			OriginAS: as.String, Handle: handle.String, Registry: registry.String, Source: source.String})
 	}
 	return c, rows.Err()
 }

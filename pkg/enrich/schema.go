@@ -16,8 +16,10 @@ package enrich
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/flowsql/flowsql/internal/flowdb"
@@ -27,9 +29,12 @@ import (
 var schemaSQL string
 
 // EnsureSchema creates the lookup tables, their views and the macros that read them, if they
-// do not exist yet. The tables start empty, so that reports can always join them.
+// do not exist yet, and brings the views and macros up to this build's. The tables start empty,
+// so that reports can always join them.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
-	if v, err := flowdb.Meta(ctx, db, "enrich_schema"); err != nil || v == schemaVersion {
+	sum := sha256.Sum256([]byte(schemaSQL))
+	version := hex.EncodeToString(sum[:8])
+	if v, err := flowdb.Meta(ctx, db, "enrich_schema"); err != nil || v == version {
 		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
@@ -45,11 +50,8 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM flowsql_meta WHERE key = 'enrich_schema'`); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO flowsql_meta VALUES ('enrich_schema', ?)`, schemaVersion); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO flowsql_meta VALUES ('enrich_schema', ?)`, version); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
-
-// schemaVersion changes whenever schema.sql does in a way an existing file must follow.
-const schemaVersion = "1"

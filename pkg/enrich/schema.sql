@@ -147,3 +147,9 @@ CREATE OR REPLACE MACRO key_interface_type(k) AS (
 CREATE OR REPLACE MACRO key_interface(k) AS (
     (SELECT interface_id FROM eni_latest WHERE addr_key = k)
 )
+;
+-- key_interface_name(k): what the interface is called: its Name tag, or else its description
+-- ("Interface for NAT Gateway nat-...").
+CREATE OR REPLACE MACRO key_interface_name(k) AS (
+    (SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_latest WHERE addr_key = k)
+)

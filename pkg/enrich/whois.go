@@ -63,7 +63,10 @@ func (w *WhoisResolver) Lookup(ctx context.Context, a netip.Addr) (*Owner, error
 	if err != nil {
 		return nil, fmt.Errorf("whois %s: %w", a, err)
 	}
-	o.Source, o.Registry = "whois", registry
+	o.Source, o.Registry = "whois", w.Server
+	if o.Registry == "" {
+		o.Registry = "whois.iana.org"
+	}
 	if s := referralServer.FindStringSubmatch(ans.text); s != nil {
 		o.Registry = s[1]
 	}

@@ -16,6 +16,9 @@
 // like 24h), and choice(a|b|c). "-- filters: none" marks a query that the common filters (time,
 // account, interface, CIDR, WHERE) do not apply to. "-- engine: NAME" starts a body for one
 // engine (duckdb, athena); the body before it serves every engine without one of its own.
+// "-- optional: network, aws_service" names result columns that tables for people leave out
+// when every row is NULL (enrichment columns before "flowsql enrich" has run); machine formats
+// keep them, so their columns do not change under a script.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -41,6 +44,9 @@ type Query struct {
 	Params      []Param
 	// Filters is false for queries that the common filters do not apply to.
 	Filters bool
+	// Optional names result columns that tables for people leave out when every row is NULL:
+	// the columns of lookup tables that may not be filled yet.
+	Optional []string
 	// Bodies maps an engine to its SQL; "" is the body shared by engines without their own.
 	Bodies map[string]string
 	File   string
@@ -126,6 +132,7 @@ var (
 	annotation  = regexp.MustCompile(`^--\s*([a-z]+):\s*(.*)$`)
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	paramDecl   = regexp.MustCompile(`^([a-z][a-z0-9_]*)\s+([a-z]+(?:\([^)]*\))?)(?:\s*=\s*(\S+))?\s*:\s*(.+)$`)
+	identifier  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	paramTypes  = map[string]bool{"int": true, "text": true, "addr": true, "cidr": true, "interval": true, "time": true, "choice": true}
 )
 
@@ -251,6 +258,17 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			return errf(`"-- filters:" takes "none"`)
 		}
 		q.Filters = false
+	case "optional":
+		for _, c := range strings.Split(value, ",") {
+			c = strings.TrimSpace(c)
+			if !identifier.MatchString(c) {
+				return errf("optional column %q: write '-- optional: column, column'", c)
+			}
+			if slices.Contains(q.Optional, c) {
+				return errf("optional column %s named twice", c)
+			}
+			q.Optional = append(q.Optional, c)
+		}
 	case "param":
 		m := paramDecl.FindStringSubmatch(value)
 		if m == nil {
@@ -276,7 +294,7 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		}
 		q.Params = append(q.Params, p)
 	default:
-		return errf("unknown annotation %q (name, description, param, filters, engine)", "-- "+key+":")
+		return errf("unknown annotation %q (name, description, param, filters, optional, engine)", "-- "+key+":")
 	}
 	return nil
 }

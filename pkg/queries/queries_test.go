@@ -3,8 +3,12 @@ package queries_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -13,8 +17,9 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql"
-	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/fakeaws"
 	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/enrich"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -33,6 +38,8 @@ func TestParseErrors(t *testing.T) {
 		{"-- name: a\n-- description: d\n-- param: x int: y\nSELECT 1", `x.sql:1: query "a" (all): parameter x is declared but not used`},
 		{"-- name: a\n-- description: d\n-- param: x int: y\n-- param: x int: z\nSELECT $x", "x.sql:4: parameter x declared twice"},
 		{"-- name: a\n-- description: d\n", `x.sql:1: query "a" has no SQL`},
+		{"-- name: a\n-- description: d\n-- optional: x, y z\nSELECT 1", `x.sql:3: optional column "y z"`},
+		{"-- name: a\n-- description: d\n-- optional: x, x\nSELECT 1", `x.sql:3: optional column x named twice`},
 		{"-- name: a\n-- description: d\nSELECT 1\n-- engine: oracle\nSELECT 1", `x.sql:4: unknown engine "oracle"`},
 		{"-- name: a\n-- description: d\n-- param: x int: y\nSELECT $x\n-- engine: athena\nSELECT 1", `query "a" (athena): parameter x is declared but not used`},
 	}
@@ -60,6 +67,7 @@ SELECT $who, $how, $n;
 -- name: two
 -- description: The second.
 -- filters: none
+-- optional: network, aws_service
 WITH a AS (SELECT 1) SELECT * FROM a`
 	set, err := queries.Parse("q.sql", text)
 	if err != nil {
@@ -81,6 +89,9 @@ WITH a AS (SELECT 1) SELECT * FROM a`
 	two, _ := set.Lookup("two")
 	if two.Filters {
 		t.Error("filters: none ignored")
+	}
+	if !slices.Equal(two.Optional, []string{"network", "aws_service"}) || len(q.Optional) != 0 {
+		t.Errorf("optional columns %v, %v", two.Optional, q.Optional)
 	}
 	// A user's file replaces built-in queries by name and adds its own.
 	mine, err := queries.Parse("mine.sql", "-- name: two\n-- description: Mine.\nSELECT 2\n-- name: three\n-- description: New.\nSELECT 3")
@@ -170,7 +181,7 @@ func loaded(t *testing.T, cfg flowgen.Config) (*sql.DB, []flowgen.Record) {
 	if _, _, err := g.WriteTree(dir); err != nil {
 		t.Fatal(err)
 	}
-	db, err := flowdb.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), flowdb.Options{})
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,8 +316,13 @@ func TestEveryReportRuns(t *testing.T) {
 	}
 	for _, name := range builtin(t).Names() {
 		vals := queries.Values{}
-		if name == "top-sources" {
+		if q, _ := builtin(t).Lookup(name); slices.ContainsFunc(q.Params, func(p queries.Param) bool { return p.Name == "dst" }) {
 			vals["dst"] = flowgen.NATAddr
+		}
+		if name == "aws-services" {
+			if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		rows := run(t, db, name, vals, queries.Filters{})
 		if len(rows) == 0 && name != "load-errors" {
@@ -321,5 +337,152 @@ func TestEveryReportRuns(t *testing.T) {
 				t.Errorf("rejected flows %d, generator rejected %d", n, rejected)
 			}
 		}
+	}
+}
+
+// awsService classifies an address by the ranges file as AWS documents it, independently of
+// the segments flowsql builds: the longest prefix wins, a named service before AMAZON.
+func awsService(t *testing.T, path string) func(a string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Prefixes []struct {
+			Prefix  string `json:"ip_prefix"`
+			Service string `json:"service"`
+		} `json:"prefixes"`
+		IPv6 []struct {
+			Prefix  string `json:"ipv6_prefix"`
+			Service string `json:"service"`
+		} `json:"ipv6_prefixes"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		p       netip.Prefix
+		service string
+	}
+	var all []entry
+	for _, p := range f.Prefixes {
+		all = append(all, entry{netip.MustParsePrefix(p.Prefix), p.Service})
+	}
+	for _, p := range f.IPv6 {
+		all = append(all, entry{netip.MustParsePrefix(p.Prefix), p.Service})
+	}
+	return func(a string) string {
+		addr := netip.MustParseAddr(a)
+		var best *entry
+		for i, e := range all {
+			if !e.p.Contains(addr) {
+				continue
+			}
+			if best == nil || e.p.Bits() > best.p.Bits() || e.p.Bits() == best.p.Bits() && best.service == "AMAZON" {
+				best = &all[i]
+			}
+		}
+		if best == nil {
+			return ""
+		}
+		return best.service
+	}
+}
+
+// TestEnrichedReports checks aws-services against the ranges file read independently, and
+// by-network and the owner columns of top-sources after a lookup through a loopback RDAP server.
+func TestEnrichedReports(t *testing.T) {
+	ctx := context.Background()
+	db, recs := loaded(t, flowgen.Config{Seed: 5, Files: 6, RowsPerFile: 2000})
+	const ranges = "../../testdata/ip-ranges-sample.json"
+	if _, err := enrich.LoadAWSRanges(ctx, db, ranges); err != nil {
+		t.Fatal(err)
+	}
+	service := awsService(t, ranges)
+	type dir struct{ to, from int64 }
+	want := map[string]*dir{}
+	for _, r := range recs {
+		if r.Status != "OK" {
+			continue
+		}
+		if s := service(r.Dst); s != "" {
+			if want[s] == nil {
+				want[s] = &dir{}
+			}
+			want[s].to += r.Bytes
+		}
+		if s := service(r.Src); s != "" {
+			if want[s] == nil {
+				want[s] = &dir{}
+			}
+			want[s].from += r.Bytes
+		}
+	}
+	got := map[string]dir{}
+	for _, row := range run(t, db, "aws-services", nil, queries.Filters{}) {
+		got[fmt.Sprint(row[0])] = dir{toInt(row[2]), toInt(row[3])}
+	}
+	if len(got) != len(want) || len(want) < 4 {
+		t.Errorf("services %v, want %d of them", got, len(want))
+	}
+	for s, w := range want {
+		if got[s] != *w {
+			t.Errorf("aws-services %s: to %d from %d, want %d %d", s, got[s].to, got[s].from, w.to, w.from)
+		}
+	}
+
+	// Name the top 25 senders to the NAT gateway, as "flowsql enrich whois --top 25" does.
+	srv := httptest.NewServer(&fakeaws.RDAP{})
+	defer srv.Close()
+	rd, err := enrich.NewRDAPResolver(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top []netip.Addr
+	for _, row := range run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "25"}, queries.Filters{}) {
+		top = append(top, netip.MustParseAddr(row[0].(string)))
+	}
+	if _, err := enrich.LookupOwners(ctx, db, top, enrich.LookupOptions{RDAP: rd}); err != nil {
+		t.Fatal(err)
+	}
+	rows := run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "25"}, queries.Filters{})
+	for _, row := range rows {
+		a := netip.MustParseAddr(row[0].(string))
+		if enrich.IsPublic(a) && fmt.Sprint(row[7]) != fakeaws.Owner(a).Name {
+			t.Errorf("top-sources %s: network %v, want %s", a, row[7], fakeaws.Owner(a).Name)
+		}
+	}
+	// by-network: every byte to the NAT gateway counted once; a network's bytes are those of
+	// its senders; the senders not named are counted as such.
+	var total, cdn, private int64
+	cdnNet := netip.MustParsePrefix(flowgen.CDNNetwork)
+	for _, r := range recs {
+		if r.Status != "OK" || r.Dst != flowgen.NATAddr {
+			continue
+		}
+		total += r.Bytes
+		a := netip.MustParseAddr(r.Src)
+		if cdnNet.Contains(a) {
+			cdn += r.Bytes
+		}
+		if !enrich.IsPublic(a) {
+			private += r.Bytes
+		}
+	}
+	byNet := run(t, db, "by-network", queries.Values{"dst": flowgen.NATAddr, "limit": "1000"}, queries.Filters{})
+	var sum int64
+	nets := map[string]int64{}
+	for _, row := range byNet {
+		sum += toInt(row[3])
+		nets[fmt.Sprint(row[0])] = toInt(row[3])
+	}
+	if sum != total {
+		t.Errorf("by-network sums to %d bytes, the NAT gateway received %d", sum, total)
+	}
+	if byNet[0][0] != flowgen.CDNNetName || nets[flowgen.CDNNetName] != cdn || byNet[0][1] != flowgen.CDNOrg {
+		t.Errorf("by-network leads with %v (%v), want %s with %d bytes", byNet[0][0], byNet[0][3], flowgen.CDNNetName, cdn)
+	}
+	if nets["(private)"] != private {
+		t.Errorf("(private): %d bytes, want %d", nets["(private)"], private)
 	}
 }
