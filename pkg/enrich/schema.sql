@@ -118,26 +118,39 @@ CREATE OR REPLACE MACRO ip_organisation(a) AS (
     END
 )
 ;
--- The same lookups by address key (src_ip, dst_ip), for reports: the text is only computed
--- for IPv6 keys.
+-- The same lookups by address key (src_ip, dst_ip), for reports. IPv6 keys are looked up
+-- through flowsql_addr_keys by join: calling the text macros on ip_text(k) would cost a report
+-- tens of milliseconds per column.
 CREATE OR REPLACE MACRO key_aws_service(k) AS (
     CASE WHEN k >= 0 THEN (SELECT service FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
-         ELSE aws_service(ip_text(k)) END
+    ELSE (SELECT r.service FROM aws_ip_ranges r, flowsql_addr_keys a
+          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
+          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    END
 )
 ;
 CREATE OR REPLACE MACRO key_aws_region(k) AS (
     CASE WHEN k >= 0 THEN (SELECT region FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
-         ELSE aws_region(ip_text(k)) END
+    ELSE (SELECT r.region FROM aws_ip_ranges r, flowsql_addr_keys a
+          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
+          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    END
 )
 ;
 CREATE OR REPLACE MACRO key_network(k) AS (
     CASE WHEN k >= 0 THEN (SELECT network_name FROM ip_owner_segments WHERE k BETWEEN lo AND hi)
-         ELSE ip_network(ip_text(k)) END
+    ELSE (SELECT o.network_name FROM ip_owner o, flowsql_addr_keys a
+          WHERE a.key = k AND o.lo6 IS NOT NULL AND ip6_int(a.addr) BETWEEN o.lo6 AND o.hi6
+          ORDER BY o.hi6 - o.lo6 LIMIT 1)
+    END
 )
 ;
 CREATE OR REPLACE MACRO key_organisation(k) AS (
     CASE WHEN k >= 0 THEN (SELECT organisation FROM ip_owner_segments WHERE k BETWEEN lo AND hi)
-         ELSE ip_organisation(ip_text(k)) END
+    ELSE (SELECT o.organisation FROM ip_owner o, flowsql_addr_keys a
+          WHERE a.key = k AND o.lo6 IS NOT NULL AND ip6_int(a.addr) BETWEEN o.lo6 AND o.hi6
+          ORDER BY o.hi6 - o.lo6 LIMIT 1)
+    END
 )
 ;
 CREATE OR REPLACE MACRO key_interface_type(k) AS (

@@ -442,8 +442,14 @@ func TestEnrichedReports(t *testing.T) {
 	for _, row := range run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "25"}, queries.Filters{}) {
 		top = append(top, netip.MustParseAddr(row[0].(string)))
 	}
-	if _, err := enrich.LookupOwners(ctx, db, top, enrich.LookupOptions{RDAP: rd}); err != nil {
+	v6 := flowgen.TheWorld().CloudFront6[0]
+	if _, err := enrich.LookupOwners(ctx, db, append(top, netip.MustParseAddr(v6)), enrich.LookupOptions{RDAP: rd}); err != nil {
 		t.Fatal(err)
+	}
+	// The lookups by key that reports use, for an IPv6 key too.
+	var network, svc string
+	if err := db.QueryRow(`SELECT key_network(addr_key(?)), key_aws_service(addr_key(?))`, v6, v6).Scan(&network, &svc); err != nil || network != "AMAZON-CF" || svc != "CLOUDFRONT" {
+		t.Errorf("key_network, key_aws_service of %s: %q %q %v", v6, network, svc, err)
 	}
 	rows := run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "25"}, queries.Filters{})
 	for _, row := range rows {
