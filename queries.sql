@@ -273,6 +273,331 @@ LEFT JOIN per_hour AS p ON p.interface_id = g.interface_id AND p.hour = g.hour
 ORDER BY g.interface_id, g.hour
 LIMIT $limit;
 
+-- The NAT gateway analysis (flowsql nat). A flow through a NAT gateway leaves four records on
+-- the gateway's interface (AWS's documented example) and two more on the instance's: a sum over
+-- every record counts its bytes up to three times. What the gateway processed, and AWS bills,
+-- is what it received from both sides: the records addressed to it ('in from source' and 'in
+-- from destination', see the nat_leg macro). The VPC-side legs name the instances, the
+-- outside legs the destinations, so sources and destinations are exact with or without the
+-- pkt-* fields; pairing a source with a destination needs pkt-dstaddr/pkt-srcaddr.
+
+-- name: nat-gateways
+-- description: The NAT gateways that flowsql enrich eni recorded, by their interfaces: address, interface, gateway id, public address, availability zone.
+-- filters: none
+SELECT address, interface_id, regexp_extract(description, 'nat-[0-9a-f]+') AS nat_gateway_id, public_ip,
+       availability_zone_id AS az, availability_zone, region, vpc_id, subnet_id, last_seen
+FROM eni_latest
+WHERE (interface_type = 'nat_gateway' OR description LIKE 'Interface for NAT Gateway nat-%') AND NOT contains(address, ':')
+ORDER BY address;
+
+-- name: nat-candidates
+-- description: Interfaces that act as NAT gateways by the records alone: packets addressed to the interface's own address whose pkt-dstaddr is another (address translation). Needs pkt-* fields in the logs.
+-- param: limit int = 10: How many interfaces to show.
+SELECT ip_text(dst_ip) AS address, interface_id, records, bytes
+FROM (
+    SELECT dst_ip, interface_id, count(*) AS records, sum(bytes) AS bytes
+    FROM flows
+    WHERE log_status = 'OK' AND pkt_dst_ip IS NOT NULL AND pkt_dst_ip <> dst_ip AND interface_id IS NOT NULL
+    GROUP BY dst_ip, interface_id
+    ORDER BY bytes DESC, dst_ip, interface_id
+    LIMIT $limit
+) AS translated
+ORDER BY bytes DESC, address, interface_id;
+
+-- name: nat-interface
+-- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address.
+-- param: nat addr: The NAT gateway's private address.
+SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(vpc_id) AS vpc_id,
+       mode(subnet_id) AS subnet_id
+FROM flows
+WHERE dst_ip = $nat AND interface_id IS NOT NULL
+GROUP BY interface_id
+ORDER BY records DESC, interface_id
+LIMIT 1;
+
+-- name: nat-summary
+-- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination); with the span of its records and how many carry pkt-* addresses.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+)
+SELECT coalesce(sum(bytes) FILTER (WHERE leg IN ('in from source', 'in from destination')), 0) AS processed_bytes,
+       coalesce(sum(bytes) FILTER (WHERE leg = 'in from source'), 0) AS bytes_in_from_source,
+       coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_in_from_destination,
+       coalesce(sum(bytes) FILTER (WHERE leg IN ('in from source', 'out to source')), 0) AS bytes_by_source,
+       count(*) AS records,
+       count(*) FILTER (WHERE leg IN ('in from source', 'out to source') AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)) AS vpc_side_with_pkt,
+       count(*) FILTER (WHERE leg IN ('in from source', 'out to source')) AS vpc_side_records,
+       min("start") AS first_start,
+       max("end") AS last_end,
+       count(DISTINCT "start" // 3600) AS hours_with_records
+FROM legs;
+
+-- name: nat-sources
+-- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: limit int = 10: How many sources to show.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+by_source AS (
+    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS addr,
+           sum(bytes) AS bytes,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'in from source'), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'out to source'), 0) AS bytes_received
+    FROM legs
+    WHERE leg IN ('in from source', 'out to source')
+    GROUP BY 1
+),
+top AS (
+    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    FROM by_source
+    ORDER BY bytes DESC, addr
+    LIMIT $limit
+),
+own AS (
+    SELECT src_ip AS addr, mode(interface_id) AS interface_id, mode(instance_id) AS instance_id,
+           mode(subnet_id) AS subnet_id, mode(az_id) AS az
+    FROM flows
+    WHERE interface_id <> $nat_eni AND src_ip IN (SELECT addr FROM top)
+    GROUP BY 1
+)
+SELECT ip_text(t.addr) AS source, t.bytes, t.bytes_sent, t.bytes_received, t.share,
+       coalesce(e.interface_id, o.interface_id) AS interface_id,
+       coalesce(e.instance_id, o.instance_id) AS instance_id,
+       coalesce(e.subnet_id, o.subnet_id) AS subnet_id,
+       coalesce(e.availability_zone_id, o.az) AS az,
+       coalesce(e.tags['Name'], nullif(e.description, '')) AS name
+FROM top AS t
+LEFT JOIN eni_latest AS e ON e.addr_key = t.addr
+LEFT JOIN own AS o ON o.addr = t.addr
+ORDER BY t.bytes DESC, source;
+
+-- name: nat-destinations
+-- description: The destinations a NAT gateway's traffic went to, by bytes (sent to them plus received from them), with their AWS service (from flowsql enrich aws-ranges, or the logs' pkt-*-aws-service) and owner network (from flowsql enrich whois).
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: limit int = 10: How many destinations to show.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+by_dest AS (
+    SELECT CASE WHEN leg = 'out to destination' THEN dst_ip ELSE src_ip END AS addr,
+           sum(bytes) AS bytes,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'out to destination'), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_received,
+           any_value(CASE WHEN leg = 'out to destination' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END) AS logged_service
+    FROM legs
+    WHERE leg IN ('out to destination', 'in from destination')
+    GROUP BY 1
+),
+top AS (
+    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    FROM by_dest
+    ORDER BY bytes DESC, addr
+    LIMIT $limit
+)
+SELECT ip_text(addr) AS destination, bytes, bytes_sent, bytes_received, share,
+       coalesce(key_aws_service(addr), logged_service) AS aws_service,
+       key_network(addr) AS network,
+       key_organisation(addr) AS organisation
+FROM top
+ORDER BY bytes DESC, destination;
+
+-- name: nat-services
+-- description: A NAT gateway's bytes by the AWS service at the other end (the most specific prefix of flowsql enrich aws-ranges, else the logs' pkt-*-aws-service), with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+by_dest AS (
+    SELECT CASE WHEN leg = 'out to destination' THEN dst_ip ELSE src_ip END AS addr,
+           sum(bytes) AS bytes,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'out to destination'), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_received,
+           any_value(CASE WHEN leg = 'out to destination' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END) AS logged_service
+    FROM legs
+    WHERE leg IN ('out to destination', 'in from destination')
+    GROUP BY 1
+),
+named AS (
+    SELECT d.*, coalesce(CASE WHEN d.addr <= s.hi THEN s.service END, d.logged_service) AS service
+    FROM by_dest AS d ASOF LEFT JOIN aws_ip_segments AS s ON d.addr >= s.lo
+    WHERE d.addr >= 0
+    UNION ALL
+    SELECT d.*, coalesce(key_aws_service(d.addr), d.logged_service)
+    FROM by_dest AS d
+    WHERE d.addr < 0
+)
+SELECT coalesce(service, '(not AWS)') AS service, sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
+       count(*) AS destinations,
+       CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+       CASE WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'
+            WHEN service IS NULL THEN NULL
+            ELSE 'interface endpoint, where the service has one' END AS remedy
+FROM named
+GROUP BY service
+ORDER BY bytes DESC, service;
+
+-- name: nat-avoidable
+-- description: The bytes each source sent to and received from S3 and DynamoDB through a NAT gateway: avoidable, since a gateway endpoint carries them free. Exact where the records have pkt-* addresses; otherwise estimated from the source's own interface records (its bytes to each service, in proportion), and said so in the method column.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: limit int = 20: How many rows to show.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+vpc_side AS (
+    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS source,
+           CASE WHEN leg = 'in from source' THEN pkt_dst_ip ELSE pkt_src_ip END AS peer,
+           CASE WHEN leg = 'in from source' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END AS logged_service,
+           bytes
+    FROM legs
+    WHERE leg IN ('in from source', 'out to source')
+),
+paired AS (
+    SELECT v.source, coalesce(CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service) AS service,
+           CAST(sum(v.bytes) AS DOUBLE) AS bytes, 'pkt-dstaddr' AS method
+    FROM vpc_side AS v ASOF LEFT JOIN aws_ip_segments AS s ON v.peer >= s.lo
+    WHERE v.peer IS NOT NULL
+    GROUP BY 1, 2
+),
+unpaired AS (
+    SELECT source, sum(bytes) AS bytes FROM vpc_side WHERE peer IS NULL GROUP BY 1
+),
+own AS (
+    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flows
+    WHERE log_status = 'OK' AND interface_id <> $nat_eni AND src_ip IN (SELECT source FROM unpaired)
+      AND dst_ip >= 0 AND NOT is_private_ip4_int(dst_ip)
+    UNION ALL
+    SELECT dst_ip, src_ip, bytes FROM flows
+    WHERE log_status = 'OK' AND interface_id <> $nat_eni AND dst_ip IN (SELECT source FROM unpaired)
+      AND src_ip >= 0 AND NOT is_private_ip4_int(src_ip)
+),
+own_services AS (
+    SELECT o.source, CASE WHEN o.peer <= s.hi THEN s.service END AS service, sum(o.bytes) AS bytes
+    FROM own AS o ASOF LEFT JOIN aws_ip_segments AS s ON o.peer >= s.lo
+    GROUP BY 1, 2
+),
+estimated AS (
+    SELECT u.source, o.service,
+           u.bytes * CAST(o.bytes AS DOUBLE) / sum(o.bytes) OVER (PARTITION BY u.source) AS bytes,
+           'estimate: own interface' AS method
+    FROM unpaired AS u JOIN own_services AS o ON o.source = u.source
+),
+avoidable AS (
+    SELECT source, service, sum(bytes) AS bytes, method
+    FROM (SELECT * FROM paired UNION ALL SELECT * FROM estimated)
+    WHERE service IN ('S3', 'DYNAMODB')
+    GROUP BY source, service, method
+)
+SELECT ip_text(source) AS source, service, CAST(round(bytes) AS BIGINT) AS bytes, method
+FROM avoidable
+ORDER BY bytes DESC, source, service
+LIMIT $limit;
+
+-- name: nat-cross-az
+-- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): their bytes cross zones twice, out and back, and pay for it on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+by_source AS (
+    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS addr, sum(bytes) AS bytes
+    FROM legs
+    WHERE leg IN ('in from source', 'out to source')
+    GROUP BY 1
+),
+nat_az AS (
+    SELECT coalesce((SELECT any_value(availability_zone_id) FROM eni_latest WHERE interface_id = $nat_eni),
+                    (SELECT mode(az_id) FROM legs)) AS az
+),
+own_az AS (
+    SELECT src_ip AS addr, mode(az_id) AS az
+    FROM flows
+    WHERE interface_id <> $nat_eni AND az_id IS NOT NULL AND src_ip IN (SELECT addr FROM by_source)
+    GROUP BY 1
+),
+zoned AS (
+    SELECT b.addr, b.bytes, coalesce(e.availability_zone_id, o.az) AS az
+    FROM by_source AS b
+    LEFT JOIN eni_latest AS e ON e.addr_key = b.addr
+    LEFT JOIN own_az AS o ON o.addr = b.addr
+)
+SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes
+FROM zoned AS z, nat_az AS n
+WHERE z.az IS DISTINCT FROM n.az OR n.az IS NULL
+ORDER BY z.az IS NULL, z.bytes DESC, source;
+
+-- name: nat-hourly
+-- description: A NAT gateway's processed bytes per hour, with the hours that stand out (more than three times the median hour) and the hours without records.
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: limit int = 10000: How many hours to show.
+WITH legs AS (
+    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+hours AS (
+    SELECT ("start" // 3600) * 3600 AS hour, sum(bytes) AS bytes
+    FROM legs
+    WHERE leg IN ('in from source', 'in from destination')
+    GROUP BY 1
+),
+span AS (
+    SELECT unnest(range(min(hour), max(hour) + 1, 3600)) AS hour FROM hours
+),
+typical AS (
+    SELECT median(bytes) AS median FROM hours
+)
+SELECT make_timestamp(s.hour * 1000000) AS hour, coalesce(h.bytes, 0) AS bytes,
+       round(coalesce(h.bytes, 0) / nullif(t.median, 0), 2) AS times_median,
+       CASE WHEN h.hour IS NULL THEN 'no records'
+            WHEN h.bytes > 3 * t.median THEN 'stands out' ELSE '' END AS note
+FROM span AS s
+LEFT JOIN hours AS h ON h.hour = s.hour
+CROSS JOIN typical AS t
+ORDER BY s.hour
+LIMIT $limit;
+
+-- name: nat-coverage
+-- description: How far to trust a NAT gateway's figures: its interface's records by log status, the hours they span and the hours without any, and how many of the interfaces that flowsql enrich eni knows appear in the logs.
+-- param: nat_eni text: The NAT gateway's network interface.
+WITH nat AS (
+    SELECT log_status, "start", "end" FROM flows WHERE interface_id = $nat_eni
+),
+logged AS (
+    SELECT DISTINCT interface_id FROM flows WHERE interface_id IS NOT NULL
+)
+SELECT count(*) FILTER (WHERE log_status = 'OK') AS ok_records,
+       count(*) FILTER (WHERE log_status = 'NODATA') AS nodata_records,
+       count(*) FILTER (WHERE log_status = 'SKIPDATA') AS skipdata_records,
+       min("start") AS first_start,
+       max("end") AS last_end,
+       count(DISTINCT "start" // 3600) AS hours_with_records,
+       CAST(ceil(max("end") / 3600.0) - floor(min("start") / 3600.0) AS BIGINT) AS hours_spanned,
+       (SELECT count(*) FROM logged) AS interfaces_logged,
+       (SELECT count(DISTINCT interface_id) FROM eni_latest) AS interfaces_known,
+       (SELECT count(DISTINCT interface_id) FROM eni_latest WHERE interface_id NOT IN (SELECT interface_id FROM logged)) AS known_not_logged
+FROM nat;
+
 -- name: ingest-summary
 -- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records, the time covered; and the files that failed.
 -- filters: none

@@ -247,8 +247,13 @@ func reportTimes(dbPath string) ([]reportTime, error) {
 	for _, name := range set.Names() {
 		q, _ := set.Lookup(name)
 		vals := queries.Values{}
-		if _, ok := q.Param("dst"); ok {
-			vals["dst"] = flowgen.NATAddr
+		for _, p := range q.Params {
+			switch p.Name {
+			case "dst", "nat":
+				vals[p.Name] = flowgen.NATAddr
+			case "nat_eni":
+				vals[p.Name] = flowgen.NATENI
+			}
 		}
 		st, err := q.Statement(ctx, queries.DuckDB{}, vals, queries.Filters{}, queries.DBKeys{DB: db}, time.Now())
 		if err != nil {

@@ -86,7 +86,7 @@ func mustAbs(p string) string {
 	return a
 }
 
-// flowgen [-files N] [-rows N] [-seed N] [-format default|custom|shuffled] [-layout default|hourly|hive] [-no-header] DIR
+// flowgen [-files N] [-rows N] [-seed N] [-format default|custom|shuffled] [-layout default|hourly|hive] [-no-header] [-surge-from N] DIR
 func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("flowgen", flag.ContinueOnError)
 	files := fs.Int("files", 6, "")
@@ -95,10 +95,11 @@ func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
 	format := fs.String("format", "custom", "")
 	layout := fs.String("layout", "default", "")
 	noHeader := fs.Bool("no-header", false, "")
+	surge := fs.Int("surge-from", 0, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: flowgen [flags] DIR")
 	}
-	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader,
+	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, SurgeFrom: *surge,
 		Fields: map[string][]string{"default": flowgen.DefaultFields, "custom": flowgen.CustomFields, "shuffled": flowgen.ShuffledFields}[*format]}
 	cfg.Layout = map[string]flowgen.Layout{"default": flowgen.LayoutDefault, "hourly": flowgen.LayoutHourly, "hive": flowgen.LayoutHive}[*layout]
 	if _, _, err := flowgen.New(cfg).WriteTree(ts.MkAbs(fs.Arg(0))); err != nil {

@@ -48,6 +48,7 @@ func init() {
 		{"load", "load flow-log files (local or s3://) into the database", runLoad},
 		{"fetch", "download flow-log files from S3", runFetch},
 		{"report", "run a canned report (top destinations, top sources, ...)", runReport},
+		{"nat", "explain a NAT gateway bill: bytes, dollars, sources, what was avoidable", runNAT},
 		{"sql", "run a SQL query against the database", runSQL},
 		{"enrich", "name addresses: network interfaces, whois/RDAP owners, AWS ranges", runEnrich},
 		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},

@@ -54,6 +54,9 @@ type Config struct {
 	NoHeader    bool   // write no header line (as CloudWatch Logs exports are)
 	Plain       bool   // write .log instead of .log.gz
 	NoIPv6      bool   // leave out IPv6 traffic
+	// SurgeFrom, when positive, is the first file in which the cross-AZ uploader sends 20
+	// times as much to S3 through the NAT gateway: a bill that started at a known hour.
+	SurgeFrom int
 }
 
 // Generator produces the files of a Config.
@@ -115,18 +118,21 @@ type Truth struct {
 	NATByHour map[int64]int64
 	// CrossAZ holds the NAT bytes of sources in another availability zone than the NAT.
 	CrossAZ map[string]int64
+	// NATBySourceService splits NATBytes by source and service, keyed "10.0.2.34 S3".
+	NATBySourceService map[string]int64
 }
 
 func newTruth() Truth {
 	return Truth{NATBySource: map[string]int64{}, NATByDest: map[string]int64{}, NATByService: map[string]int64{},
-		NATByHour: map[int64]int64{}, CrossAZ: map[string]int64{}}
+		NATByHour: map[int64]int64{}, CrossAZ: map[string]int64{}, NATBySourceService: map[string]int64{}}
 }
 
 // Add adds another truth into t.
 func (t *Truth) Add(o Truth) {
 	t.NATBytes += o.NATBytes
 	for _, p := range []struct{ dst, src map[string]int64 }{
-		{t.NATBySource, o.NATBySource}, {t.NATByDest, o.NATByDest}, {t.NATByService, o.NATByService}, {t.CrossAZ, o.CrossAZ}} {
+		{t.NATBySource, o.NATBySource}, {t.NATByDest, o.NATByDest}, {t.NATByService, o.NATByService}, {t.CrossAZ, o.CrossAZ},
+		{t.NATBySourceService, o.NATBySourceService}} {
 		for k, v := range p.src {
 			p.dst[k] += v
 		}
@@ -185,7 +191,7 @@ func (g *Generator) File(i int) File {
 	r := rand.New(rand.NewPCG(g.cfg.Seed, uint64(i)+1))
 	f := File{Key: g.Key(i), Truth: newTruth()}
 	wstart := g.cfg.Start.Add(time.Duration(i) * 5 * time.Minute).Unix()
-	s := &session{g: g, r: r, wstart: wstart, f: &f}
+	s := &session{g: g, r: r, wstart: wstart, f: &f, surge: g.cfg.SurgeFrom > 0 && i >= g.cfg.SurgeFrom}
 	for len(f.Records) < g.cfg.RowsPerFile {
 		s.conversation()
 	}
@@ -203,6 +209,7 @@ type session struct {
 	r      *rand.Rand
 	wstart int64
 	f      *File
+	surge  bool // the cross-AZ uploader's surge is on
 }
 
 func (s *session) times() (int64, int64) {
@@ -274,6 +281,9 @@ func (s *session) nat() {
 		out, in = s.lognormal(3e6, 0.9), s.lognormal(8e3, 0.5)
 		if src == w.Heavy[1] {
 			out *= 4 // the cross-AZ uploader
+			if s.surge {
+				out *= 20
+			}
 		}
 	case x < 0.80:
 		ext, svc, out, in = s.pick(w.DynamoDB), "DYNAMODB", s.lognormal(2e5, 0.6), s.lognormal(6e5, 0.6)
@@ -315,6 +325,7 @@ func (s *session) nat() {
 	t.NATBySource[src.PrivateIP] += b
 	t.NATByDest[ext] += b
 	t.NATByService[svc] += b
+	t.NATBySourceService[src.PrivateIP+" "+svc] += b
 	t.NATByHour[start-start%3600] += b
 	if src.Subnet.AZ != w.NAT.Subnet.AZ {
 		t.CrossAZ[src.PrivateIP] += b

@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 )
 
@@ -201,6 +202,16 @@ func randomPublic(r *rand.Rand) string {
 		if b[0] == 100 && b[1]&0xc0 == 64 || b[0] == 3 || b[0] == 23 || b[0] == 52 || b[0] == 44 || b[0] == 142 || b[0] == 45 {
 			continue // carrier-grade NAT, and the first octets of the pools
 		}
+		if slices.ContainsFunc(reserved, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			continue
+		}
 		return a.String()
 	}
+}
+
+// reserved are the ranges besides RFC 1918 that no registry assigns (documentation,
+// benchmarking, IETF protocol assignments, 6to4 relay anycast): not internet hosts.
+var reserved = []netip.Prefix{
+	netip.MustParsePrefix("192.0.0.0/24"), netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("192.88.99.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
 }

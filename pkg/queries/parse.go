@@ -322,37 +322,11 @@ func checkParams(q *Query, file string) error {
 // comments.
 func referencedParams(sql string) []string {
 	var out []string
-	for i := 0; i < len(sql); i++ {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(sql) && sql[j] != c {
-				j++
-			}
-			i = j
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				return out
-			}
-			i += end + 3
-		case c == '$':
-			j := i + 1
-			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= '0' && sql[j] <= '9') {
-				j++
-			}
-			if name := sql[i+1 : j]; name != "" {
-				if _, err := strconv.Atoi(name); err != nil && !slices.Contains(out, name) {
-					out = append(out, name)
-				}
-			}
-			i = j - 1
+	rewriteParams(sql, func(name string) (string, bool) {
+		if _, err := strconv.Atoi(name); err != nil && name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
 		}
-	}
+		return "", false
+	})
 	return out
 }

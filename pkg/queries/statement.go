@@ -140,6 +140,43 @@ func numberParams(sql string, values map[string]any) (string, []any) {
 		index[name] = i + 1
 		args[i] = values[name]
 	}
+	return rewriteParams(sql, func(name string) (string, bool) {
+		n, ok := index[name]
+		return fmt.Sprintf("$%d", n), ok
+	}), args
+}
+
+// Inline returns the statement's SQL with each $N replaced by its value as a SQL literal: a
+// query to read, or to paste into the duckdb CLI.
+func (st Statement) Inline() string {
+	return rewriteParams(st.SQL, func(name string) (string, bool) {
+		n, err := strconv.Atoi(name)
+		if err != nil || n < 1 || n > len(st.Args) {
+			return "", false
+		}
+		return sqlLiteral(st.Args[n-1]), true
+	})
+}
+
+// sqlLiteral writes a parameter value as SQL.
+func sqlLiteral(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case time.Time:
+		return "TIMESTAMP '" + x.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+	case bool:
+		return strings.ToUpper(strconv.FormatBool(x))
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// rewriteParams finds each $name outside string literals, quoted identifiers and comments,
+// and replaces it with what replace returns when its second result is true.
+func rewriteParams(sql string, replace func(name string) (string, bool)) string {
 	var b strings.Builder
 	for i := 0; i < len(sql); i++ {
 		c := sql[i]
@@ -158,13 +195,21 @@ func numberParams(sql string, values map[string]any) (string, []any) {
 			}
 			b.WriteString(sql[i:j])
 			i = j - 1
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				b.WriteString(sql[i:])
+				return b.String()
+			}
+			b.WriteString(sql[i : i+end+4])
+			i += end + 3
 		case c == '$':
 			j := i + 1
 			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= '0' && sql[j] <= '9') {
 				j++
 			}
-			if n, ok := index[sql[i+1:j]]; ok {
-				fmt.Fprintf(&b, "$%d", n)
+			if text, ok := replace(sql[i+1 : j]); ok && j > i+1 {
+				b.WriteString(text)
 			} else {
 				b.WriteString(sql[i:j])
 			}
@@ -173,7 +218,7 @@ func numberParams(sql string, values map[string]any) (string, []any) {
 			b.WriteByte(c)
 		}
 	}
-	return b.String(), args
+	return b.String()
 }
 
 // unknownAddr marks an IPv6 address that no record has.

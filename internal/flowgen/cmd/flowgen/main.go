@@ -23,6 +23,7 @@ func main() {
 	start := flag.String("start", "2024-06-01T00:00:00Z", "start of the first file (RFC 3339)")
 	noHeader := flag.Bool("no-header", false, "write no header line, as CloudWatch Logs exports")
 	plain := flag.Bool("plain", false, "write .log files instead of .log.gz")
+	surge := flag.Int("surge-from", 0, "from this file on, one server sends 20x as much to S3 through the NAT gateway (0: never)")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "flowgen: -dir is required")
@@ -33,7 +34,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "flowgen: -start:", err)
 		os.Exit(2)
 	}
-	cfg := flowgen.Config{Seed: *seed, Start: t, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, Plain: *plain}
+	cfg := flowgen.Config{Seed: *seed, Start: t, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, Plain: *plain, SurgeFrom: *surge}
 	switch *format {
 	case "default":
 		cfg.Fields = flowgen.DefaultFields

@@ -1,0 +1,296 @@
+package nat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flowsql/flowsql/internal/output"
+)
+
+// RenderOptions choose how a report is written.
+type RenderOptions struct {
+	Markdown bool // Markdown for a ticket or a pull request, else text for a terminal
+	ShowSQL  bool // each table followed by the SQL that produced it
+}
+
+// Render writes the report for people.
+func Render(w io.Writer, rep *Report, o RenderOptions) error {
+	r := &renderer{w: w, o: o}
+	for i, gw := range rep.Gateways {
+		if i > 0 {
+			r.printf("\n")
+		}
+		r.gateway(rep, gw)
+	}
+	return r.err
+}
+
+// RenderJSON writes the report for machines: every figure with its columns, rows and SQL.
+func RenderJSON(w io.Writer, rep *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// MarshalJSON writes a figure with its rows as objects.
+func (f *Figure) MarshalJSON() ([]byte, error) {
+	var rows bytes.Buffer
+	if err := output.Write(&rows, f.Result, output.JSON, output.Options{}); err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		Name  string          `json:"name"`
+		Title string          `json:"title"`
+		SQL   string          `json:"sql"`
+		Rows  json.RawMessage `json:"rows"`
+	}{f.Name, f.Title, f.SQL, rows.Bytes()})
+}
+
+// enrichmentColumns are left out of tables for people while no row has a value (before
+// flowsql enrich has run); JSON keeps them.
+var enrichmentColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation"}
+
+type renderer struct {
+	w   io.Writer
+	o   RenderOptions
+	err error
+}
+
+func (r *renderer) printf(format string, args ...any) {
+	if r.err == nil {
+		_, r.err = fmt.Fprintf(r.w, format, args...)
+	}
+}
+
+func (r *renderer) heading(level int, text string) {
+	if r.o.Markdown {
+		r.printf("%s %s\n\n", strings.Repeat("#", level+1), text)
+		return
+	}
+	if level == 1 {
+		r.printf("%s\n%s\n\n", text, strings.Repeat("=", len([]rune(text))))
+		return
+	}
+	r.printf("%s\n%s\n", text, strings.Repeat("-", len([]rune(text))))
+}
+
+// facts writes label-value lines: a list in Markdown, aligned lines on a terminal.
+func (r *renderer) facts(kv [][2]string) {
+	width := 0
+	for _, f := range kv {
+		width = max(width, len(f[0]))
+	}
+	for _, f := range kv {
+		if r.o.Markdown {
+			r.printf("- **%s**: %s\n", f[0], f[1])
+		} else {
+			r.printf("  %-*s  %s\n", width, f[0], f[1])
+		}
+	}
+	r.printf("\n")
+}
+
+func (r *renderer) table(res *output.Result) {
+	if r.err != nil {
+		return
+	}
+	f := output.Table
+	if r.o.Markdown {
+		f = output.Markdown
+	}
+	shown := *res
+	shown.Rows = slices.Clone(res.Rows)
+	shown.DropEmpty(enrichmentColumns)
+	r.err = output.Write(r.w, &shown, f, output.Options{Human: true})
+	r.printf("\n")
+}
+
+func (r *renderer) sql(f *Figure) {
+	if !r.o.ShowSQL {
+		return
+	}
+	if r.o.Markdown {
+		r.printf("<details><summary>SQL (%s)</summary>\n\n```sql\n%s\n```\n\n</details>\n\n", f.Name, strings.TrimSpace(f.SQL))
+		return
+	}
+	r.printf("  SQL (%s):\n", f.Name)
+	for _, line := range strings.Split(strings.TrimSpace(f.SQL), "\n") {
+		r.printf("    %s\n", line)
+	}
+	r.printf("\n")
+}
+
+func (r *renderer) gateway(rep *Report, gw *Gateway) {
+	title := "NAT gateway " + gw.Address
+	if gw.NATGatewayID != "" {
+		title = "NAT gateway " + gw.NATGatewayID + " (" + gw.Address + ")"
+	}
+	r.heading(1, title)
+	p := gw.Prices
+	where := []string{"interface " + gw.InterfaceID}
+	if gw.AZ != "" {
+		where = append(where, gw.AZ)
+	}
+	where = append(where, p.Region)
+	facts := [][2]string{{"Gateway", strings.Join(where, ", ") + "; found by " + gw.FoundBy}}
+	if gw.ProcessedBytes == 0 {
+		facts = append(facts, [2]string{"Processed", "nothing in the period"})
+		r.facts(facts)
+		r.notes(gw)
+		return
+	}
+	period := fmt.Sprintf("%s to %s UTC (%s of records)", gw.FirstRecord.Format("2006-01-02 15:04"), gw.LastRecord.Format("2006-01-02 15:04"), hours(gw.Hours))
+	if rep.Since != nil || rep.Until != nil {
+		period += ", within the period asked for"
+	}
+	facts = append(facts,
+		[2]string{"Records", period},
+		[2]string{"Processed", fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
+			output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))},
+		[2]string{"Cost", fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s hourly (%s × %s) = %s",
+			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), hours(gw.Hours), rate(p.PerHour), money(gw.TotalCost))},
+		[2]string{"At this rate", money(gw.MonthlyRate) + " per 30 days"},
+	)
+	var avoid []string
+	var avoidBytes int64
+	for _, s := range sortedKeys(gw.AvoidableBytes) {
+		avoid = append(avoid, fmt.Sprintf("%s %s", s, output.Bytes(float64(gw.AvoidableBytes[s]))))
+		avoidBytes += gw.AvoidableBytes[s]
+	}
+	if len(avoid) > 0 {
+		facts = append(facts, [2]string{"Avoidable", fmt.Sprintf("%s (%.0f%% of the processing charge): %s through the gateway; gateway endpoints for S3 and DynamoDB are free",
+			money(gw.AvoidableCost), 100*float64(avoidBytes)/float64(gw.ProcessedBytes), strings.Join(avoid, ", "))})
+	} else {
+		facts = append(facts, [2]string{"Avoidable", "no S3 or DynamoDB traffic found through the gateway"})
+	}
+	if gw.CrossAZBytes > 0 {
+		facts = append(facts, [2]string{"Cross-AZ", fmt.Sprintf("%s from sources in other zones than %s: %s more (%s/GB each way; one NAT gateway per zone avoids it)",
+			output.Bytes(float64(gw.CrossAZBytes)), gw.AZ, money(gw.CrossAZCost), rate(p.CrossAZPerGB))})
+	} else if gw.UnknownAZBytes == 0 {
+		facts = append(facts, [2]string{"Cross-AZ", "every source is in the gateway's zone"})
+	}
+	if len(gw.StandOut) > 0 {
+		facts = append(facts, [2]string{"Stands out", strings.Join(gw.StandOut, "; ")})
+	}
+	facts = append(facts,
+		[2]string{"Pairing", gw.Method + ". " + gw.MethodNote},
+		[2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))},
+	)
+	r.facts(facts)
+
+	for _, f := range gw.Figures {
+		switch f.Name {
+		case "nat-summary", "nat-coverage":
+			continue
+		case "nat-hourly":
+			r.hourlyFigure(f)
+			continue
+		case "nat-cross-az":
+			if len(f.Result.Rows) == 0 {
+				continue
+			}
+		}
+		r.heading(2, f.Title)
+		r.table(f.Result)
+		r.sql(f)
+	}
+	if len(gw.Endpoints) > 0 {
+		r.heading(2, "Interface endpoints for the other AWS services")
+		res := &output.Result{Columns: []output.Column{{Name: "service", Type: "VARCHAR"}, {Name: "bytes", Type: "BIGINT"},
+			{Name: "cost_nat", Type: "DOUBLE"}, {Name: "cost_endpoint", Type: "DOUBLE"}, {Name: "zones", Type: "INTEGER"}, {Name: "break_even_gb", Type: "DOUBLE"}}}
+		for _, e := range gw.Endpoints {
+			res.Rows = append(res.Rows, []any{e.Service, e.Bytes, e.NATCost, e.EndpointCost, int64(e.AZs), e.BreakEvenGBPerMonth})
+		}
+		r.table(res)
+		r.printf("An interface endpoint costs %s per hour per zone plus %s/GB; it pays off above break_even_gb a month.\n\n", rate(p.EndpointPerHour), rate(p.EndpointPerGB))
+	}
+	r.coverage(gw)
+	r.notes(gw)
+}
+
+func (r *renderer) hourlyFigure(f *Figure) {
+	r.heading(2, f.Title)
+	marked := &output.Result{Columns: f.Result.Columns}
+	for _, row := range f.Result.Rows {
+		if output.Text(row[len(row)-1], "") != "" {
+			marked.Rows = append(marked.Rows, row)
+		}
+	}
+	if len(marked.Rows) == 0 {
+		r.printf("%d hours; none stands out (more than 3x the median hour) and none is without records.\n\n", len(f.Result.Rows))
+	} else {
+		r.printf("%d hours; those that stand out or have no records:\n\n", len(f.Result.Rows))
+		r.table(marked)
+	}
+	r.sql(f)
+}
+
+func (r *renderer) coverage(gw *Gateway) {
+	c := gw.Coverage
+	r.heading(2, "Coverage of the logs")
+	lines := [][2]string{
+		{"Gateway interface", fmt.Sprintf("%d of %d hours have records; %d OK, %d NODATA, %d SKIPDATA records",
+			c.HoursWithRecords, c.HoursSpanned, c.OKRecords, c.NoDataRecords, c.SkipDataRecords)},
+	}
+	if c.InterfacesKnown > 0 {
+		lines = append(lines, [2]string{"Interfaces", fmt.Sprintf("%d in the logs; %d of the %d that flowsql enrich eni recorded do not appear",
+			c.InterfacesLogged, c.KnownNotLogged, c.InterfacesKnown)})
+	} else {
+		lines = append(lines, [2]string{"Interfaces", fmt.Sprintf("%d in the logs (run flowsql enrich eni to compare with the VPC's)", c.InterfacesLogged)})
+	}
+	r.facts(lines)
+	for _, f := range gw.Figures {
+		if f.Name == "nat-coverage" || f.Name == "nat-summary" {
+			r.sql(f)
+		}
+	}
+}
+
+func (r *renderer) notes(gw *Gateway) {
+	if len(gw.Notes) == 0 {
+		return
+	}
+	r.heading(2, "Notes")
+	for _, n := range gw.Notes {
+		if r.o.Markdown {
+			r.printf("- %s\n", n)
+		} else {
+			r.printf("  - %s\n", n)
+		}
+	}
+	r.printf("\n")
+}
+
+// money writes an amount of dollars: cents, more digits below a cent, thousands separated.
+func money(v float64) string {
+	if v != 0 && v < 0.01 && v > -0.01 {
+		return fmt.Sprintf("$%.4f", v)
+	}
+	s := fmt.Sprintf("%.2f", v)
+	whole, cents, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 && c != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return "$" + b.String() + "." + cents
+}
+
+// rate writes a price as given: $0.045.
+func rate(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
+
+func gb(b int64) string { return fmt.Sprintf("%.2f", float64(b)/GB) }
+
+func hours(n int64) string {
+	if n == 1 {
+		return "1 hour"
+	}
+	return fmt.Sprintf("%d hours", n)
+}
