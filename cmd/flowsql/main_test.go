@@ -21,6 +21,9 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 
 // TestMain lets the test binary run as the flowsql command, for the scripts.
 func TestMain(m *testing.M) {
+	if os.Getenv("FLOWSQL_RUN_MAIN") == "1" { // a test runs the binary as flowsql itself
+		main()
+	}
 	testscript.Main(m, map[string]func(){"flowsql": main})
 }
 

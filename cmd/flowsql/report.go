@@ -251,51 +251,5 @@ func reportUsage(q *queries.Query) string {
 // listReports prints the reports with their descriptions and parameters.
 func listReports(w io.Writer, set *queries.Set) {
 	fmt.Fprintln(w, "Reports (flowsql report NAME [--param value ...] [PATH ...]):")
-	for _, n := range set.Names() {
-		q, _ := set.Lookup(n)
-		fmt.Fprintf(w, "\n  %s\n", n)
-		for _, line := range wrap(q.Description, 76) {
-			fmt.Fprintf(w, "      %s\n", line)
-		}
-		var ps []string
-		for _, p := range q.Params {
-			s := "--" + strings.ReplaceAll(p.Name, "_", "-")
-			switch {
-			case p.Required():
-				s += " " + strings.ToUpper(p.Type) + " (required)"
-			case p.Default != "":
-				s += " " + p.Default
-			default:
-				s += " " + strings.ToUpper(p.Type)
-			}
-			if p.Type == "choice" {
-				s += " (" + strings.Join(p.Choices, "|") + ")"
-			}
-			ps = append(ps, s)
-		}
-		if len(ps) > 0 {
-			fmt.Fprintf(w, "      %s\n", strings.Join(ps, "  "))
-		}
-	}
-}
-
-// wrap breaks text into lines of at most width characters.
-func wrap(text string, width int) []string {
-	var lines []string
-	var cur string
-	for _, word := range strings.Fields(text) {
-		if cur != "" && len(cur)+1+len(word) > width {
-			lines = append(lines, cur)
-			cur = word
-			continue
-		}
-		if cur != "" {
-			cur += " "
-		}
-		cur += word
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
+	set.Describe(w)
 }

@@ -83,24 +83,10 @@ func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query s
 	return nil
 }
 
-// copyToParquet writes a query's result to a Parquet file. DuckDB's COPY takes no parameters,
-// so a parameterised query goes through a temporary table first.
+// copyToParquet writes a query's result to a Parquet file.
 func copyToParquet(ctx context.Context, e *env, db *sql.DB, path, query string, args ...any) error {
-	conn, err := db.Conn(ctx)
+	n, err := flowdb.CopyToParquet(ctx, db, path, query, args...)
 	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	source := "(" + query + ")"
-	if len(args) > 0 {
-		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE flowsql_out AS "+query, args...); err != nil {
-			return err
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.flowsql_out")
-		source = "temp.flowsql_out"
-	}
-	var n int64
-	if err := conn.QueryRowContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", source, flowdb.QuoteString(path))).Scan(&n); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural64(n, "row"), path)

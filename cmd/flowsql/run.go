@@ -50,6 +50,7 @@ func init() {
 		{"report", "run a canned report (top destinations, top sources, ...)", runReport},
 		{"nat", "explain a NAT gateway bill: bytes, dollars, sources, what was avoidable", runNAT},
 		{"sql", "run a SQL query against the database", runSQL},
+		{"repl", "an interactive SQL shell (also: flowsql with no arguments on a terminal)", runREPL},
 		{"enrich", "name addresses: network interfaces, whois/RDAP owners, AWS ranges", runEnrich},
 		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},
 	}
@@ -78,6 +79,9 @@ Run 'flowsql <command> -h' for a command's flags and examples.
 // run is the whole program: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if f, ok := stdin.(*os.File); ok && len(args) == 0 && term.IsTerminal(int(f.Fd())) {
+		return report(ctx, e, "repl", runREPL(ctx, e, nil))
+	}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage

@@ -206,3 +206,24 @@ func explainOpenError(path string, err error) error {
 	}
 	return le
 }
+
+// CopyToParquet writes a query's result to a Parquet file (zstd) and returns the rows written.
+// DuckDB's COPY takes no parameters, so a query with arguments goes through a temporary table.
+func CopyToParquet(ctx context.Context, db *sql.DB, path, query string, args ...any) (int64, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	source := "(" + query + ")"
+	if len(args) > 0 {
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE flowsql_out AS "+query, args...); err != nil {
+			return 0, err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.flowsql_out")
+		source = "temp.flowsql_out"
+	}
+	var n int64
+	err = conn.QueryRowContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", source, QuoteString(path))).Scan(&n)
+	return n, err
+}

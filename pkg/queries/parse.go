@@ -27,6 +27,7 @@ package queries
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -98,6 +99,58 @@ func (s *Set) Names() []string { return slices.Clone(s.order) }
 func (s *Set) Lookup(name string) (*Query, bool) {
 	q, ok := s.byName[name]
 	return q, ok
+}
+
+// Describe writes each query's name, description (wrapped) and parameters, as
+// "--name TYPE (required)" or "--name DEFAULT", for a listing of reports.
+func (s *Set) Describe(w io.Writer) {
+	for _, n := range s.order {
+		q := s.byName[n]
+		fmt.Fprintf(w, "\n  %s\n", n)
+		for _, line := range wrap(q.Description, 76) {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+		var ps []string
+		for _, p := range q.Params {
+			s := "--" + strings.ReplaceAll(p.Name, "_", "-")
+			switch {
+			case p.Required():
+				s += " " + strings.ToUpper(p.Type) + " (required)"
+			case p.Default != "":
+				s += " " + p.Default
+			default:
+				s += " " + strings.ToUpper(p.Type)
+			}
+			if p.Type == "choice" {
+				s += " (" + strings.Join(p.Choices, "|") + ")"
+			}
+			ps = append(ps, s)
+		}
+		if len(ps) > 0 {
+			fmt.Fprintf(w, "      %s\n", strings.Join(ps, "  "))
+		}
+	}
+}
+
+// wrap breaks text into lines of at most width characters.
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur string
+	for _, word := range strings.Fields(text) {
+		if cur != "" && len(cur)+1+len(word) > width {
+			lines = append(lines, cur)
+			cur = word
+			continue
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += word
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // Merge adds other's queries to s; a query of other replaces one of the same name.
