@@ -8,6 +8,11 @@
 -- flow_records. Run as written in the duckdb CLI (with values for the $parameters), a report
 -- reads the whole flows view.
 --
+-- Each report has a body per engine it runs on: "-- engine: duckdb" for the local database, and
+-- "-- engine: athena" (Trino) for the reports that also run on Amazon Athena over the table that
+-- `flowsql athena ddl` creates. There "flows" stands for that table's rows, addresses are text
+-- (srcaddr, dstaddr; "-" where the record has none), and there are no flowsql macros.
+--
 -- Addresses are grouped by their integer keys (src_ip, dst_ip), which is 2-5x faster than by
 -- text, and turned into text with ip_text() only for the rows shown, after the LIMIT (before
 -- it, every group would be turned into text). Each extra aggregate costs a top-N report a
@@ -19,6 +24,7 @@
 -- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service.
 -- param: limit int = 10: How many addresses to show.
 -- optional: interface_type, interface_name, network, organisation, aws_service
+-- engine: duckdb
 SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        key_interface_type(dst_ip) AS interface_type,
        key_interface_name(dst_ip) AS interface_name,
@@ -36,12 +42,26 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY bytes DESC, dstaddr;
+-- engine: athena
+SELECT dstaddr, bytes, share
+FROM (
+    SELECT dstaddr,
+           sum(bytes) AS bytes,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM flows
+    WHERE log_status = 'OK' AND dstaddr <> '-'
+    GROUP BY dstaddr
+    ORDER BY bytes DESC, dstaddr
+    LIMIT $limit
+) AS top
+ORDER BY bytes DESC, dstaddr;
 
 -- name: top-sources
 -- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
 -- param: dst addr: The address the traffic goes to.
 -- param: limit int = 10: How many senders to show.
 -- optional: interface_type, interface_name, network, organisation, aws_service
+-- engine: duckdb
 SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
        key_interface_type(src_ip) AS interface_type,
        key_interface_name(src_ip) AS interface_name,
@@ -61,11 +81,27 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY bytes DESC, srcaddr;
+-- engine: athena
+SELECT srcaddr, bytes, packets, flows, share
+FROM (
+    SELECT srcaddr,
+           sum(bytes) AS bytes,
+           sum(packets) AS packets,
+           count(*) AS flows,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM flows
+    WHERE log_status = 'OK' AND dstaddr = $dst AND srcaddr <> '-'
+    GROUP BY srcaddr
+    ORDER BY bytes DESC, srcaddr
+    LIMIT $limit
+) AS top
+ORDER BY bytes DESC, srcaddr;
 
 -- name: by-network
 -- description: The bytes sent to one address grouped by the network that sent them, as flowsql enrich whois named it (the last table of a NAT gateway investigation). Senders not looked up yet are counted as such; 'flowsql enrich whois --top N --dst ADDR' names them.
 -- param: dst addr: The address the traffic goes to, for example a NAT gateway's private address.
 -- param: limit int = 20: How many networks to show.
+-- engine: duckdb
 WITH senders AS (
     SELECT src_ip, sum(bytes) AS bytes, count(*) AS flows
     FROM flows
@@ -105,6 +141,7 @@ ORDER BY bytes DESC, network;
 -- name: aws-services
 -- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
 -- param: limit int = 20: How many rows to show.
+-- engine: duckdb
 WITH ends AS (
     SELECT 'to' AS direction, dst_ip AS addr, sum(bytes) AS bytes, count(*) AS flows
     FROM flows
@@ -146,6 +183,7 @@ ORDER BY bytes DESC, service, region;
 -- description: The source and destination pairs that exchange the most traffic.
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
+-- engine: duckdb
 SELECT ip_text(src_ip) AS srcaddr, ip_text(dst_ip) AS dstaddr, bytes, packets, flows, share
 FROM (
     SELECT src_ip, dst_ip,
@@ -160,12 +198,47 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
+-- engine: athena
+SELECT srcaddr, dstaddr, bytes, packets, flows, share
+FROM (
+    SELECT srcaddr, dstaddr,
+           sum(bytes) AS bytes,
+           sum(packets) AS packets,
+           count(*) AS flows,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM flows
+    WHERE log_status = 'OK' AND srcaddr <> '-' AND dstaddr <> '-'
+    GROUP BY srcaddr, dstaddr
+    ORDER BY CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, srcaddr, dstaddr
+    LIMIT $limit
+) AS top
+ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
 
 -- name: top-ports
 -- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best).
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
 -- param: limit int = 10: How many ports to show.
+-- engine: duckdb
 SELECT dstport, protocol_name(protocol) AS protocol, bytes, packets, flows, share
+FROM (
+    SELECT dstport, protocol,
+           sum(bytes) AS bytes,
+           sum(packets) AS packets,
+           count(*) AS flows,
+           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+    FROM flows
+    WHERE log_status = 'OK'
+    GROUP BY dstport, protocol
+    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, dstport, protocol
+    LIMIT $limit
+) AS top
+ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol;
+-- engine: athena
+SELECT dstport,
+       CASE protocol WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 47 THEN 'GRE'
+                     WHEN 50 THEN 'ESP' WHEN 58 THEN 'ICMPv6' WHEN 132 THEN 'SCTP'
+                     ELSE CAST(protocol AS VARCHAR) END AS protocol,
+       bytes, packets, flows, share
 FROM (
     SELECT dstport, protocol,
            sum(bytes) AS bytes,
@@ -184,6 +257,7 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol
 -- description: Traffic that security groups and network ACLs rejected, most flows first: by source (who probes, and which port) or by destination (what is probed).
 -- param: by choice(source|destination) = source: Group by the rejected traffic's source or its destination.
 -- param: limit int = 20: How many rows to show.
+-- engine: duckdb
 SELECT ip_text(addr) AS address, dstport, protocol_name(protocol) AS protocol, flows, packets, peers,
        first_seen, last_seen
 FROM (
@@ -201,12 +275,34 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY flows DESC, address, dstport, protocol;
+-- engine: athena
+SELECT address, dstport,
+       CASE protocol WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 47 THEN 'GRE'
+                     WHEN 50 THEN 'ESP' WHEN 58 THEN 'ICMPv6' WHEN 132 THEN 'SCTP'
+                     ELSE CAST(protocol AS VARCHAR) END AS protocol,
+       flows, packets, peers, from_unixtime(first_start) AS first_seen, from_unixtime(last_end) AS last_seen
+FROM (
+    SELECT CASE WHEN $by = 'destination' THEN dstaddr ELSE srcaddr END AS address,
+           dstport, protocol,
+           count(*) AS flows,
+           sum(packets) AS packets,
+           count(DISTINCT CASE WHEN $by = 'destination' THEN srcaddr ELSE dstaddr END) AS peers,
+           min("start") AS first_start,
+           max("end") AS last_end
+    FROM flows
+    WHERE action = 'REJECT' AND log_status = 'OK'
+    GROUP BY 1, 2, 3
+    ORDER BY flows DESC, address, dstport, protocol
+    LIMIT $limit
+) AS top
+ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
 -- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address.
 -- param: bucket interval = 1h: Width of a bucket: 5m, 1h, 1d.
 -- param: addr addr = null: Only the traffic from or to this address.
 -- param: limit int = 1000: How many buckets to show.
+-- engine: duckdb
 SELECT make_timestamp(bucket * 1000000) AS bucket, bytes, packets, flows
 FROM (
     SELECT ("start" // $bucket) * $bucket AS bucket,
@@ -220,10 +316,25 @@ FROM (
     LIMIT $limit
 ) AS series
 ORDER BY bucket;
+-- engine: athena
+SELECT from_unixtime(bucket) AS bucket, bytes, packets, flows
+FROM (
+    SELECT "start" - "start" % $bucket AS bucket,
+           sum(bytes) AS bytes,
+           sum(packets) AS packets,
+           count(*) AS flows
+    FROM flows
+    WHERE log_status = 'OK' AND (srcaddr = $addr OR dstaddr = $addr OR $addr IS NULL)
+    GROUP BY 1
+    ORDER BY 1
+    LIMIT $limit
+) AS series
+ORDER BY bucket;
 
 -- name: interfaces
 -- description: Traffic per network interface: bytes, flows, rejected flows, and when it was seen.
 -- param: limit int = 20: How many interfaces to show.
+-- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen
 FROM (
     SELECT interface_id,
@@ -240,10 +351,29 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY bytes DESC, interface_id;
+-- engine: athena
+SELECT interface_id, bytes, packets, flows, rejected, share,
+       from_unixtime(first_start) AS first_seen, from_unixtime(last_end) AS last_seen
+FROM (
+    SELECT interface_id,
+           coalesce(sum(bytes), 0) AS bytes,
+           coalesce(sum(packets), 0) AS packets,
+           count(*) FILTER (WHERE log_status = 'OK') AS flows,
+           count(*) FILTER (WHERE action = 'REJECT') AS rejected,
+           CAST(coalesce(sum(bytes), 0) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+           min("start") AS first_start,
+           max("end") AS last_end
+    FROM flows
+    GROUP BY interface_id
+    ORDER BY bytes DESC, interface_id
+    LIMIT $limit
+) AS top
+ORDER BY bytes DESC, interface_id;
 
 -- name: log-coverage
 -- description: Records per interface and hour by log status, with the hours that have none: gaps in the evidence. NODATA is an idle interface; SKIPDATA means AWS dropped records.
 -- param: limit int = 1000: How many rows to show.
+-- engine: duckdb
 WITH per_hour AS (
     SELECT interface_id, ("start" // 3600) * 3600 AS hour,
            count(*) FILTER (WHERE log_status = 'OK') AS ok,
@@ -284,6 +414,7 @@ LIMIT $limit;
 -- name: nat-gateways
 -- description: The NAT gateways that flowsql enrich eni recorded, by their interfaces: address, interface, gateway id, public address, availability zone.
 -- filters: none
+-- engine: duckdb
 SELECT address, interface_id, regexp_extract(description, 'nat-[0-9a-f]+') AS nat_gateway_id, public_ip,
        availability_zone_id AS az, availability_zone, region, vpc_id, subnet_id, last_seen
 FROM eni_latest
@@ -293,6 +424,7 @@ ORDER BY address;
 -- name: nat-candidates
 -- description: Interfaces that act as NAT gateways by the records alone: packets addressed to the interface's own address whose pkt-dstaddr is another (address translation). Needs pkt-* fields in the logs.
 -- param: limit int = 10: How many interfaces to show.
+-- engine: duckdb
 SELECT ip_text(dst_ip) AS address, interface_id, records, bytes
 FROM (
     SELECT dst_ip, interface_id, count(*) AS records, sum(bytes) AS bytes
@@ -307,6 +439,7 @@ ORDER BY bytes DESC, address, interface_id;
 -- name: nat-interface
 -- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address.
 -- param: nat addr: The NAT gateway's private address.
+-- engine: duckdb
 SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(vpc_id) AS vpc_id,
        mode(subnet_id) AS subnet_id
 FROM flows
@@ -319,6 +452,7 @@ LIMIT 1;
 -- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination); with the span of its records and how many carry pkt-* addresses.
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -341,6 +475,7 @@ FROM legs;
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10: How many sources to show.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -384,6 +519,7 @@ ORDER BY t.bytes DESC, source;
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10: How many destinations to show.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -416,6 +552,7 @@ ORDER BY bytes DESC, destination;
 -- description: A NAT gateway's bytes by the AWS service at the other end (the most specific prefix of flowsql enrich aws-ranges, else the logs' pkt-*-aws-service), with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints.
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -455,6 +592,7 @@ ORDER BY bytes DESC, service;
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 20: How many rows to show.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -513,6 +651,7 @@ LIMIT $limit;
 -- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): their bytes cross zones twice, out and back, and pay for it on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -550,6 +689,7 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10000: How many hours to show.
+-- engine: duckdb
 WITH legs AS (
     SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
     FROM flows
@@ -580,6 +720,7 @@ LIMIT $limit;
 -- name: nat-coverage
 -- description: How far to trust a NAT gateway's figures: its interface's records by log status, the hours they span and the hours without any, and how many of the interfaces that flowsql enrich eni knows appear in the logs.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- engine: duckdb
 WITH nat AS (
     SELECT log_status, "start", "end" FROM flows WHERE interface_id = $nat_eni
 ),
@@ -602,6 +743,7 @@ FROM nat;
 -- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records, the time covered; and the files that failed.
 -- filters: none
 -- param: limit int = 100: How many rows to show.
+-- engine: duckdb
 SELECT loaded_into, container, formats, files, file_bytes, rows_loaded, rows_rejected, rows_recovered,
        nodata, skipdata, first_record, last_record
 FROM (
@@ -631,6 +773,7 @@ LIMIT $limit;
 -- description: The lines that could not be read and the files that failed, with the reason.
 -- filters: none
 -- param: limit int = 50: How many errors to show.
+-- engine: duckdb
 SELECT uri AS file, line, reason, raw
 FROM load_errors
 ORDER BY logged_at DESC, uri, line

@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
 	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/klauspost/compress/gzip"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -78,7 +82,54 @@ func startFakes(e *testscript.Env) error {
 	e.Setenv("FLOWSQL_RDAP_URL", rdap.URL)
 	e.Setenv("FLOWSQL_WHOIS_SERVER", whoisAddr)
 	e.Setenv("FLOWSQL_AWS_RANGES_URL", ranges.URL+"/ip-ranges-sample.json")
+	athenaURL, err := athenaFake()
+	if err != nil {
+		return err
+	}
+	e.Setenv("AWS_ENDPOINT_URL_ATHENA", athenaURL)
 	return nil
+}
+
+var athenaOnce struct {
+	sync.Once
+	url string
+	err error
+}
+
+// athenaFake starts, once for all scripts, an Athena server on loopback whose table
+// vpc_flow_logs holds generated default-format logs (flowgen -format default -seed 5 -files 6
+// -rows 500), as Athena would read them from S3.
+func athenaFake() (string, error) {
+	athenaOnce.Do(func() {
+		ctx := context.Background()
+		dir, err := os.MkdirTemp("", "flowsql-athena-")
+		if err != nil {
+			athenaOnce.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		cfg := flowgen.Config{Seed: 5, Files: 6, RowsPerFile: 500, Fields: flowgen.DefaultFields}
+		if _, _, err := flowgen.New(cfg).WriteTree(dir); err != nil {
+			athenaOnce.err = err
+			return
+		}
+		db, err := flowsql.Open(ctx, flowsql.Memory, false)
+		if err != nil {
+			athenaOnce.err = err
+			return
+		}
+		files, _ := ingest.LocalFiles([]string{dir})
+		if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+			athenaOnce.err = err
+			return
+		}
+		if err := fakeaws.AthenaTable(db, "vpc_flow_logs"); err != nil {
+			athenaOnce.err = err
+			return
+		}
+		athenaOnce.url = httptest.NewServer(&fakeaws.Athena{DB: db, PageSize: 4, ScannedBytes: 3 << 30}).URL
+	})
+	return athenaOnce.url, athenaOnce.err
 }
 
 func mustAbs(p string) string {

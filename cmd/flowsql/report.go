@@ -30,12 +30,17 @@ The table output is for people: bytes in binary units, a share of the total with
 formats are exact. --out writes a file in the format its extension names; .parquet goes through
 DuckDB (zstd).
 
+The reports that have an Athena body (flowsql report lists where each runs) also run on Amazon
+Athena over the logs in S3, with --engine athena and a table that 'flowsql athena ddl' creates;
+time filters then also select the day partitions, so Athena reads only the days asked for.
+
 Examples:
   flowsql report top-destinations testdata/sample
   flowsql report top-sources --dst 10.0.101.10 --since 2024-06-01T00:00:00Z --limit 25
   flowsql report traffic-over-time --bucket 5m --addr 10.0.1.21 --format csv
   flowsql report rejected --by destination --out rejected.parquet
-  flowsql report --queries my-reports.sql my-report`
+  flowsql report --queries my-reports.sql my-report
+  flowsql report top-talkers --engine athena --workgroup primary --database logs --since 7d`
 
 // reportFlags are the flags every report takes.
 type reportFlags struct {
@@ -49,6 +54,8 @@ type reportFlags struct {
 	where       string
 	output      outputFlags
 	load        loadFlags
+	showSQL     bool
+	athena      athenaFlags
 }
 
 func (rf *reportFlags) register(fs *flag.FlagSet, e *env) {
@@ -64,7 +71,9 @@ func (rf *reportFlags) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&rf.load.format, "log-format", "", "`format` of headerless files among the PATHs (as load --format)")
 	fs.BoolVar(&rf.load.force, "force", false, "reload PATH files that are already loaded")
 	fs.BoolVar(&rf.load.quiet, "quiet", false, "print no load progress or summary")
+	fs.BoolVar(&rf.showSQL, "show-sql", false, "print the statement, with its values, on standard error before running it")
 	rf.load.batchFiles = 64
+	rf.athena.register(fs)
 }
 
 // loadQueries reads the built-in reports and the user's file, if any.
@@ -90,7 +99,8 @@ func loadQueries(file string) (*queries.Set, error) {
 
 // valueFlags are the flags of every report that take a value, for finding the report's name
 // among the arguments.
-var valueFlags = []string{"db", "queries", "since", "until", "account", "interface", "cidr", "where", "format", "out", "log-format", "limit"}
+var valueFlags = []string{"db", "queries", "since", "until", "account", "interface", "cidr", "where", "format", "out", "log-format", "limit",
+	"engine", "workgroup", "output", "database", "table", "layout", "profile", "region", "catalog"}
 
 // reportName finds the first argument that is neither a flag nor a flag's value.
 func reportName(args []string) (string, []string) {
@@ -116,7 +126,7 @@ func reportName(args []string) (string, []string) {
 }
 
 func isBoolFlag(name string) bool {
-	return slices.Contains([]string{"force", "quiet", "h", "help"}, name)
+	return slices.Contains([]string{"force", "quiet", "h", "help", "show-sql"}, name)
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
@@ -198,6 +208,15 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if rf.athena.engine == "athena" {
+		if len(paths) > 0 {
+			return usagef("Athena reads the logs where they are in S3: flowsql athena ddl makes the table", "--engine athena takes no flow-log paths")
+		}
+		return runOnAthena(ctx, e, q, vals, filters, rf, now)
+	}
+	if rf.athena.engine != "duckdb" {
+		return usagef("", "--engine %q: duckdb (local) or athena", rf.athena.engine)
+	}
 	for _, p := range paths {
 		if ingest.IsS3URI(p) {
 			return usagef("Load it first: flowsql load "+p, "report loads local paths only, not %s", p)
@@ -233,6 +252,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	for _, n := range st.Notes {
 		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", name, n)
+	}
+	if rf.showSQL {
+		fmt.Fprintf(e.stderr, "%s;\n", st.Inline())
 	}
 	return writeResult(ctx, e, db, rf.output, st.SQL, st.Args...)
 }

@@ -51,17 +51,6 @@ func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query s
 	if o.out != "" && strings.EqualFold(filepath.Ext(o.out), ".parquet") {
 		return copyToParquet(ctx, e, db, o.out, query, args...)
 	}
-	f, _ := output.ParseFormat(o.format)
-	w := e.stdout
-	if o.out != "" {
-		f = outFormats[strings.ToLower(filepath.Ext(o.out))]
-		file, err := os.Create(o.out)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		w = file
-	}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -69,6 +58,25 @@ func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query s
 	res, err := output.Read(rows, 0)
 	if err != nil {
 		return err
+	}
+	return writeRows(e, o, res)
+}
+
+// writeRows writes a result read already, as writeResult does (but for Parquet).
+func writeRows(e *env, o outputFlags, res *output.Result) error {
+	f, _ := output.ParseFormat(o.format)
+	w := e.stdout
+	if o.out != "" {
+		if strings.EqualFold(filepath.Ext(o.out), ".parquet") {
+			return usagef("Example: --out result.csv", "--out %s: Parquet is written by the local engine; name the file .csv, .json, .ndjson or .md", o.out)
+		}
+		f = outFormats[strings.ToLower(filepath.Ext(o.out))]
+		file, err := os.Create(o.out)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		w = file
 	}
 	human := o.out == "" && (f == output.Table || f == output.Markdown) && o.human
 	if human {

@@ -51,6 +51,7 @@ func init() {
 		{"nat", "explain a NAT gateway bill: bytes, dollars, sources, what was avoidable", runNAT},
 		{"sql", "run a SQL query against the database", runSQL},
 		{"repl", "an interactive SQL shell (also: flowsql with no arguments on a terminal)", runREPL},
+		{"athena", "run the reports on Amazon Athena: the table DDL (reports: --engine athena)", runAthena},
 		{"enrich", "name addresses: network interfaces, whois/RDAP owners, AWS ranges", runEnrich},
 		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},
 	}

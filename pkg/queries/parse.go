@@ -15,7 +15,8 @@
 // address key), cidr, interval (5m, 1h, 1d), time (RFC 3339, a date, or a duration back from now
 // like 24h), and choice(a|b|c). "-- filters: none" marks a query that the common filters (time,
 // account, interface, CIDR, WHERE) do not apply to. "-- engine: NAME" starts a body for one
-// engine (duckdb, athena); the body before it serves every engine without one of its own.
+// engine (duckdb, athena); the body before it serves every engine without one of its own, and a
+// query whose first body is under "-- engine:" runs only on the engines it names.
 // "-- optional: network, aws_service" names result columns that tables for people leave out
 // when every row is NULL (enrichment columns before "flowsql enrich" has run); machine formats
 // keep them, so their columns do not change under a script.
@@ -52,6 +53,17 @@ type Query struct {
 	Bodies map[string]string
 	File   string
 	Line   int
+}
+
+// RunsOn lists the engines the query has a body for.
+func (q *Query) RunsOn() []string {
+	var out []string
+	for _, e := range Engines {
+		if _, ok := q.Body(e); ok {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Body returns the SQL of the query for an engine, and whether it has one.
@@ -128,6 +140,9 @@ func (s *Set) Describe(w io.Writer) {
 		}
 		if len(ps) > 0 {
 			fmt.Fprintf(w, "      %s\n", strings.Join(ps, "  "))
+		}
+		if on := q.RunsOn(); len(on) > 1 {
+			fmt.Fprintf(w, "      runs on: %s\n", strings.Join(on, ", "))
 		}
 	}
 }
@@ -229,6 +244,9 @@ func Parse(file, text string) (*Set, error) {
 		if q.Description == "" {
 			return errf(q.Line, "query %q has no -- description:", q.Name)
 		}
+		if len(q.Bodies) == 0 {
+			return errf(q.Line, "query %q has no SQL", q.Name)
+		}
 		return checkParams(q, file)
 	}
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -260,7 +278,9 @@ func Parse(file, text string) (*Set, error) {
 				return nil, errf(n, "SQL before the first -- name: annotation")
 			}
 		case m != nil && m[1] == "engine":
-			if err := finishBody(n); err != nil {
+			if engine == "" && strings.TrimSpace(body.String()) == "" {
+				body.Reset() // no shared body: the query runs only on the engines it names
+			} else if err := finishBody(n); err != nil {
 				return nil, err
 			}
 			e := strings.TrimSpace(m[2])

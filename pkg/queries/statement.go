@@ -68,8 +68,9 @@ func (e *ArgError) Error() string {
 func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters, keys AddrKeyer, now time.Time) (Statement, error) {
 	body, ok := q.Body(d.Engine())
 	if !ok {
-		return Statement{}, fmt.Errorf("report %s has no SQL for %s", q.Name, d.Engine())
+		return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s runs on %s only", q.Name, strings.Join(q.RunsOn(), ", "))}
 	}
+	textAddrs := d.Engine() != "duckdb" // other engines compare addresses as text
 	for name := range vals {
 		if _, ok := q.Param(name); !ok {
 			return Statement{}, &ArgError{Param: name, Msg: fmt.Sprintf("report %s has no such parameter", q.Name)}
@@ -89,7 +90,7 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 			values[p.Name] = nil
 			continue
 		}
-		v, err := convertAt(ctx, p, raw, keys, now)
+		v, err := convertAt(ctx, p, raw, keys, now, textAddrs)
 		if err != nil {
 			return Statement{}, &ArgError{Param: p.Name, Msg: err.Error()}
 		}
@@ -226,10 +227,10 @@ var unknownAddr = &struct{ unknown bool }{true}
 
 // convert checks a value against a parameter's type without a database (defaults, at parse time).
 func convert(p Param, raw string) (any, error) {
-	return convertAt(context.Background(), p, raw, nil, time.Now())
+	return convertAt(context.Background(), p, raw, nil, time.Now(), false)
 }
 
-func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now time.Time) (any, error) {
+func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now time.Time, textAddrs bool) (any, error) {
 	switch p.Type {
 	case "int":
 		n, err := strconv.ParseInt(raw, 10, 64)
@@ -243,6 +244,9 @@ func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now tim
 		a, err := netip.ParseAddr(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not an IP address (like 10.0.1.5 or 2001:db8::1)", raw)
+		}
+		if textAddrs {
+			return a.WithZone("").String(), nil
 		}
 		if a.Is4() {
 			b := a.As4()
