@@ -55,17 +55,25 @@ func (s *s3Flags) register(fs *flag.FlagSet) {
 func (s *s3Flags) filter(region string, now time.Time) (ingest.S3Filter, error) {
 	f := ingest.S3Filter{Account: s.account, Region: region, Limit: s.limit}
 	var err error
-	if s.since != "" {
-		if f.Since, err = queries.ParseTime(s.since, now); err != nil {
-			return f, usagef("", "--since: %v", err)
+	f.Since, f.Until, err = parseWindow(s.since, s.until, now)
+	return f, err
+}
+
+// parseWindow reads the --since and --until flags (RFC 3339, a date, or how long ago); an empty
+// flag gives the zero time. A mistake is a usage error that names the flag.
+func parseWindow(since, until string, now time.Time) (time.Time, time.Time, error) {
+	var out [2]time.Time
+	for i, t := range []struct{ flag, raw string }{{"since", since}, {"until", until}} {
+		if t.raw == "" {
+			continue
 		}
-	}
-	if s.until != "" {
-		if f.Until, err = queries.ParseTime(s.until, now); err != nil {
-			return f, usagef("", "--until: %v", err)
+		v, err := queries.ParseTime(t.raw, now)
+		if err != nil {
+			return time.Time{}, time.Time{}, usagef("", "--%s: %v", t.flag, err)
 		}
+		out[i] = v
 	}
-	return f, nil
+	return out[0], out[1], nil
 }
 
 // splitS3 separates s3:// URIs from local paths.

@@ -118,15 +118,8 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 	}
 	filters := queries.Filters{}
 	now := time.Now()
-	for _, t := range []struct {
-		flag, raw string
-		dst       *time.Time
-	}{{"since", *since, &filters.Since}, {"until", *until, &filters.Until}} {
-		if t.raw != "" {
-			if *t.dst, err = queries.ParseTime(t.raw, now); err != nil {
-				return usagef("", "--%s: %v", t.flag, err)
-			}
-		}
+	if filters.Since, filters.Until, err = parseWindow(*since, *until, now); err != nil {
+		return err
 	}
 
 	conn, err := openDB(ctx, *db, *top > 0)

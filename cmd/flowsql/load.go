@@ -292,6 +292,40 @@ func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
 	return flowsql.Open(ctx, path, mustExist)
 }
 
+// openAndLoad opens the database for a command that answers from it, after loading the local
+// flow-log paths given with it (the database must exist when there are none). The answer goes
+// to stdout, so the load's summary goes to stderr; when no file could be loaded the command
+// fails.
+func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []string, lf loadFlags) (*sql.DB, error) {
+	for _, p := range paths {
+		if ingest.IsS3URI(p) {
+			return nil, usagef("Load it first: flowsql load "+p, "%s loads local paths only, not %s", command, p)
+		}
+	}
+	var files []ingest.File
+	if len(paths) > 0 {
+		var err error
+		if files, err = localFiles(paths); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openDB(ctx, dbPath, len(files) == 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) > 0 {
+		sum, err := loadFiles(ctx, e, db, files, lf, e.stderr)
+		if err == nil && sum.Failed > 0 && sum.Loaded == 0 && sum.Skipped == 0 {
+			err = &exitError{exitFailure}
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
 // progressBar draws progress on a terminal: bytes (or things) done of a total, rate and time
 // left, with a description (files and rows, objects).
 type progressBar struct {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/nat"
-	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -92,46 +91,19 @@ func runNAT(ctx context.Context, e *env, args []string) error {
 	opts := nat.Options{NATIPs: natIPs, Region: *region, PerGB: *perGB, PerHour: *perHour, CrossAZPerGB: *crossAZ,
 		EndpointPerHour: *endpointHour, EndpointPerGB: *endpointGB, Top: *top, Now: time.Now()}
 	opts.Filters.Account = *account
-	for _, t := range []struct {
-		flag, raw string
-		dst       *time.Time
-	}{{"since", *since, &opts.Filters.Since}, {"until", *until, &opts.Filters.Until}} {
-		if t.raw != "" {
-			if *t.dst, err = queries.ParseTime(t.raw, opts.Now); err != nil {
-				return usagef("", "--%s: %v", t.flag, err)
-			}
-		}
+	if opts.Filters.Since, opts.Filters.Until, err = parseWindow(*since, *until, opts.Now); err != nil {
+		return err
 	}
 	if *region != "" && *perGB <= 0 {
 		if _, err := nat.ListPrices(*region); err != nil {
 			return usagef("", "--region: %v", err)
 		}
 	}
-	for _, p := range paths {
-		if ingest.IsS3URI(p) {
-			return usagef("Load it first: flowsql load "+p, "nat loads local paths only, not %s", p)
-		}
-	}
-	var files []ingest.File
-	if len(paths) > 0 {
-		if files, err = localFiles(paths); err != nil {
-			return err
-		}
-	}
-	conn, err := openDB(ctx, *db, len(files) == 0)
+	conn, err := openAndLoad(ctx, e, "nat", *db, paths, lf)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if len(files) > 0 {
-		sum, err := loadFiles(ctx, e, conn, files, lf, e.stderr)
-		if err != nil {
-			return err
-		}
-		if sum.Failed > 0 && sum.Loaded == 0 && sum.Skipped == 0 {
-			return &exitError{exitFailure}
-		}
-	}
 	set, err := loadQueries("")
 	if err != nil {
 		return err

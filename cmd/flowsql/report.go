@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql"
-	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -189,19 +188,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	})
 	now := time.Now()
 	filters := queries.Filters{Account: rf.account, Interface: rf.iface, CIDR: rf.cidr, Where: rf.where}
-	for _, t := range []struct {
-		flag string
-		raw  string
-		dst  *time.Time
-	}{{"since", rf.since, &filters.Since}, {"until", rf.until, &filters.Until}} {
-		if t.raw == "" {
-			continue
-		}
-		v, err := queries.ParseTime(t.raw, now)
-		if err != nil {
-			return usagef("", "--%s: %v", t.flag, err)
-		}
-		*t.dst = v
+	if filters.Since, filters.Until, err = parseWindow(rf.since, rf.until, now); err != nil {
+		return err
 	}
 	if rf.load.format != "" {
 		if err := rf.load.check(); err != nil {
@@ -217,32 +205,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if rf.athena.engine != "duckdb" {
 		return usagef("", "--engine %q: duckdb (local) or athena", rf.athena.engine)
 	}
-	for _, p := range paths {
-		if ingest.IsS3URI(p) {
-			return usagef("Load it first: flowsql load "+p, "report loads local paths only, not %s", p)
-		}
-	}
-	var files []ingest.File
-	if len(paths) > 0 {
-		if files, err = localFiles(paths); err != nil {
-			return err
-		}
-	}
-	db, err := openDB(ctx, *rf.db, len(files) == 0)
+	db, err := openAndLoad(ctx, e, "report", *rf.db, paths, rf.load)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if len(files) > 0 {
-		// The report goes to stdout, so the load's summary goes to stderr.
-		sum, err := loadFiles(ctx, e, db, files, rf.load, e.stderr)
-		if err != nil {
-			return err
-		}
-		if sum.Failed > 0 && sum.Loaded == 0 && sum.Skipped == 0 {
-			return &exitError{exitFailure}
-		}
-	}
 	st, err := q.Statement(ctx, queries.DuckDB{}, vals, filters, queries.DBKeys{DB: db}, now)
 	if err != nil {
 		if ae, ok := err.(*queries.ArgError); ok {

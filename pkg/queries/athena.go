@@ -31,42 +31,10 @@ const maxPartitionDays = 92
 // ending at or after Since is in a file of Since's day or later (a file's day is that of its
 // records' end), and one starting before Until ends within the hour after it.
 func (a Athena) FilterSQL(f Filters, first int) (string, []any, error) {
-	var conds []string
-	var args []any
-	param := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", first+len(args)-1)
-	}
-	if !f.Since.IsZero() {
-		conds = append(conds, `"end" >= `+param(f.Since.Unix()))
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, `"start" < `+param(f.Until.Unix()))
-	}
-	if p := a.partitions(f.Since, f.Until); p != "" {
-		conds = append(conds, p)
-	}
-	if f.Account != "" {
-		conds = append(conds, "account_id = "+param(f.Account))
-	}
-	if f.Interface != "" {
-		conds = append(conds, "interface_id = "+param(f.Interface))
-	}
-	if f.CIDR != "" {
-		c, err := ParseCIDR(f.CIDR)
-		if err != nil {
-			return "", nil, &ArgError{Param: "cidr", Msg: err.Error()}
-		}
+	return filterSQL(f, first, func(c string, param func(any) string) string {
 		p := param(c)
-		conds = append(conds, fmt.Sprintf("(contains(%[1]s, TRY_CAST(srcaddr AS IPADDRESS)) OR contains(%[1]s, TRY_CAST(dstaddr AS IPADDRESS)))", p))
-	}
-	if strings.TrimSpace(f.Where) != "" {
-		conds = append(conds, "("+f.Where+")")
-	}
-	if len(conds) == 0 {
-		return "true", nil, nil
-	}
-	return strings.Join(conds, " AND "), args, nil
+		return fmt.Sprintf("(contains(%[1]s, TRY_CAST(srcaddr AS IPADDRESS)) OR contains(%[1]s, TRY_CAST(dstaddr AS IPADDRESS)))", p)
+	}, a.partitions)
 }
 
 // partitions is the partition predicate for a time window ("" when it does not narrow).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // DuckDB is the local engine: reports read flow_records in the flowsql database.
@@ -22,6 +23,22 @@ func (DuckDB) Records() string { return "flow_records" }
 // and end seconds (zone maps skip what is out of range); an IPv4 CIDR compares address keys
 // with its first and last address, an IPv6 CIDR the stored IPv6 text.
 func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
+	return filterSQL(f, first, func(c string, param func(any) string) string {
+		p := netip.MustParsePrefix(c)
+		if p.Addr().Is4() {
+			lo, hi := cidr4Range(p)
+			l, h := param(lo), param(hi)
+			return fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h)
+		}
+		c = param(c)
+		return fmt.Sprintf("(in_cidr(src_ip6, %[1]s) OR in_cidr(dst_ip6, %[1]s))", c)
+	}, nil)
+}
+
+// filterSQL builds the condition of the common filters that every engine spells alike (times,
+// account, interface, WHERE), asking the engine for its CIDR test and for any conditions of
+// its own on the time window (partitions). Values become $N parameters numbered from first.
+func filterSQL(f Filters, first int, cidr func(c string, param func(any) string) string, window func(since, until time.Time) string) (string, []any, error) {
 	var conds []string
 	var args []any
 	param := func(v any) string {
@@ -34,6 +51,11 @@ func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
 	if !f.Until.IsZero() {
 		conds = append(conds, `"start" < `+param(f.Until.Unix()))
 	}
+	if window != nil {
+		if w := window(f.Since, f.Until); w != "" {
+			conds = append(conds, w)
+		}
+	}
 	if f.Account != "" {
 		conds = append(conds, "account_id = "+param(f.Account))
 	}
@@ -45,15 +67,7 @@ func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
 		if err != nil {
 			return "", nil, &ArgError{Param: "cidr", Msg: err.Error()}
 		}
-		p := netip.MustParsePrefix(c)
-		if p.Addr().Is4() {
-			lo, hi := cidr4Range(p)
-			l, h := param(lo), param(hi)
-			conds = append(conds, fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h))
-		} else {
-			c := param(c)
-			conds = append(conds, fmt.Sprintf("(in_cidr(src_ip6, %[1]s) OR in_cidr(dst_ip6, %[1]s))", c))
-		}
+		conds = append(conds, cidr(c, param))
 	}
 	if strings.TrimSpace(f.Where) != "" {
 		conds = append(conds, "("+f.Where+")")
