@@ -406,8 +406,9 @@ LIMIT $limit;
 -- The NAT gateway analysis (flowsql nat). A flow through a NAT gateway leaves four records on
 -- the gateway's interface (AWS's documented example) and two more on the instance's: a sum over
 -- every record counts its bytes up to three times. What the gateway processed, and AWS bills,
--- is what it received from both sides: the records addressed to it ('in from source' and 'in
--- from destination', see the nat_leg macro). The VPC-side legs name the instances, the
+-- is what it received from both sides: the records addressed to it (inbound: 'in from source'
+-- and 'in from destination', see the nat_leg macro; nat_vpc_side tells the two sides apart).
+-- The VPC-side legs name the instances, the
 -- outside legs the destinations, so sources and destinations are exact with or without the
 -- pkt-* fields; pairing a source with a destination needs pkt-dstaddr/pkt-srcaddr.
 
@@ -454,17 +455,17 @@ LIMIT 1;
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 )
-SELECT coalesce(sum(bytes) FILTER (WHERE leg IN ('in from source', 'in from destination')), 0) AS processed_bytes,
-       coalesce(sum(bytes) FILTER (WHERE leg = 'in from source'), 0) AS bytes_in_from_source,
-       coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_in_from_destination,
-       coalesce(sum(bytes) FILTER (WHERE leg IN ('in from source', 'out to source')), 0) AS bytes_by_source,
+SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
+       coalesce(sum(bytes) FILTER (WHERE inbound AND vpc_side), 0) AS bytes_in_from_source,
+       coalesce(sum(bytes) FILTER (WHERE inbound AND NOT vpc_side), 0) AS bytes_in_from_destination,
+       coalesce(sum(bytes) FILTER (WHERE vpc_side), 0) AS bytes_by_source,
        count(*) AS records,
-       count(*) FILTER (WHERE leg IN ('in from source', 'out to source') AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)) AS vpc_side_with_pkt,
-       count(*) FILTER (WHERE leg IN ('in from source', 'out to source')) AS vpc_side_records,
+       count(*) FILTER (WHERE vpc_side AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)) AS vpc_side_with_pkt,
+       count(*) FILTER (WHERE vpc_side) AS vpc_side_records,
        min("start") AS first_start,
        max("end") AS last_end,
        count(DISTINCT "start" // 3600) AS hours_with_records
@@ -477,17 +478,17 @@ FROM legs;
 -- param: limit int = 10: How many sources to show.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
-    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS addr,
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
            sum(bytes) AS bytes,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'in from source'), 0) AS bytes_sent,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'out to source'), 0) AS bytes_received
+           coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE NOT inbound), 0) AS bytes_received
     FROM legs
-    WHERE leg IN ('in from source', 'out to source')
+    WHERE vpc_side
     GROUP BY 1
 ),
 top AS (
@@ -521,18 +522,18 @@ ORDER BY t.bytes DESC, source;
 -- param: limit int = 10: How many destinations to show.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
-    SELECT CASE WHEN leg = 'out to destination' THEN dst_ip ELSE src_ip END AS addr,
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
            sum(bytes) AS bytes,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'out to destination'), 0) AS bytes_sent,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_received,
-           any_value(CASE WHEN leg = 'out to destination' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END) AS logged_service
+           coalesce(sum(bytes) FILTER (WHERE NOT inbound), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS bytes_received,
+           any_value(CASE WHEN inbound THEN pkt_src_aws_service ELSE pkt_dst_aws_service END) AS logged_service
     FROM legs
-    WHERE leg IN ('out to destination', 'in from destination')
+    WHERE NOT vpc_side
     GROUP BY 1
 ),
 top AS (
@@ -554,18 +555,18 @@ ORDER BY bytes DESC, destination;
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
-    SELECT CASE WHEN leg = 'out to destination' THEN dst_ip ELSE src_ip END AS addr,
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
            sum(bytes) AS bytes,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'out to destination'), 0) AS bytes_sent,
-           coalesce(sum(bytes) FILTER (WHERE leg = 'in from destination'), 0) AS bytes_received,
-           any_value(CASE WHEN leg = 'out to destination' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END) AS logged_service
+           coalesce(sum(bytes) FILTER (WHERE NOT inbound), 0) AS bytes_sent,
+           coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS bytes_received,
+           any_value(CASE WHEN inbound THEN pkt_src_aws_service ELSE pkt_dst_aws_service END) AS logged_service
     FROM legs
-    WHERE leg IN ('out to destination', 'in from destination')
+    WHERE NOT vpc_side
     GROUP BY 1
 ),
 named AS (
@@ -594,17 +595,17 @@ ORDER BY bytes DESC, service;
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 vpc_side AS (
-    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS source,
-           CASE WHEN leg = 'in from source' THEN pkt_dst_ip ELSE pkt_src_ip END AS peer,
-           CASE WHEN leg = 'in from source' THEN pkt_dst_aws_service ELSE pkt_src_aws_service END AS logged_service,
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS source,
+           CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END AS peer,
+           CASE WHEN inbound THEN pkt_dst_aws_service ELSE pkt_src_aws_service END AS logged_service,
            bytes
     FROM legs
-    WHERE leg IN ('in from source', 'out to source')
+    WHERE vpc_side
 ),
 paired AS (
     SELECT v.source, coalesce(CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service) AS service,
@@ -653,14 +654,14 @@ LIMIT $limit;
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
-    SELECT CASE WHEN leg = 'in from source' THEN src_ip ELSE dst_ip END AS addr, sum(bytes) AS bytes
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, sum(bytes) AS bytes
     FROM legs
-    WHERE leg IN ('in from source', 'out to source')
+    WHERE vpc_side
     GROUP BY 1
 ),
 nat_az AS (
@@ -691,14 +692,14 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 -- param: limit int = 10000: How many hours to show.
 -- engine: duckdb
 WITH legs AS (
-    SELECT *, nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS leg
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flows
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 hours AS (
     SELECT ("start" // 3600) * 3600 AS hour, sum(bytes) AS bytes
     FROM legs
-    WHERE leg IN ('in from source', 'in from destination')
+    WHERE inbound
     GROUP BY 1
 ),
 span AS (

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -95,6 +96,12 @@ func TestREPLTerminal(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 
 	term.expect("flowsql> ")
+	// While the shell holds the database, another flowsql says which process has it.
+	stderr.Reset()
+	if code := run(context.Background(), []string{"sql", "--db", db, "SELECT 1"}, nil, io.Discard, &stderr); code != exitFailure ||
+		!strings.Contains(stderr.String(), fmt.Sprintf("is in use by process %d", cmd.Process.Pid)) {
+		t.Errorf("a second process: exit %d, %s", code, stderr.String())
+	}
 	term.send("SELECT count(*) AS files FROM ingested_f\t")
 	term.expect("ingested_files")
 	term.send(";\r")

@@ -216,22 +216,31 @@ CREATE OR REPLACE MACRO tcp_flags_text(f) AS (
     END
 )
 ;
+-- nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, nat): whether a record of a NAT gateway's
+-- own interface, given the key of the gateway's private address, is on the gateway's VPC side
+-- (instance to gateway or back) rather than its outside (gateway to destination or back).
+-- pkt-dstaddr and pkt-srcaddr tell for certain: a packet addressed beyond the gateway is on the
+-- VPC side. Without them the VPC side is taken to be the private IPv4 addresses, which a private
+-- NAT gateway or a peered network with private addresses defeats.
+CREATE OR REPLACE MACRO nat_vpc_side(src, dst, pkt_src, pkt_dst, nat) AS (
+    CASE WHEN dst = nat THEN
+             CASE WHEN pkt_dst IS NOT NULL THEN pkt_dst <> nat ELSE src >= 0 AND is_private_ip4_int(src) END
+         WHEN src = nat THEN
+             CASE WHEN pkt_src IS NOT NULL THEN pkt_src <> nat ELSE dst >= 0 AND is_private_ip4_int(dst) END
+    END
+)
+;
 -- nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, nat): which of the four records AWS documents
--- for a flow through a NAT gateway a record of the gateway's own interface is, given the key of
--- the gateway's private address:
+-- for a flow through a NAT gateway a record of the gateway's own interface is:
 --   'in from source'        instance -> gateway: received, so billed (BytesInFromSource)
 --   'out to destination'    gateway -> destination: the same bytes, translated
 --   'in from destination'   destination -> gateway: received, so billed (BytesInFromDestination)
 --   'out to source'         gateway -> instance: the same bytes, translated back
--- pkt-dstaddr and pkt-srcaddr tell the legs apart for certain (a packet addressed beyond the
--- gateway is on the VPC side). Without them the VPC side is taken to be the private IPv4
--- addresses, which a private NAT gateway or a peered network with private addresses defeats.
+-- (The reports test dst_ip = nat and nat_vpc_side instead: cheaper than comparing the names.)
 CREATE OR REPLACE MACRO nat_leg(src, dst, pkt_src, pkt_dst, nat) AS (
     CASE WHEN dst = nat THEN
-             CASE WHEN coalesce(pkt_dst <> nat, src >= 0 AND is_private_ip4_int(src))
-                  THEN 'in from source' ELSE 'in from destination' END
+             CASE WHEN nat_vpc_side(src, dst, pkt_src, pkt_dst, nat) THEN 'in from source' ELSE 'in from destination' END
          WHEN src = nat THEN
-             CASE WHEN coalesce(pkt_src <> nat, dst >= 0 AND is_private_ip4_int(dst))
-                  THEN 'out to source' ELSE 'out to destination' END
+             CASE WHEN nat_vpc_side(src, dst, pkt_src, pkt_dst, nat) THEN 'out to source' ELSE 'out to destination' END
     END
 )

@@ -283,7 +283,7 @@ func TestFromENISnapshot(t *testing.T) {
 	if err := nat.Render(&md, rep, nat.RenderOptions{Markdown: true, ShowSQL: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## NAT gateway " + flowgen.NATID, "| source | bytes |", "```sql", "nat_leg(", "app-02"} {
+	for _, want := range []string{"## NAT gateway " + flowgen.NATID, "| source | bytes |", "```sql", "nat_vpc_side(", "app-02"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
