@@ -12,7 +12,6 @@ import (
 
 	"github.com/ergochat/readline"
 	"github.com/flowsql/flowsql/internal/repl"
-	"golang.org/x/term"
 )
 
 const replAbout = `
@@ -65,7 +64,7 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(e.stdin) {
 		return interactive(ctx, e, s, *db)
 	}
 	return script(ctx, e, s)

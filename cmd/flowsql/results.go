@@ -28,9 +28,6 @@ func (o *outputFlags) register(fs interface {
 	fs.StringVar(&o.out, "out", "", "write the result to `FILE` instead of stdout, in the format its extension names: .parquet, .csv, .json, .ndjson, .md")
 }
 
-// outFormats maps --out extensions to formats; parquet is written by DuckDB.
-var outFormats = map[string]output.Format{".csv": output.CSV, ".json": output.JSON, ".ndjson": output.NDJSON, ".jsonl": output.NDJSON, ".md": output.Markdown}
-
 // check validates the flags before any work is done.
 func (o *outputFlags) check() error {
 	if _, err := output.ParseFormat(o.format); err != nil {
@@ -38,7 +35,7 @@ func (o *outputFlags) check() error {
 	}
 	if o.out != "" {
 		ext := strings.ToLower(filepath.Ext(o.out))
-		if _, ok := outFormats[ext]; !ok && ext != ".parquet" {
+		if _, ok := output.ForFile(o.out); !ok && ext != ".parquet" {
 			return usagef("Example: --out top.parquet", "--out %s: name the file .parquet, .csv, .json, .ndjson or .md", o.out)
 		}
 	}
@@ -70,7 +67,7 @@ func writeRows(e *env, o outputFlags, res *output.Result) error {
 		if strings.EqualFold(filepath.Ext(o.out), ".parquet") {
 			return usagef("Example: --out result.csv", "--out %s: Parquet is written by the local engine; name the file .csv, .json, .ndjson or .md", o.out)
 		}
-		f = outFormats[strings.ToLower(filepath.Ext(o.out))]
+		f, _ = output.ForFile(o.out)
 		file, err := os.Create(o.out)
 		if err != nil {
 			return err

@@ -29,9 +29,10 @@ type env struct {
 	getenv func(string) string
 }
 
-// isTerminal reports whether w is a terminal (progress is drawn only there).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether a stream (stdin, stdout, stderr) is a terminal: progress is
+// drawn only there, and the shell starts only there.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -80,7 +81,7 @@ Run 'flowsql <command> -h' for a command's flags and examples.
 // run is the whole program: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
-	if f, ok := stdin.(*os.File); ok && len(args) == 0 && term.IsTerminal(int(f.Fd())) {
+	if len(args) == 0 && isTerminal(stdin) {
 		return report(ctx, e, "repl", runREPL(ctx, e, nil))
 	}
 	if len(args) == 0 {

@@ -2,7 +2,6 @@ package athena
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -238,6 +237,3 @@ func value(s, typ string) any {
 	}
 	return s
 }
-
-// ErrNoWorkgroup is returned when neither a workgroup nor an output location is given.
-var ErrNoWorkgroup = errors.New("Athena needs a workgroup (--workgroup, default primary) with a result location, or --output s3://bucket/prefix/ for the results")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,6 +41,16 @@ func ParseFormat(s string) (Format, error) {
 		names[i] = string(f)
 	}
 	return "", fmt.Errorf("unknown format %q: choose one of %s", s, strings.Join(names, ", "))
+}
+
+// extensions maps the file extensions that name a format to it.
+var extensions = map[string]Format{".csv": CSV, ".json": JSON, ".ndjson": NDJSON, ".jsonl": NDJSON, ".md": Markdown}
+
+// ForFile returns the format that a file name's extension names (.csv, .json, .ndjson, .jsonl,
+// .md), ignoring case.
+func ForFile(name string) (Format, bool) {
+	f, ok := extensions[strings.ToLower(filepath.Ext(name))]
+	return f, ok
 }
 
 // Options change how a result is written.

@@ -397,7 +397,7 @@ func (s *Session) export(ctx context.Context, args []string, rest string) error 
 		if err != nil {
 			return err
 		}
-		format := map[string]output.Format{".csv": output.CSV, ".json": output.JSON, ".ndjson": output.NDJSON, ".md": output.Markdown}[ext]
+		format, _ := output.ForFile(path)
 		if err := output.Write(f, res, format, output.Options{}); err != nil {
 			f.Close()
 			return err
