@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/big"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,41 +187,41 @@ func (r *runner) run(ctx context.Context, name string, vals queries.Values) (*ou
 
 // find returns the gateways: those given, or those of the eni table, or those the records show.
 func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
-	var gws []*Gateway
+	res, _, err := r.run(ctx, "nat-gateways", nil)
+	if err != nil {
+		return nil, err
+	}
+	var known []*Gateway // the eni table's
+	for _, row := range res.Rows {
+		known = append(known, &Gateway{Address: str(row[0]), InterfaceID: str(row[1]), NATGatewayID: str(row[2]),
+			AZ: str(row[4]), Region: str(row[6]), FoundBy: "eni table (flowsql enrich eni)"})
+	}
 	if len(r.opts.NATIPs) > 0 {
+		var gws []*Gateway
 		for _, ip := range r.opts.NATIPs {
 			a, err := netip.ParseAddr(ip)
 			if err != nil || !a.Is4() {
 				return nil, fmt.Errorf("--nat-ip %q is not an IPv4 address: give the NAT gateway's private address", ip)
 			}
-			gw := &Gateway{Address: a.String(), FoundBy: "--nat-ip"}
-			if err := r.fillFromENI(ctx, gw); err != nil {
+			gw := &Gateway{Address: a.String()}
+			if i := slices.IndexFunc(known, func(k *Gateway) bool { return k.Address == gw.Address }); i >= 0 {
+				*gw = *known[i]
+			} else if err := r.fillFromRecords(ctx, gw); err != nil {
 				return nil, err
 			}
-			if gw.InterfaceID == "" {
-				if err := r.fillFromRecords(ctx, gw); err != nil {
-					return nil, err
-				}
-			}
+			gw.FoundBy = "--nat-ip"
 			gws = append(gws, gw)
 		}
 		return gws, nil
 	}
-	res, _, err := r.run(ctx, "nat-gateways", nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, row := range res.Rows {
-		gws = append(gws, &Gateway{Address: str(row[0]), InterfaceID: str(row[1]), NATGatewayID: str(row[2]),
-			AZ: str(row[4]), Region: str(row[6]), FoundBy: "eni table (flowsql enrich eni)"})
-	}
-	if len(gws) > 0 {
-		return gws, nil
+	if len(known) > 0 {
+		return known, nil
 	}
 	res, _, err = r.run(ctx, "nat-candidates", queries.Values{"limit": "10"})
 	if err != nil {
 		return nil, err
 	}
+	var gws []*Gateway
 	for _, row := range res.Rows {
 		gws = append(gws, &Gateway{Address: str(row[0]), InterfaceID: str(row[1]),
 			FoundBy: "the records: packets to its address carry other pkt-dstaddr (address translation)"})
@@ -250,20 +251,6 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	}
 	if gw.Region == "" {
 		gw.Region = v.str("region")
-	}
-	return nil
-}
-
-// fillFromENI completes a gateway given by address from the eni table, when it has it.
-func (r *runner) fillFromENI(ctx context.Context, gw *Gateway) error {
-	res, _, err := r.run(ctx, "nat-gateways", nil)
-	if err != nil {
-		return err
-	}
-	for _, row := range res.Rows {
-		if str(row[0]) == gw.Address {
-			gw.InterfaceID, gw.NATGatewayID, gw.AZ, gw.Region = str(row[1]), str(row[2]), str(row[4]), str(row[6])
-		}
 	}
 	return nil
 }
