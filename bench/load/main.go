@@ -279,11 +279,8 @@ func reportTimes(dbPath string) ([]reportTime, error) {
 		q, _ := set.Lookup(name)
 		vals := queries.Values{}
 		for _, p := range q.Params {
-			switch p.Name {
-			case "dst", "nat":
-				vals[p.Name] = flowgen.NATAddr
-			case "nat_eni":
-				vals[p.Name] = flowgen.NATENI
+			if v, ok := flowgen.NATArgument(p.Name); ok {
+				vals[p.Name] = v
 			}
 		}
 		st, err := q.Statement(ctx, queries.DuckDB{}, vals, queries.Filters{}, queries.DBKeys{DB: db}, time.Now())

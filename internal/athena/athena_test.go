@@ -80,11 +80,12 @@ func TestEveryReportOnBothEngines(t *testing.T) {
 		q, _ := set.Lookup(name)
 		vals := queries.Values{}
 		for _, p := range q.Params {
+			if v, ok := flowgen.NATArgument(p.Name); ok {
+				vals[p.Name] = v
+			}
 			switch p.Name {
-			case "dst", "nat", "addr":
+			case "addr":
 				vals[p.Name] = flowgen.NATAddr
-			case "nat_eni":
-				vals[p.Name] = flowgen.NATENI
 			case "limit":
 				vals[p.Name] = "1000"
 			}

@@ -215,3 +215,16 @@ var reserved = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"), netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("192.88.99.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
 }
+
+// NATArgument is what the generated world gives a report parameter that names the NAT gateway
+// (dst and nat: its private address; nat_eni: its interface), for running every canned report
+// on generated data; ok is false for other parameters.
+func NATArgument(param string) (value string, ok bool) {
+	switch param {
+	case "dst", "nat":
+		return NATAddr, true
+	case "nat_eni":
+		return NATENI, true
+	}
+	return "", false
+}

@@ -319,11 +319,8 @@ func TestEveryReportRuns(t *testing.T) {
 		vals := queries.Values{}
 		q, _ := builtin(t).Lookup(name)
 		for _, p := range q.Params {
-			switch p.Name {
-			case "dst", "nat":
-				vals[p.Name] = flowgen.NATAddr
-			case "nat_eni":
-				vals[p.Name] = flowgen.NATENI
+			if v, ok := flowgen.NATArgument(p.Name); ok {
+				vals[p.Name] = v
 			}
 		}
 		if name == "aws-services" {
