@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -25,9 +26,7 @@ type athenaFlags struct {
 	aws       awsFlags
 }
 
-func (a *athenaFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-}) {
+func (a *athenaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.engine, "engine", "duckdb", "where the report runs: `duckdb` (the local database) or athena (Amazon Athena, over the logs in S3)")
 	fs.StringVar(&a.workgroup, "workgroup", "primary", "Athena `workgroup` (with --engine athena)")
 	fs.StringVar(&a.output, "output", "", "Athena result location, `s3://bucket/prefix/` (default: the workgroup's)")
@@ -35,8 +34,7 @@ func (a *athenaFlags) register(fs interface {
 	fs.StringVar(&a.catalog, "catalog", "", "Athena data `catalog` (default: AwsDataCatalog)")
 	fs.StringVar(&a.table, "table", "vpc_flow_logs", "Athena flow-log `table`, as flowsql athena ddl made it")
 	fs.StringVar(&a.layout, "layout", "default", "the table's partitioning, as for flowsql athena ddl: `default` or hive")
-	fs.StringVar(&a.aws.profile, "profile", "", "AWS `profile` for Athena (default $AWS_PROFILE, or the default chain)")
-	fs.StringVar(&a.aws.region, "region", "", "AWS `region` for Athena (default $AWS_REGION or the profile's)")
+	a.aws.registerAccount(fs, "AWS `region` for Athena (default $AWS_REGION or the profile's)")
 }
 
 // runOnAthena runs a report on Athena and prints its result, then what it scanned and cost.
