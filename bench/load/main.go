@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -37,7 +38,6 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
-	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/internal/nat"
 	"github.com/flowsql/flowsql/pkg/enrich"
@@ -229,7 +229,7 @@ func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error
 // natTime runs the whole NAT analysis once, warm.
 func natTime(dbPath string) (time.Duration, error) {
 	ctx := context.Background()
-	db, err := flowsql.Open(ctx, dbPath, true)
+	db, err := flowsql.Open(ctx, dbPath, flowsql.Options{MustExist: true})
 	if err != nil {
 		return 0, err
 	}
@@ -262,7 +262,7 @@ type reportTime struct {
 // queries.sql with the common filters' CTE, on the flowsql database.
 func reportTimes(dbPath string) ([]reportTime, error) {
 	ctx := context.Background()
-	db, err := flowsql.Open(ctx, dbPath, true)
+	db, err := flowsql.Open(ctx, dbPath, flowsql.Options{MustExist: true})
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +414,7 @@ type queryResult struct {
 // queryTimes times the first two questions on the flowsql database: the median of runs
 // after one warm-up.
 func queryTimes(dbPath string) (queryResult, error) {
-	db, err := flowdb.Open(context.Background(), dbPath, flowdb.Options{MustExist: true})
+	db, err := flowsql.Open(context.Background(), dbPath, flowsql.Options{MustExist: true})
 	if err != nil {
 		return queryResult{}, err
 	}
@@ -443,8 +443,8 @@ func queryTimes(dbPath string) (queryResult, error) {
 	if r.topDest, err = median(topDestinationsSQL); err != nil {
 		return r, err
 	}
-	nat, _ := flowdb.ParseIPv4(flowgen.NATAddr)
-	if r.topSrc, err = median(topSourcesSQL, int64(nat)); err != nil {
+	nat := netip.MustParseAddr(flowgen.NATAddr).As4()
+	if r.topSrc, err = median(topSourcesSQL, int64(binary.BigEndian.Uint32(nat[:]))); err != nil {
 		return r, err
 	}
 	if r.topDestText, err = median(topDestinationsTextSQL); err != nil {
@@ -469,7 +469,7 @@ FROM flows WHERE log_status = 'OK' GROUP BY dstaddr ORDER BY bytes DESC LIMIT 10
 
 // sameTop compares flowsql's top destinations with pandas's; "" when they agree.
 func sameTop(dbPath string, pandasTop [][2]any) string {
-	db, err := flowdb.Open(context.Background(), dbPath, flowdb.Options{MustExist: true})
+	db, err := flowsql.Open(context.Background(), dbPath, flowsql.Options{MustExist: true})
 	if err != nil {
 		return err.Error()
 	}

@@ -289,7 +289,7 @@ func shortCount(x float64) string {
 // openDB opens the database for a command. Commands that only read pass mustExist, so that a
 // mistyped --db is an error rather than a new empty file.
 func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
-	return flowsql.Open(ctx, path, mustExist)
+	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mustExist})
 }
 
 // openAndLoad opens the database for a command that answers from it, after loading the local

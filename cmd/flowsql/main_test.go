@@ -113,7 +113,7 @@ func athenaFake() (string, error) {
 			athenaOnce.err = err
 			return
 		}
-		db, err := flowsql.Open(ctx, flowsql.Memory, false)
+		db, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
 		if err != nil {
 			athenaOnce.err = err
 			return

@@ -36,7 +36,7 @@ func world(t *testing.T, fake *fakeaws.Athena) (*sql.DB, *awsathena.Client) {
 	if _, _, err := flowgen.New(cfg).WriteTree(dir); err != nil {
 		t.Fatal(err)
 	}
-	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "a.duckdb"), false)
+	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "a.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

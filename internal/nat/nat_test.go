@@ -36,7 +36,7 @@ func scenario(t *testing.T, cfg flowgen.Config) (*sql.DB, flowgen.Truth) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "nat.duckdb"), false)
+	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "nat.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestSplitter(t *testing.T) {
 
 func session(t *testing.T) (*repl.Session, *bytes.Buffer) {
 	t.Helper()
-	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "r.duckdb"), false)
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "r.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

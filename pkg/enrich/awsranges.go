@@ -50,9 +50,6 @@ func DownloadAWSRanges(ctx context.Context, client *http.Client, url, dir string
 // LoadAWSRanges replaces aws_ip_ranges with the prefixes of an ip-ranges.json file and
 // rebuilds aws_ip_segments, in one transaction.
 func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary, error) {
-	if err := EnsureSchema(ctx, db); err != nil {
-		return nil, err
-	}
 	var head struct {
 		SyncToken  string            `json:"syncToken"`
 		CreateDate string            `json:"createDate"`

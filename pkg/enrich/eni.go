@@ -44,9 +44,6 @@ type eniRow struct {
 // records them in the eni table: addresses seen before get their attributes and last_seen
 // updated, new ones are added, and interfaces no longer there keep their rows.
 func SnapshotENIs(ctx context.Context, db *sql.DB, client EC2API, region string) (*ENISummary, error) {
-	if err := EnsureSchema(ctx, db); err != nil {
-		return nil, err
-	}
 	sum := &ENISummary{ByType: map[string]int{}}
 	var rows []eniRow
 	p := ec2.NewDescribeNetworkInterfacesPaginator(client, &ec2.DescribeNetworkInterfacesInput{})

@@ -18,21 +18,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/flowsql/flowsql/internal/fakeaws"
-	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/pkg/enrich"
 )
 
 func newDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := flowdb.Open(context.Background(), filepath.Join(t.TempDir(), "e.duckdb"), flowdb.Options{})
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "e.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := enrich.EnsureSchema(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
 	return db
 }
 

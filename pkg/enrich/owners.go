@@ -97,9 +97,6 @@ type LookupResult struct {
 // younger than the TTL is not looked up again, and private and reserved addresses are never
 // sent anywhere. RDAP is asked first, whois when RDAP fails.
 func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts LookupOptions) ([]LookupResult, error) {
-	if err := EnsureSchema(ctx, db); err != nil {
-		return nil, err
-	}
 	if opts.TTL <= 0 {
 		opts.TTL = 30 * 24 * time.Hour
 	}

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // group is the files of a batch that share a format and load with one statement.
@@ -83,7 +82,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 			continue
 		}
 		if t.oldTable != "" {
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE file_id = ?", flowdb.QuoteIdent(t.oldTable)), t.oldID); err != nil {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE file_id = ?", quoteIdent(t.oldTable)), t.oldID); err != nil {
 				return err
 			}
 		}
@@ -296,7 +295,7 @@ var (
 func csvSource(paths []string, f Format, prefix []Field, header, gzip bool, rejects rejectTables) source {
 	var cols []string
 	for _, c := range append(slices.Clone(prefix), f.Fields...) {
-		cols = append(cols, fmt.Sprintf("%s: '%s'", flowdb.QuoteString(c.Name), c.Type))
+		cols = append(cols, fmt.Sprintf("%s: '%s'", quoteString(c.Name), c.Type))
 	}
 	compression := "none"
 	if gzip {
@@ -305,7 +304,7 @@ func csvSource(paths []string, f Format, prefix []Field, header, gzip bool, reje
 	q := fmt.Sprintf(`read_csv(?::VARCHAR[], delim = ' ', quote = '', escape = '', header = %v, auto_detect = false,
         nullstr = '-', compression = '%s', columns = {%s}, %s)`,
 		header, compression, strings.Join(cols, ", "), rejects.options())
-	return source{sql: q, args: []any{paths}, expr: func(fd Field) string { return flowdb.QuoteIdent(fd.Name) }}
+	return source{sql: q, args: []any{paths}, expr: func(fd Field) string { return quoteIdent(fd.Name) }}
 }
 
 // parquetSource reads Parquet files, casting each column to the field's type: AWS writes
@@ -313,7 +312,7 @@ func csvSource(paths []string, f Format, prefix []Field, header, gzip bool, reje
 func parquetSource(paths []string, types map[string]string) source {
 	q := `read_parquet(?::VARCHAR[], hive_partitioning = false, union_by_name = true)`
 	return source{sql: q, args: []any{paths}, expr: func(fd Field) string {
-		col := flowdb.QuoteIdent(parquetColumnOf(fd, types))
+		col := quoteIdent(parquetColumnOf(fd, types))
 		src := types[parquetColumnOf(fd, types)]
 		asText := fmt.Sprintf("NULLIF(NULLIF(CAST(%s AS VARCHAR), '-'), '')", col)
 		switch {
@@ -350,7 +349,7 @@ func insertSQL(table string, cols []column, src source, keyFunc string, ids []in
 	var names, exprs []string
 	var args []any
 	for _, c := range cols {
-		names = append(names, flowdb.QuoteIdent(c.name))
+		names = append(names, quoteIdent(c.name))
 		switch c.role {
 		case plainColumn:
 			exprs = append(exprs, src.expr(c.field))
@@ -370,7 +369,7 @@ func insertSQL(table string, cols []column, src source, keyFunc string, ids []in
 		}
 	}
 	args = append(args, src.args...)
-	q := fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s", flowdb.QuoteIdent(table),
+	q := fmt.Sprintf("INSERT INTO %s (%s)\nSELECT %s\nFROM %s", quoteIdent(table),
 		strings.Join(names, ", "), strings.Join(exprs, ",\n       "), src.sql)
 	return q, args
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // Options control a load.
@@ -125,15 +124,12 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	if opts.FetchConcurrency <= 0 {
 		opts.FetchConcurrency = 8
 	}
-	if err := EnsureSchema(ctx, db); err != nil {
-		return sum, err
-	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return sum, err
 	}
 	defer conn.Close()
-	keys, err := flowdb.NewAddrKeys(ctx, conn)
+	keys, err := newAddrKeys(ctx, conn)
 	if err != nil {
 		return sum, err
 	}
@@ -186,7 +182,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 // loader holds the state of one Load call.
 type loader struct {
 	conn   *sql.Conn
-	keys   *flowdb.AddrKeys
+	keys   *addrKeys
 	opts   Options
 	format *Format
 	tmp    string

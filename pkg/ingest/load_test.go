@@ -7,18 +7,19 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
 func newDB(t testing.TB) *sql.DB {
 	t.Helper()
-	db, err := flowdb.Open(context.Background(), filepath.Join(t.TempDir(), "test.duckdb"), flowdb.Options{})
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "test.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestLoadGenerated(t *testing.T) {
 				got.action != rec.Action || got.status != rec.Status {
 				t.Errorf("record %+v\nloaded as %+v", rec, got)
 			}
-			if n, _ := flowdb.ParseIPv4(rec.Src); got.srcIP != int64(n) {
+			if n := ip4(rec.Src); got.srcIP != n {
 				t.Errorf("src_ip %d, want %d", got.srcIP, n)
 			}
 			if got.srcAcct.String != flowgen.Account || !strings.HasPrefix(got.srcDate, "2024-06-01") {
@@ -551,4 +552,10 @@ func TestCancel(t *testing.T) {
 	if a, b := queryInt(t, db, `SELECT count(*) FROM flows`), queryInt(t, clean, `SELECT count(*) FROM flows`); a != b {
 		t.Fatalf("interrupted then resumed: %d rows; loaded in one go: %d", a, b)
 	}
+}
+
+// ip4 is an IPv4 address as the integer that is its key.
+func ip4(s string) int64 {
+	b := netip.MustParseAddr(s).As4()
+	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
 }

@@ -2,12 +2,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // What loading writes. flows and tgw_flows are views: one row per record, every field as a
@@ -17,7 +18,7 @@ import (
 //
 // Underneath, each set of fields has a table of its own (flows_1, flows_2, ...: a narrow table
 // loads twice as fast as one with every field, most of them NULL), which stores each address
-// once, as an integer key (see flowdb.AddrKeys), and the file's id rather than its name.
+// once, as an integer key (see addrKeys), and the file's id rather than its name.
 const (
 	TableFlows    = "flows"
 	TableTGWFlows = "tgw_flows"
@@ -25,82 +26,40 @@ const (
 	TableErrors   = "load_errors"
 )
 
-const filesDDL = `CREATE TABLE IF NOT EXISTS ingested_files (
-    file_id        INTEGER,   -- flows.file_id of this file's rows
-    uri            VARCHAR,   -- absolute path or s3://bucket/key
-    size           BIGINT,
-    modified       TIMESTAMP, -- modification time (local) or LastModified (S3)
-    etag           VARCHAR,
-    container      VARCHAR,   -- text, text+gzip, parquet, json, json+gzip
-    header         VARCHAR,   -- the header line, or the format given for headerless files
-    target         VARCHAR,   -- flows or tgw_flows
-    table_name     VARCHAR,   -- the table under that view that holds the rows
-    rows_loaded    BIGINT,
-    rows_rejected  BIGINT,    -- lines that no parse could read (see load_errors)
-    rows_recovered BIGINT,    -- lines the fast parser rejected and the tolerant parse read
-    nodata         BIGINT,    -- NODATA records: an interface with no traffic in the window
-    skipdata       BIGINT,    -- SKIPDATA records: AWS skipped records in the window
-    first_start    TIMESTAMP,
-    last_end       TIMESTAMP,
-    account        VARCHAR,   -- from the S3 key or file name
-    region         VARCHAR,
-    log_date       DATE,
-    flow_log_id    VARCHAR,
-    load_seconds   DOUBLE,    -- the file's share, by size, of its batch's load time
-    loaded_at      TIMESTAMP
-)`
-
-const errorsDDL = `CREATE TABLE IF NOT EXISTS load_errors (
-    uri       VARCHAR,  -- the file
-    line      BIGINT,   -- line number in the file (record number for JSON); NULL when the whole file failed
-    raw       VARCHAR,  -- the line as read
-    reason    VARCHAR,
-    logged_at TIMESTAMP
-)`
-
-// segmentsDDL registers the tables under the views.
-const segmentsDDL = `CREATE TABLE IF NOT EXISTS flowsql_segments (
-    name    VARCHAR, -- flows_1, tgw_flows_1, ...
-    kind    VARCHAR, -- vpc or transit-gateway
-    columns VARCHAR  -- "name type, ..." in table order
-)`
-
-// fileListsView puts what ingested_files knows of each file into lists indexed by file_id, so
-// that the flows view can show it per row at no cost when a query does not ask for it (a join
-// would cost every query a pass over the rows).
-const fileListsView = `CREATE OR REPLACE VIEW flowsql_file_lists AS
-SELECT list(f.uri ORDER BY g.i) AS uri, list(f.account ORDER BY g.i) AS account,
-       list(f.region ORDER BY g.i) AS region, list(f.log_date ORDER BY g.i) AS log_date
-FROM range(1, (SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files)) g(i)
-LEFT JOIN ingested_files f ON f.file_id = g.i`
-
-// EnsureSchema creates the tables and views that loads write, if they do not exist yet.
-func EnsureSchema(ctx context.Context, db *sql.DB) error {
-	ok, err := flowdb.TableExists(ctx, db, TableFlows)
-	if err != nil || ok {
-		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmts := []string{
-		`CREATE TYPE flow_action AS ENUM ('ACCEPT', 'REJECT')`,
-		`CREATE TYPE flow_log_status AS ENUM ('OK', 'NODATA', 'SKIPDATA')`,
-		filesDDL, errorsDDL, segmentsDDL, fileListsView,
-	}
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+// ViewsChecksum identifies how this build writes the flows and tgw_flows views: when it
+// differs from what built a database's views, RebuildViews runs (flowsql.Open sees to it).
+func ViewsChecksum() string {
+	h := sha256.New()
+	for _, k := range []Kind{VPC, TransitGateway} {
+		seg := segmentInfo{name: k.Table() + "_0", cols: map[string]string{}}
+		for _, c := range segmentColumns(Format{Kind: k, Fields: knownFields(k)}) {
+			seg.cols[c.name] = c.typ
 		}
+		h.Write([]byte(viewSQL(k, []segmentInfo{seg}, []string{"extra"})))
+		h.Write([]byte(viewSQL(k, nil, nil)))
 	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// RebuildViews (re)creates the flows, flow_records, tgw_flows and tgw_flow_records views over
+// the tables that loads have created so far.
+func RebuildViews(ctx context.Context, tx *sql.Tx) error {
 	for _, k := range []Kind{VPC, TransitGateway} {
 		if err := rebuildView(ctx, tx, k); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
+}
+
+// quoteIdent quotes a SQL identifier.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// quoteString quotes a SQL string literal.
+func quoteString(s string) string {
+	return `'` + strings.ReplaceAll(s, `'`, `''`) + `'`
 }
 
 // column is a column of a segment table.
@@ -171,7 +130,7 @@ func segmentColumns(f Format) []column {
 func columnsSignature(cols []column) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
-		parts[i] = flowdb.QuoteIdent(c.name) + " " + c.typ
+		parts[i] = quoteIdent(c.name) + " " + c.typ
 	}
 	return strings.Join(parts, ", ")
 }
@@ -281,9 +240,9 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 		sel := make([]string, len(inner))
 		for i, c := range inner {
 			if _, ok := s.cols[c.name]; ok {
-				sel[i] = flowdb.QuoteIdent(c.name)
+				sel[i] = quoteIdent(c.name)
 			} else {
-				sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, flowdb.QuoteIdent(c.name))
+				sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, quoteIdent(c.name))
 			}
 		}
 		branches = append(branches, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.name)
@@ -291,7 +250,7 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 	if len(branches) == 0 {
 		sel := make([]string, len(inner))
 		for i, c := range inner {
-			sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, flowdb.QuoteIdent(c.name))
+			sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, quoteIdent(c.name))
 		}
 		branches = append(branches, "SELECT "+strings.Join(sel, ", ")+" WHERE false")
 	}
@@ -303,11 +262,11 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 			// query that does not read the column does not pay for it.
 			outer = append(outer, fmt.Sprintf("CASE WHEN %[1]s >= 0 THEN ip4_text(%[1]s) ELSE %[1]s6 END AS %[2]s", p, fd.Column))
 		} else {
-			outer = append(outer, flowdb.QuoteIdent(fd.Column))
+			outer = append(outer, quoteIdent(fd.Column))
 		}
 	}
 	for _, e := range extra {
-		outer = append(outer, flowdb.QuoteIdent(e))
+		outer = append(outer, quoteIdent(e))
 	}
 	outer = append(outer,
 		`make_timestamp("start" * 1000000) AS start_time`,

@@ -182,7 +182,7 @@ func loaded(t *testing.T, cfg flowgen.Config) (*sql.DB, []flowgen.Record) {
 	if _, _, err := g.WriteTree(dir); err != nil {
 		t.Fatal(err)
 	}
-	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), false)
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

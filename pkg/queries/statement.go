@@ -175,53 +175,6 @@ func sqlLiteral(v any) string {
 	}
 }
 
-// rewriteParams finds each $name outside string literals, quoted identifiers and comments,
-// and replaces it with what replace returns when its second result is true.
-func rewriteParams(sql string, replace func(name string) (string, bool)) string {
-	var b strings.Builder
-	for i := 0; i < len(sql); i++ {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(sql) && sql[j] != c {
-				j++
-			}
-			b.WriteString(sql[i:min(j+1, len(sql))])
-			i = j
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			j := i
-			for j < len(sql) && sql[j] != '\n' {
-				j++
-			}
-			b.WriteString(sql[i:j])
-			i = j - 1
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				b.WriteString(sql[i:])
-				return b.String()
-			}
-			b.WriteString(sql[i : i+end+4])
-			i += end + 3
-		case c == '$':
-			j := i + 1
-			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= '0' && sql[j] <= '9') {
-				j++
-			}
-			if text, ok := replace(sql[i+1 : j]); ok && j > i+1 {
-				b.WriteString(text)
-			} else {
-				b.WriteString(sql[i:j])
-			}
-			i = j - 1
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 // unknownAddr marks an IPv6 address that no record has.
 var unknownAddr = &struct{ unknown bool }{true}
 

@@ -1,13 +1,11 @@
-package flowdb
+package ingest
 
 import (
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -20,27 +18,14 @@ import (
 // exactly, compress to about four bytes, and the IPv4 ones compare directly with CIDR ranges.
 // ip_text(key) turns a key back into text.
 
-// ParseIPv4 returns the integer form of a dotted-quad IPv4 address.
-func ParseIPv4(s string) (uint32, bool) {
+// parseIPv4 returns the integer form of a dotted-quad IPv4 address.
+func parseIPv4(s string) (uint32, bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
 		return 0, false
 	}
 	b := a.As4()
 	return binary.BigEndian.Uint32(b[:]), true
-}
-
-// ParseIPv6 returns the integer form of an IPv6 address (IPv4-mapped ones included).
-func ParseIPv6(s string) (*big.Int, bool) {
-	if !strings.Contains(s, ":") {
-		return nil, false
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() || a.Zone() != "" {
-		return nil, false
-	}
-	b := a.As16()
-	return new(big.Int).SetBytes(b[:]), true
 }
 
 // canonicalAddr is the text that names a non-IPv4 address in flowsql_addr_keys: RFC 5952 for
@@ -52,10 +37,10 @@ func canonicalAddr(s string) string {
 	return s
 }
 
-// AddrKeys assigns address keys during a load, through a function that DuckDB calls for each
+// addrKeys assigns address keys during a load, through a function that DuckDB calls for each
 // address (far faster than the SQL ip4_int). New ids are held until the load's transaction
 // commits them with Save, or forgets them with Discard.
-type AddrKeys struct {
+type addrKeys struct {
 	name string
 
 	mu      sync.Mutex
@@ -66,10 +51,10 @@ type AddrKeys struct {
 
 var addrKeysSeq atomic.Int64
 
-// NewAddrKeys reads the keys given so far and registers the key function on conn under a name
+// newAddrKeys reads the keys given so far and registers the key function on conn under a name
 // of its own (Func).
-func NewAddrKeys(ctx context.Context, conn *sql.Conn) (*AddrKeys, error) {
-	k := &AddrKeys{name: fmt.Sprintf("flowsql_addr_key_%d", addrKeysSeq.Add(1)), ids: map[string]int64{}, next: -1}
+func newAddrKeys(ctx context.Context, conn *sql.Conn) (*addrKeys, error) {
+	k := &addrKeys{name: fmt.Sprintf("flowsql_addr_key_%d", addrKeysSeq.Add(1)), ids: map[string]int64{}, next: -1}
 	rows, err := conn.QueryContext(ctx, `SELECT key, addr FROM flowsql_addr_keys`)
 	if err != nil {
 		return nil, err
@@ -95,14 +80,14 @@ func NewAddrKeys(ctx context.Context, conn *sql.Conn) (*AddrKeys, error) {
 }
 
 // Func is the name of the SQL function that gives an address's key.
-func (k *AddrKeys) Func() string { return k.name }
+func (k *addrKeys) Func() string { return k.name }
 
 // Key returns the key of an address text; false for "", "-" (no address).
-func (k *AddrKeys) Key(s string) (int64, bool) {
+func (k *addrKeys) Key(s string) (int64, bool) {
 	if s == "" || s == "-" {
 		return 0, false
 	}
-	if n, ok := ParseIPv4(s); ok {
+	if n, ok := parseIPv4(s); ok {
 		return int64(n), true
 	}
 	c := canonicalAddr(s)
@@ -119,7 +104,7 @@ func (k *AddrKeys) Key(s string) (int64, bool) {
 }
 
 // Save writes the ids given out since the last Save into flowsql_addr_keys, inside tx.
-func (k *AddrKeys) Save(ctx context.Context, tx *sql.Tx) error {
+func (k *addrKeys) Save(ctx context.Context, tx *sql.Tx) error {
 	k.mu.Lock()
 	pending := k.pending
 	ids := make([]int64, len(pending))
@@ -135,14 +120,14 @@ func (k *AddrKeys) Save(ctx context.Context, tx *sql.Tx) error {
 }
 
 // Saved marks the ids written by Save as committed.
-func (k *AddrKeys) Saved() {
+func (k *addrKeys) Saved() {
 	k.mu.Lock()
 	k.pending = nil
 	k.mu.Unlock()
 }
 
 // Discard forgets the ids given out since the last commit: their transaction rolled back.
-func (k *AddrKeys) Discard() {
+func (k *addrKeys) Discard() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, a := range k.pending {
@@ -152,7 +137,7 @@ func (k *AddrKeys) Discard() {
 	k.pending = nil
 }
 
-type addrKeyFunc struct{ k *AddrKeys }
+type addrKeyFunc struct{ k *addrKeys }
 
 func (addrKeyFunc) Config() duckdb.ScalarFuncConfig {
 	in, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)

@@ -1,22 +1,20 @@
--- Address, CIDR and protocol macros that flowsql stores in every database file, so that they
--- work the same in flowsql, in the stock duckdb CLI and in Python. Each statement is separated
--- by a line holding only ";". Macros may call macros defined above them.
+-- The macros and views that flowsql keeps in every database file, so that they work the same in
+-- flowsql, in the stock duckdb CLI and in Python. Unlike the numbered migrations, this file is
+-- applied whole again whenever it changes: each statement replaces its macro or view. Macros may
+-- call macros defined above them.
 --
 -- The flows view shows addresses as text (srcaddr). Underneath, each address is stored once,
 -- as an integer key (src_ip): an IPv4 address is its own value (ip4_int), anything else (IPv6)
 -- a negative id from flowsql_addr_keys. Group and filter by the key for speed; ip_text(key)
 -- turns it back into text, addr_key('2001:db8::1') gives the key of an address.
 
--- The ids of the addresses that are not IPv4, in RFC 5952 form for IPv6.
-CREATE TABLE IF NOT EXISTS flowsql_addr_keys (key BIGINT, addr VARCHAR)
-;
 -- Those addresses in a list indexed by -key: looked up in O(1), and computed only by the
 -- queries that ask for it.
 CREATE OR REPLACE VIEW flowsql_addr_list AS
 SELECT list(a.addr ORDER BY g.i) AS addrs
 FROM range(1, (SELECT coalesce(-min(key), 0) + 1 FROM flowsql_addr_keys)) g(i)
-LEFT JOIN flowsql_addr_keys a ON a.key = -g.i
-;
+LEFT JOIN flowsql_addr_keys a ON a.key = -g.i;
+
 -- ip4_int('10.0.1.5') = 167772421; NULL unless the text is a dotted-quad IPv4 address (decimal
 -- parts of 0 to 255 without leading zeros, as Go's net/netip reads them).
 CREATE OR REPLACE MACRO ip4_int(a) AS (
@@ -26,14 +24,14 @@ CREATE OR REPLACE MACRO ip4_int(a) AS (
                 lambda x: CASE WHEN CAST(TRY_CAST(x AS UTINYINT) AS VARCHAR) = x THEN CAST(x AS UINTEGER) END),
             lambda acc, x: acc * 256 + x)
     END
-)
-;
+);
+
 -- ip4_text(167772421) = '10.0.1.5'.
 CREATE OR REPLACE MACRO ip4_text(n) AS (
     CAST(n // 16777216 AS VARCHAR) || '.' || CAST((n // 65536) % 256 AS VARCHAR) || '.' ||
     CAST((n // 256) % 256 AS VARCHAR) || '.' || CAST(n % 256 AS VARCHAR)
-)
-;
+);
+
 -- The eight hextets of an IPv6 address, '::' expanded and a trailing dotted quad turned into
 -- two hextets; NULL when the text cannot be an IPv6 address.
 CREATE OR REPLACE MACRO ip6_hextets(a) AS (
@@ -55,8 +53,8 @@ CREATE OR REPLACE MACRO ip6_hextets(a) AS (
                     list_concat(lr[1], list_transform(range(8 - len(lr[1]) - len(lr[2])), lambda i: '0'), lr[2])
                 END)[1]
         END)[1]
-)
-;
+);
+
 -- ip6_int('2001:db8::1') as UHUGEINT; NULL unless the text is an IPv6 address.
 CREATE OR REPLACE MACRO ip6_int(a) AS (
     CASE WHEN contains(a, ':') THEN
@@ -68,8 +66,8 @@ CREATE OR REPLACE MACRO ip6_int(a) AS (
                     lambda acc, x: acc * 65536 + x)
             END)[1]
     END
-)
-;
+);
+
 -- Drops the sentinel colons that ip6_text puts around its hextets, keeping a '::' at either end.
 CREATE OR REPLACE MACRO ip6_trim(r) AS (
     CASE WHEN r = '::' THEN r
@@ -77,8 +75,8 @@ CREATE OR REPLACE MACRO ip6_trim(r) AS (
          WHEN ends_with(r, '::') THEN r[2:]
          ELSE r[2:-2]
     END
-)
-;
+);
+
 -- ip6_text(n): RFC 5952 text (lower case, longest run of two or more zero hextets as '::',
 -- the leftmost on a tie; IPv4-mapped addresses as ::ffff:a.b.c.d).
 CREATE OR REPLACE MACRO ip6_text(n) AS (
@@ -98,38 +96,38 @@ CREATE OR REPLACE MACRO ip6_text(n) AS (
             ELSE j[2:-2]
         END)[1]
     END
-)
-;
+);
+
 -- ip_text(src_ip): the address text of a key.
 CREATE OR REPLACE MACRO ip_text(k) AS (
     CASE WHEN k >= 0 THEN ip4_text(k) ELSE (SELECT addrs FROM flowsql_addr_list)[-k] END
-)
-;
+);
+
 -- addr_key('10.0.1.5'): the key of an address, to compare with src_ip and dst_ip (NULL for an
 -- IPv6 address that no loaded record has).
 CREATE OR REPLACE MACRO addr_key(a) AS (
     coalesce(CAST(ip4_int(a) AS BIGINT),
              (SELECT min(key) FROM flowsql_addr_keys WHERE addr = coalesce(ip6_text(ip6_int(a)), a)))
-)
-;
+);
+
 -- The prefix length of a CIDR ('10.0.0.0/8' -> 8); a bare address is a /32 or /128.
 CREATE OR REPLACE MACRO cidr_bits(c) AS (
     CASE WHEN contains(c, '/') THEN TRY_CAST(split_part(c, '/', 2) AS INTEGER)
          WHEN contains(c, ':') THEN 128 ELSE 32 END
-)
-;
+);
+
 -- First and last IPv4 address of a CIDR, as integers comparable with src_ip/dst_ip.
 CREATE OR REPLACE MACRO cidr4_lo(c) AS (
     CASE WHEN cidr_bits(c) BETWEEN 0 AND 32 THEN
         CAST((ip4_int(split_part(c, '/', 1)) // (1::BIGINT << (32 - cidr_bits(c))))
              * (1::BIGINT << (32 - cidr_bits(c))) AS UINTEGER)
     END
-)
-;
+);
+
 CREATE OR REPLACE MACRO cidr4_hi(c) AS (
     CAST(cidr4_lo(c) + (1::BIGINT << (32 - cidr_bits(c))) - 1 AS UINTEGER)
-)
-;
+);
+
 -- First and last IPv6 address of a CIDR, as integers comparable with src_ip6/dst_ip6.
 CREATE OR REPLACE MACRO cidr6_lo(c) AS (
     CASE WHEN cidr_bits(c) = 0 AND ip6_int(split_part(c, '/', 1)) IS NOT NULL THEN 0::UHUGEINT
@@ -137,26 +135,26 @@ CREATE OR REPLACE MACRO cidr6_lo(c) AS (
             (ip6_int(split_part(c, '/', 1)) // (1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT)))
                 * (1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT))
     END
-)
-;
+);
+
 CREATE OR REPLACE MACRO cidr6_hi(c) AS (
     CASE WHEN cidr_bits(c) = 0 THEN 340282366920938463463374607431768211455::UHUGEINT
          ELSE cidr6_lo(c) + ((1::UHUGEINT << CAST(128 - cidr_bits(c) AS UHUGEINT)) - 1)
     END
-)
-;
+);
+
 -- in_cidr(dstaddr, '10.0.0.0/8'): the same test on address text, IPv4 or IPv6.
 CREATE OR REPLACE MACRO in_cidr(a, c) AS (
     CASE WHEN contains(c, ':') THEN ip6_int(a) BETWEEN cidr6_lo(c) AND cidr6_hi(c)
          ELSE ip4_int(a) BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
-)
-;
+);
+
 -- ip_in_cidr(dst_ip, '10.0.0.0/8'): the CIDR test on an address key, fast for IPv4.
 CREATE OR REPLACE MACRO ip_in_cidr(k, c) AS (
     CASE WHEN contains(c, ':') THEN k < 0 AND in_cidr(ip_text(k), c)
          ELSE k BETWEEN cidr4_lo(c) AND cidr4_hi(c) END
-)
-;
+);
+
 -- is_private_ip4_int(n): IPv4 ranges that no registry owns, for an address as an integer (an
 -- IPv4 address key): RFC 1918, carrier-grade NAT, loopback, link-local, documentation,
 -- benchmarking, multicast and reserved. Plain comparisons: fast on every row of a report.
@@ -175,13 +173,13 @@ CREATE OR REPLACE MACRO is_private_ip4_int(n) AS (
     OR n BETWEEN 3325256704 AND 3325256959        -- 198.51.100.0/24
     OR n BETWEEN 3405803776 AND 3405804031        -- 203.0.113.0/24
     OR n BETWEEN 3758096384 AND 4294967295        -- 224.0.0.0/3
-)
-;
+);
+
 -- is_private_ip4('10.1.2.3'): the same for an IPv4 address as text.
 CREATE OR REPLACE MACRO is_private_ip4(a) AS (
     is_private_ip4_int(ip4_int(a))
-)
-;
+);
+
 -- is_private_ip(addr): the same for IPv4 or IPv6 (unique-local, link-local, documentation,
 -- multicast, and IPv4-mapped private addresses): addresses never sent to whois.
 CREATE OR REPLACE MACRO is_private_ip(a) AS (
@@ -192,8 +190,8 @@ CREATE OR REPLACE MACRO is_private_ip(a) AS (
          OR (ip6_int(a) // 4294967296 = 65535 AND is_private_ip4_int(ip6_int(a) % 4294967296))
     ELSE is_private_ip4(a)
     END
-)
-;
+);
+
 -- protocol_name(6) = 'TCP': IANA protocol numbers seen in flow logs; others as their number.
 CREATE OR REPLACE MACRO protocol_name(p) AS (
     CASE p
@@ -203,8 +201,8 @@ CREATE OR REPLACE MACRO protocol_name(p) AS (
         WHEN 112 THEN 'VRRP' WHEN 132 THEN 'SCTP'
         ELSE CAST(p AS VARCHAR)
     END
-)
-;
+);
+
 -- tcp_flags_text(19) = 'FIN,SYN-ACK': the flags a flow-log tcp-flags value carries
 -- (FIN 1, SYN 2, RST 4, SYN-ACK 18, OR-ed over the aggregation window).
 CREATE OR REPLACE MACRO tcp_flags_text(f) AS (
@@ -214,8 +212,8 @@ CREATE OR REPLACE MACRO tcp_flags_text(f) AS (
             CASE WHEN f & 18 = 18 THEN 'SYN-ACK' WHEN f & 2 = 2 THEN 'SYN' END,
             CASE WHEN f & 4 = 4 THEN 'RST' END], lambda x: x IS NOT NULL), ',')
     END
-)
-;
+);
+
 -- nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, nat): whether a record of a NAT gateway's
 -- own interface, given the key of the gateway's private address, is on the gateway's VPC side
 -- (instance to gateway or back) rather than its outside (gateway to destination or back).
@@ -228,8 +226,8 @@ CREATE OR REPLACE MACRO nat_vpc_side(src, dst, pkt_src, pkt_dst, nat) AS (
          WHEN src = nat THEN
              CASE WHEN pkt_src IS NOT NULL THEN pkt_src <> nat ELSE dst >= 0 AND is_private_ip4_int(dst) END
     END
-)
-;
+);
+
 -- nat_leg(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, nat): which of the four records AWS documents
 -- for a flow through a NAT gateway a record of the gateway's own interface is:
 --   'in from source'        instance -> gateway: received, so billed (BytesInFromSource)
@@ -243,4 +241,105 @@ CREATE OR REPLACE MACRO nat_leg(src, dst, pkt_src, pkt_dst, nat) AS (
          WHEN src = nat THEN
              CASE WHEN nat_vpc_side(src, dst, pkt_src, pkt_dst, nat) THEN 'out to source' ELSE 'out to destination' END
     END
-)
+);
+
+-- What ingested_files knows of each file, in lists indexed by file_id, so that the flows view
+-- can show it per row at no cost when a query does not ask for it (a join would cost every
+-- query a pass over the rows).
+CREATE OR REPLACE VIEW flowsql_file_lists AS
+SELECT list(f.uri ORDER BY g.i) AS uri, list(f.account ORDER BY g.i) AS account,
+       list(f.region ORDER BY g.i) AS region, list(f.log_date ORDER BY g.i) AS log_date
+FROM range(1, (SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files)) g(i)
+LEFT JOIN ingested_files f ON f.file_id = g.i;
+
+-- The latest interface of each address, with the address's key in flows.
+CREATE OR REPLACE VIEW eni_latest AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT e.*, coalesce(CAST(ip4_int(e.address) AS BIGINT), k.key) AS addr_key,
+           row_number() OVER (PARTITION BY e.address ORDER BY e.last_seen DESC, e.interface_id) AS rn
+    FROM eni e LEFT JOIN flowsql_addr_keys k ON k.addr = e.address
+) WHERE rn = 1;
+
+-- aws_service('52.216.10.5') = 'S3': the service of the most specific AWS prefix that holds an
+-- address (NULL outside AWS). aws_region likewise.
+CREATE OR REPLACE MACRO aws_service(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        (SELECT service FROM aws_ip_ranges WHERE family = 'ipv6' AND ip6_int(a) BETWEEN lo6 AND hi6
+         ORDER BY prefix_length DESC, service = 'AMAZON', service LIMIT 1)
+    ELSE (SELECT service FROM aws_ip_segments WHERE ip4_int(a) BETWEEN lo AND hi)
+    END
+);
+
+CREATE OR REPLACE MACRO aws_region(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        (SELECT region FROM aws_ip_ranges WHERE family = 'ipv6' AND ip6_int(a) BETWEEN lo6 AND hi6
+         ORDER BY prefix_length DESC, service = 'AMAZON', service LIMIT 1)
+    ELSE (SELECT region FROM aws_ip_segments WHERE ip4_int(a) BETWEEN lo AND hi)
+    END
+);
+
+-- ip_network('23.52.1.1') = 'AT-88-Z': the network name of the most specific range looked up.
+CREATE OR REPLACE MACRO ip_network(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        (SELECT network_name FROM ip_owner WHERE lo6 IS NOT NULL AND ip6_int(a) BETWEEN lo6 AND hi6
+         ORDER BY hi6 - lo6 LIMIT 1)
+    ELSE (SELECT network_name FROM ip_owner_segments WHERE ip4_int(a) BETWEEN lo AND hi)
+    END
+);
+
+CREATE OR REPLACE MACRO ip_organisation(a) AS (
+    CASE WHEN contains(a, ':') THEN
+        (SELECT organisation FROM ip_owner WHERE lo6 IS NOT NULL AND ip6_int(a) BETWEEN lo6 AND hi6
+         ORDER BY hi6 - lo6 LIMIT 1)
+    ELSE (SELECT organisation FROM ip_owner_segments WHERE ip4_int(a) BETWEEN lo AND hi)
+    END
+);
+
+-- The same lookups by address key (src_ip, dst_ip), for reports. IPv6 keys are looked up
+-- through flowsql_addr_keys by join: calling the text macros on ip_text(k) would cost a report
+-- tens of milliseconds per column.
+CREATE OR REPLACE MACRO key_aws_service(k) AS (
+    CASE WHEN k >= 0 THEN (SELECT service FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
+    ELSE (SELECT r.service FROM aws_ip_ranges r, flowsql_addr_keys a
+          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
+          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    END
+);
+
+CREATE OR REPLACE MACRO key_aws_region(k) AS (
+    CASE WHEN k >= 0 THEN (SELECT region FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
+    ELSE (SELECT r.region FROM aws_ip_ranges r, flowsql_addr_keys a
+          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
+          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    END
+);
+
+CREATE OR REPLACE MACRO key_network(k) AS (
+    CASE WHEN k >= 0 THEN (SELECT network_name FROM ip_owner_segments WHERE k BETWEEN lo AND hi)
+    ELSE (SELECT o.network_name FROM ip_owner o, flowsql_addr_keys a
+          WHERE a.key = k AND o.lo6 IS NOT NULL AND ip6_int(a.addr) BETWEEN o.lo6 AND o.hi6
+          ORDER BY o.hi6 - o.lo6 LIMIT 1)
+    END
+);
+
+CREATE OR REPLACE MACRO key_organisation(k) AS (
+    CASE WHEN k >= 0 THEN (SELECT organisation FROM ip_owner_segments WHERE k BETWEEN lo AND hi)
+    ELSE (SELECT o.organisation FROM ip_owner o, flowsql_addr_keys a
+          WHERE a.key = k AND o.lo6 IS NOT NULL AND ip6_int(a.addr) BETWEEN o.lo6 AND o.hi6
+          ORDER BY o.hi6 - o.lo6 LIMIT 1)
+    END
+);
+
+CREATE OR REPLACE MACRO key_interface_type(k) AS (
+    (SELECT interface_type FROM eni_latest WHERE addr_key = k)
+);
+
+CREATE OR REPLACE MACRO key_interface(k) AS (
+    (SELECT interface_id FROM eni_latest WHERE addr_key = k)
+);
+
+-- key_interface_name(k): what the interface is called: its Name tag, or else its description
+-- ("Interface for NAT Gateway nat-...").
+CREATE OR REPLACE MACRO key_interface_name(k) AS (
+    (SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_latest WHERE addr_key = k)
+);

@@ -1,0 +1,183 @@
+package flowsql
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/queries"
+)
+
+// The schema of a flowsql database has one owner: the steps below, applied in order by Open
+// (Migrate) and recorded in the flowsql_schema table.
+//
+//   - schema/NNNN_name.sql are migrations: applied once each, in number order, never edited
+//     once released (a change is a new file). 0001 holds the first release's tables with IF NOT
+//     EXISTS, so that a file made by that release, which predates this table, upgrades.
+//   - Some migrations need Go (flattening ranges): they are listed in goMigrations, and
+//     ordered among the files by their number.
+//   - schema/functions.sql holds the macros and the views over fixed tables; it is applied
+//     whole again whenever it changes (each statement replaces its macro or view).
+//   - The flows and tgw_flows views are generated from the tables that loads create
+//     (pkg/ingest); they are rebuilt whenever their generator changes.
+//
+// All pending steps apply in one transaction: a file is upgraded entirely or not at all.
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// SchemaTable records the steps applied to a database.
+const SchemaTable = "flowsql_schema"
+
+// step is one step of the schema.
+type step struct {
+	name     string
+	checksum string
+	repeat   bool // re-applied whenever its checksum changes
+	apply    func(ctx context.Context, tx *sql.Tx) error
+}
+
+// goMigrations are the migrations written in Go, by the name that orders them.
+var goMigrations = map[string]func(ctx context.Context, tx *sql.Tx) error{}
+
+var migrationName = regexp.MustCompile(`^\d{4}_[a-z0-9_]+$`)
+
+// steps lists the schema's steps in the order they apply.
+func steps() ([]step, error) {
+	var out []step
+	files, err := fs.Glob(schemaFS, "schema/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var repeat []step
+	for _, f := range files {
+		data, err := fs.ReadFile(schemaFS, f)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSuffix(path.Base(f), ".sql")
+		s := sqlStep(name, string(data))
+		switch {
+		case migrationName.MatchString(name):
+			out = append(out, s)
+		case name == "functions":
+			s.repeat = true
+			repeat = append(repeat, s)
+		default:
+			return nil, fmt.Errorf("schema file %s: name migrations NNNN_what.sql", f)
+		}
+	}
+	for name, apply := range goMigrations {
+		out = append(out, step{name: name, checksum: "go", apply: apply})
+	}
+	slices.SortFunc(out, func(a, b step) int { return strings.Compare(a.name, b.name) })
+	for i := 1; i < len(out); i++ {
+		if out[i].name[:4] == out[i-1].name[:4] {
+			return nil, fmt.Errorf("schema steps %s and %s share a number", out[i-1].name, out[i].name)
+		}
+	}
+	out = append(out, repeat...)
+	out = append(out, step{name: "flow views", checksum: ingest.ViewsChecksum(), repeat: true, apply: ingest.RebuildViews})
+	return out, nil
+}
+
+// sqlStep is a step that runs the statements of a SQL file.
+func sqlStep(name, text string) step {
+	sum := sha256.Sum256([]byte(text))
+	return step{name: name, checksum: hex.EncodeToString(sum[:8]), apply: func(ctx context.Context, tx *sql.Tx) error {
+		stmts, rest := queries.SplitStatements(text)
+		if !queries.OnlyComments(rest) {
+			stmts = append(stmts, strings.TrimSpace(rest))
+		}
+		for i, st := range stmts {
+			if _, err := tx.ExecContext(ctx, st); err != nil {
+				return fmt.Errorf("statement %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}}
+}
+
+// queryer is what *sql.DB and *sql.Tx offer for reading.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// pendingSteps lists the steps that a database has not had, or has had in another version.
+func pendingSteps(ctx context.Context, db queryer) ([]step, error) {
+	all, err := steps()
+	if err != nil {
+		return nil, err
+	}
+	applied := map[string]string{}
+	rows, err := db.QueryContext(ctx, `SELECT step, checksum FROM flowsql_schema
+        WHERE EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'flowsql_schema')`)
+	if err != nil && !strings.Contains(err.Error(), "flowsql_schema does not exist") {
+		return nil, err
+	}
+	if err == nil {
+		for rows.Next() {
+			var name, sum string
+			if err := rows.Scan(&name, &sum); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			applied[name] = sum
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var pending []step
+	for _, s := range all {
+		sum, done := applied[s.name]
+		if !done || s.repeat && sum != s.checksum {
+			pending = append(pending, s)
+		}
+	}
+	return pending, nil
+}
+
+// migrate applies steps in one transaction and records them.
+func migrate(ctx context.Context, db *sql.DB, pending []step) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS flowsql_schema (
+        step       VARCHAR PRIMARY KEY, -- 0001_release1, functions, flow views
+        checksum   VARCHAR,             -- of the step's SQL when it was applied
+        applied_at TIMESTAMP)`); err != nil {
+		return fmt.Errorf("create flowsql_schema: %w", err)
+	}
+	for _, s := range pending {
+		if err := s.apply(ctx, tx); err != nil {
+			return fmt.Errorf("upgrade the database (schema step %s): %w", s.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO flowsql_schema VALUES (?, ?, now()::TIMESTAMP)`, s.name, s.checksum); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Migrate brings a database opened without Open (a DuckDB handle of the caller's) to this
+// release's schema. Open does this itself.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	pending, err := pendingSteps(ctx, db)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	return migrate(ctx, db, pending)
+}

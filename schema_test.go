@@ -1,0 +1,137 @@
+package flowsql_test
+
+import (
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flowsql/flowsql"
+)
+
+func openTest(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := flowsql.Open(context.Background(), flowsql.Memory, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestInvalidAddresses: text that is not an address gives NULL from the conversion macros,
+// never an error.
+func TestInvalidAddresses(t *testing.T) {
+	db := openTest(t)
+	bad := []string{"", "-", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d",
+		"1:2:3:4:5:6:7:8:9", "1::2::3", "12345::1", "g::1", "1:2:3:4:5:6:7::8", ":::", "fe80::1%eth0", "eni-123"}
+	for _, a := range bad {
+		var v4 sql.NullInt64
+		var v6 sql.NullString
+		err := db.QueryRow(`SELECT ip4_int(?), CAST(ip6_int(?) AS VARCHAR)`, a, a).Scan(&v4, &v6)
+		if err != nil {
+			t.Fatalf("%q: %v", a, err)
+		}
+		if v4.Valid || v6.Valid {
+			t.Errorf("%q: ip4_int=%v ip6_int=%v, want both NULL", a, v4, v6)
+		}
+	}
+}
+
+func TestOtherMacros(t *testing.T) {
+	db := openTest(t)
+	var p1, p2, f1, f2, f3 string
+	var priv, pub, priv6, pub6, mapped bool
+	err := db.QueryRow(`SELECT protocol_name(6), protocol_name(250), tcp_flags_text(19), tcp_flags_text(3), tcp_flags_text(22),
+        is_private_ip('10.1.2.3'), is_private_ip('8.8.8.8'), is_private_ip('fd00::1'), is_private_ip('2600:9000::1'),
+        is_private_ip('::ffff:192.168.1.1')`).Scan(&p1, &p2, &f1, &f2, &f3, &priv, &pub, &priv6, &pub6, &mapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1 != "TCP" || p2 != "250" || f1 != "FIN,SYN-ACK" || f2 != "FIN,SYN" || f3 != "SYN-ACK,RST" {
+		t.Errorf("protocol_name/tcp_flags_text: %s %s %s %s %s", p1, p2, f1, f2, f3)
+	}
+	if !priv || pub || !priv6 || pub6 || !mapped {
+		t.Errorf("is_private_ip: %v %v %v %v %v", priv, pub, priv6, pub6, mapped)
+	}
+}
+
+// TestMacrosPersist: the macros live in the file, so a second open (as the duckdb CLI would)
+// finds them without flowsql installing anything.
+func TestMacrosPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.duckdb")
+	db, err := flowsql.Open(context.Background(), path, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int64
+	if err := raw.QueryRow(`SELECT ip4_int('10.0.0.1')`).Scan(&n); err != nil || n != 167772161 {
+		t.Fatalf("macro in a plain DuckDB connection: %d, %v", n, err)
+	}
+}
+
+// release1 copies testdata/release1.duckdb.gz, a database that flowsql's first release made
+// (one sample file, a headerless-status file, AWS ranges and an ENI snapshot), to a temporary
+// file and returns its path.
+func release1(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "release1.duckdb.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "release1.duckdb")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestUpgradeRelease1: a file made by the first release opens, is upgraded in one go, keeps
+// every row, and answers reports; opening it again applies nothing.
+func TestUpgradeRelease1(t *testing.T) {
+	ctx := context.Background()
+	path := release1(t)
+	for _, readOnly := range []bool{true, false} {
+		db, err := flowsql.Open(ctx, path, flowsql.Options{MustExist: true, ReadOnly: readOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flows, files, eni, ranges, steps, meta int64
+		err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM ingested_files),
+            (SELECT count(*) FROM eni_latest), (SELECT count(*) FROM aws_ip_ranges), (SELECT count(*) FROM flowsql_schema),
+            (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'flowsql_meta')`).Scan(&flows, &files, &eni, &ranges, &steps, &meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flows != 1006 || files != 2 || eni != 26 || ranges != 37 || steps < 4 || meta != 0 {
+			t.Errorf("after the upgrade: %d flows, %d files, %d interfaces, %d ranges, %d steps, flowsql_meta %d",
+				flows, files, eni, ranges, steps, meta)
+		}
+		var top string
+		if err := db.QueryRowContext(ctx, `SELECT ip_text(dst_ip) FROM flow_records GROUP BY dst_ip ORDER BY sum(bytes) DESC LIMIT 1`).Scan(&top); err != nil || top != "10.0.101.10" {
+			t.Errorf("top destination %q, %v", top, err)
+		}
+		db.Close()
+	}
+}
