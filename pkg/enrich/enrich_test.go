@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/flowsql/flowsql/internal/fakeaws"
 	"github.com/flowsql/flowsql"
+	"github.com/flowsql/flowsql/internal/fakeaws"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/pkg/enrich"
 )

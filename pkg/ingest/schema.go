@@ -3,12 +3,11 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
-
 )
 
 // What loading writes. flows and tgw_flows are views: one row per record, every field as a
