@@ -17,31 +17,51 @@
 -- text, and turned into text with ip_text() only for the rows shown, after the LIMIT (before
 -- it, every group would be turned into text). Each extra aggregate costs a top-N report a
 -- quarter of its time on ten million rows, so top-destinations shows bytes only. Records whose log_status
--- is NODATA or SKIPDATA carry no traffic and are left out of every sum of traffic. "share" is a
--- row's part of the bytes of all rows the report grouped.
+-- is NODATA or SKIPDATA carry no traffic and are left out of every sum of traffic; where a
+-- flow log's format has no log-status field, a record that carries traffic (an address, bytes,
+-- packets, ports or an action) reads as OK. "-- needs:" names the fields a report's figures
+-- depend on: running it says how many loaded records lack one, and refuses when all do. "share" is a
+-- row's part of the total of all rows the report grouped, in what the report ranks by (bytes
+-- unless --by says otherwise).
 
 -- name: top-destinations
 -- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service.
+-- needs: dstaddr, bytes
 -- param: limit int = 10: How many addresses to show.
--- optional: interface_type, interface_name, network, organisation, aws_service
+-- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service
 -- engine: duckdb
 SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
-       key_interface_type(dst_ip) AS interface_type,
-       key_interface_name(dst_ip) AS interface_name,
+       CASE WHEN shown THEN scope_account END AS account_id,
+       CASE WHEN shown THEN scope_vpc END AS vpc_id,
+       key_interface_type(scope_account, scope_vpc, dst_ip) AS interface_type,
+       key_interface_name(scope_account, scope_vpc, dst_ip) AS interface_name,
        key_network(dst_ip) AS network,
        key_organisation(dst_ip) AS organisation,
        key_aws_service(dst_ip) AS aws_service
 FROM (
-    SELECT dst_ip,
-           sum(bytes) AS bytes,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
-    FROM flows
-    WHERE log_status = 'OK' AND dst_ip IS NOT NULL
-    GROUP BY dst_ip
-    ORDER BY bytes DESC, dst_ip
+    SELECT *,
+           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
+           count(*) OVER (PARTITION BY dst_ip) > 1 OR min(scope_account) OVER () <> max(scope_account) OVER ()
+               OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS shown
+    FROM (
+        -- A private address names one host per account and VPC (organisations reuse them); a
+        -- public one names one host, whichever account logged it.
+        SELECT dst_ip,
+               CASE WHEN key_is_private(dst_ip) THEN account_id END AS scope_account,
+               CASE WHEN key_is_private(dst_ip) THEN vpc_id END AS scope_vpc,
+               sum(bytes) AS bytes
+        FROM (
+            SELECT dst_ip, account_id, vpc_id, sum(bytes) AS bytes
+            FROM flows
+            WHERE log_status = 'OK' AND dst_ip IS NOT NULL
+            GROUP BY ALL
+        ) AS by_account
+        GROUP BY ALL
+    ) AS by_host
+    ORDER BY bytes DESC, dst_ip, scope_account, scope_vpc
     LIMIT $limit
 ) AS top
-ORDER BY bytes DESC, dstaddr;
+ORDER BY bytes DESC, dstaddr, account_id, vpc_id;
 -- engine: athena
 SELECT dstaddr, bytes, share
 FROM (
@@ -58,29 +78,44 @@ ORDER BY bytes DESC, dstaddr;
 
 -- name: top-sources
 -- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
+-- needs: srcaddr, dstaddr, bytes
 -- param: dst addr: The address the traffic goes to.
 -- param: limit int = 10: How many senders to show.
--- optional: interface_type, interface_name, network, organisation, aws_service
+-- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service
 -- engine: duckdb
 SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
-       key_interface_type(src_ip) AS interface_type,
-       key_interface_name(src_ip) AS interface_name,
+       CASE WHEN shown THEN scope_account END AS account_id,
+       CASE WHEN shown THEN scope_vpc END AS vpc_id,
+       key_interface_type(scope_account, scope_vpc, src_ip) AS interface_type,
+       key_interface_name(scope_account, scope_vpc, src_ip) AS interface_name,
        key_network(src_ip) AS network,
        key_organisation(src_ip) AS organisation,
        key_aws_service(src_ip) AS aws_service
 FROM (
-    SELECT src_ip,
-           sum(bytes) AS bytes,
-           sum(packets) AS packets,
-           count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
-    FROM flows
-    WHERE log_status = 'OK' AND dst_ip = $dst AND src_ip IS NOT NULL
-    GROUP BY src_ip
-    ORDER BY bytes DESC, src_ip
+    SELECT *,
+           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
+           count(*) OVER (PARTITION BY src_ip) > 1 OR min(scope_account) OVER () <> max(scope_account) OVER ()
+               OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS shown
+    FROM (
+        -- A private address names one host per account and VPC (organisations reuse them):
+        -- a private sender, or any sender to a private destination, is told apart by the
+        -- account and VPC of the records.
+        SELECT src_ip,
+               CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN account_id END AS scope_account,
+               CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN vpc_id END AS scope_vpc,
+               sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows
+        FROM (
+            SELECT src_ip, account_id, vpc_id, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows
+            FROM flows
+            WHERE log_status = 'OK' AND dst_ip = $dst AND src_ip IS NOT NULL
+            GROUP BY ALL
+        ) AS by_account
+        GROUP BY ALL
+    ) AS by_host
+    ORDER BY bytes DESC, src_ip, scope_account, scope_vpc
     LIMIT $limit
 ) AS top
-ORDER BY bytes DESC, srcaddr;
+ORDER BY bytes DESC, srcaddr, account_id, vpc_id;
 -- engine: athena
 SELECT srcaddr, bytes, packets, flows, share
 FROM (
@@ -99,6 +134,7 @@ ORDER BY bytes DESC, srcaddr;
 
 -- name: by-network
 -- description: The bytes sent to one address grouped by the network that sent them, as flowsql enrich whois named it (the last table of a NAT gateway investigation). Senders not looked up yet are counted as such; 'flowsql enrich whois --top N --dst ADDR' names them.
+-- needs: srcaddr, dstaddr, bytes
 -- param: dst addr: The address the traffic goes to, for example a NAT gateway's private address.
 -- param: limit int = 20: How many networks to show.
 -- engine: duckdb
@@ -140,6 +176,7 @@ ORDER BY bytes DESC, network;
 
 -- name: aws-services
 -- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
+-- needs: srcaddr, dstaddr, bytes
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
 WITH ends AS (
@@ -181,6 +218,7 @@ ORDER BY bytes DESC, service, region;
 
 -- name: top-talkers
 -- description: The source and destination pairs that exchange the most traffic.
+-- needs: srcaddr, dstaddr, bytes
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
 -- engine: duckdb
@@ -190,7 +228,8 @@ FROM (
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
+               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK' AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
     GROUP BY src_ip, dst_ip
@@ -205,7 +244,8 @@ FROM (
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
+               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK' AND srcaddr <> '-' AND dstaddr <> '-'
     GROUP BY srcaddr, dstaddr
@@ -216,6 +256,7 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 
 -- name: top-ports
 -- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best).
+-- needs: dstport, protocol, bytes
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
@@ -225,7 +266,8 @@ FROM (
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
+               / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK'
     GROUP BY dstport, protocol
@@ -244,7 +286,8 @@ FROM (
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
+               / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK'
     GROUP BY dstport, protocol
@@ -255,6 +298,7 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol
 
 -- name: rejected
 -- description: Traffic that security groups and network ACLs rejected, most flows first: by source (who probes, and which port) or by destination (what is probed).
+-- needs: action, srcaddr, dstaddr, dstport, protocol
 -- param: by choice(source|destination) = source: Group by the rejected traffic's source or its destination.
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
@@ -299,6 +343,7 @@ ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
 -- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address.
+-- needs: start, bytes
 -- param: bucket interval = 1h: Width of a bucket: 5m, 1h, 1d.
 -- param: addr addr = null: Only the traffic from or to this address.
 -- param: limit int = 1000: How many buckets to show.
@@ -333,6 +378,7 @@ ORDER BY bucket;
 
 -- name: interfaces
 -- description: Traffic per network interface: bytes, flows, rejected flows, and when it was seen.
+-- needs: interface-id, bytes
 -- param: limit int = 20: How many interfaces to show.
 -- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen
@@ -372,6 +418,7 @@ ORDER BY bytes DESC, interface_id;
 
 -- name: log-coverage
 -- description: Records per interface and hour by log status, with the hours that have none: gaps in the evidence. NODATA is an idle interface; SKIPDATA means AWS dropped records.
+-- needs: interface-id, start, log-status
 -- param: limit int = 1000: How many rows to show.
 -- engine: duckdb
 WITH per_hour AS (
@@ -424,6 +471,7 @@ ORDER BY address;
 
 -- name: nat-candidates
 -- description: Interfaces that act as NAT gateways by the records alone: packets addressed to the interface's own address whose pkt-dstaddr is another (address translation). Needs pkt-* fields in the logs.
+-- needs: dstaddr, interface-id, pkt-dstaddr
 -- param: limit int = 10: How many interfaces to show.
 -- engine: duckdb
 SELECT ip_text(dst_ip) AS address, interface_id, records, bytes
@@ -439,6 +487,7 @@ ORDER BY bytes DESC, address, interface_id;
 
 -- name: nat-interface
 -- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address.
+-- needs: dstaddr, interface-id
 -- param: nat addr: The NAT gateway's private address.
 -- engine: duckdb
 SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(vpc_id) AS vpc_id,
@@ -449,8 +498,23 @@ GROUP BY interface_id
 ORDER BY records DESC, interface_id
 LIMIT 1;
 
+-- name: nat-evidence
+-- description: Whether an address behaves as a NAT gateway: how many of the records addressed to it on its interface carry pkt-dstaddr, how many of those show address translation (a pkt-dstaddr other than the address itself), and what type the eni table gives the interface.
+-- needs: dstaddr, interface-id
+-- param: nat addr: The address said to be a NAT gateway's private address.
+-- param: nat_eni text: Its network interface.
+-- engine: duckdb
+SELECT count(*) AS records,
+       count(pkt_dst_ip) AS with_pkt,
+       count(*) FILTER (WHERE pkt_dst_ip <> dst_ip) AS translated,
+       (SELECT any_value(interface_type) FROM eni_latest WHERE interface_id = $nat_eni) AS interface_type,
+       (SELECT any_value(coalesce(tags['Name'], nullif(description, ''))) FROM eni_latest WHERE interface_id = $nat_eni) AS interface_name
+FROM flows
+WHERE log_status = 'OK' AND interface_id = $nat_eni AND dst_ip = $nat;
+
 -- name: nat-summary
 -- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination); with the span of its records and how many carry pkt-* addresses.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
@@ -473,6 +537,7 @@ FROM legs;
 
 -- name: nat-sources
 -- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10: How many sources to show.
@@ -497,11 +562,17 @@ top AS (
     ORDER BY bytes DESC, addr
     LIMIT $limit
 ),
+-- The gateway's account and VPC: its sources' addresses are theirs (another account or VPC may
+-- reuse them).
+scope AS (
+    SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
+),
 own AS (
     SELECT src_ip AS addr, mode(interface_id) AS interface_id, mode(instance_id) AS instance_id,
            mode(subnet_id) AS subnet_id, mode(az_id) AS az
-    FROM flows
+    FROM flows, scope
     WHERE interface_id <> $nat_eni AND src_ip IN (SELECT addr FROM top)
+      AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
     GROUP BY 1
 )
 SELECT ip_text(t.addr) AS source, t.bytes, t.bytes_sent, t.bytes_received, t.share,
@@ -511,12 +582,14 @@ SELECT ip_text(t.addr) AS source, t.bytes, t.bytes_sent, t.bytes_received, t.sha
        coalesce(e.availability_zone_id, o.az) AS az,
        coalesce(e.tags['Name'], nullif(e.description, '')) AS name
 FROM top AS t
-LEFT JOIN eni_latest AS e ON e.addr_key = t.addr
+CROSS JOIN scope
+LEFT JOIN LATERAL (SELECT * FROM eni_at(scope.acct, scope.vpc, t.addr)) AS e ON true
 LEFT JOIN own AS o ON o.addr = t.addr
 ORDER BY t.bytes DESC, source;
 
 -- name: nat-destinations
 -- description: The destinations a NAT gateway's traffic went to, by bytes (sent to them plus received from them), with their AWS service (from flowsql enrich aws-ranges, or the logs' pkt-*-aws-service) and owner network (from flowsql enrich whois).
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10: How many destinations to show.
@@ -543,14 +616,15 @@ top AS (
     LIMIT $limit
 )
 SELECT ip_text(addr) AS destination, bytes, bytes_sent, bytes_received, share,
-       coalesce(key_aws_service(addr), logged_service) AS aws_service,
+       nat_destination_service(key_aws_services(addr), key_aws_service(addr), logged_service) AS aws_service,
        key_network(addr) AS network,
        key_organisation(addr) AS organisation
 FROM top
 ORDER BY bytes DESC, destination;
 
 -- name: nat-services
--- description: A NAT gateway's bytes by the AWS service at the other end (the most specific prefix of flowsql enrich aws-ranges, else the logs' pkt-*-aws-service), with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints.
+-- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
@@ -570,11 +644,12 @@ by_dest AS (
     GROUP BY 1
 ),
 named AS (
-    SELECT d.*, coalesce(CASE WHEN d.addr <= s.hi THEN s.service END, d.logged_service) AS service
+    SELECT d.*, nat_destination_service(CASE WHEN d.addr <= s.hi THEN s.services END,
+                                        CASE WHEN d.addr <= s.hi THEN s.service END, d.logged_service) AS service
     FROM by_dest AS d ASOF LEFT JOIN aws_ip_segments AS s ON d.addr >= s.lo
     WHERE d.addr >= 0
     UNION ALL
-    SELECT d.*, coalesce(key_aws_service(d.addr), d.logged_service)
+    SELECT d.*, nat_destination_service(key_aws_services(d.addr), key_aws_service(d.addr), d.logged_service)
     FROM by_dest AS d
     WHERE d.addr < 0
 )
@@ -590,6 +665,7 @@ ORDER BY bytes DESC, service;
 
 -- name: nat-avoidable
 -- description: The bytes each source sent to and received from S3 and DynamoDB through a NAT gateway: avoidable, since a gateway endpoint carries them free. Exact where the records have pkt-* addresses; otherwise estimated from the source's own interface records (its bytes to each service, in proportion), and said so in the method column.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 20: How many rows to show.
@@ -608,7 +684,8 @@ vpc_side AS (
     WHERE vpc_side
 ),
 paired AS (
-    SELECT v.source, coalesce(CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service) AS service,
+    SELECT v.source, nat_destination_service(CASE WHEN v.peer <= s.hi THEN s.services END,
+                                             CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service) AS service,
            CAST(sum(v.bytes) AS DOUBLE) AS bytes, 'pkt-dstaddr' AS method
     FROM vpc_side AS v ASOF LEFT JOIN aws_ip_segments AS s ON v.peer >= s.lo
     WHERE v.peer IS NOT NULL
@@ -617,17 +694,22 @@ paired AS (
 unpaired AS (
     SELECT source, sum(bytes) AS bytes FROM vpc_side WHERE peer IS NULL GROUP BY 1
 ),
+scope AS (
+    SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
+),
 own AS (
-    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flows
+    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flows, scope
     WHERE log_status = 'OK' AND interface_id <> $nat_eni AND src_ip IN (SELECT source FROM unpaired)
-      AND dst_ip >= 0 AND NOT is_private_ip4_int(dst_ip)
+      AND dst_ip >= 0 AND NOT is_private_ip4_int(dst_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
     UNION ALL
-    SELECT dst_ip, src_ip, bytes FROM flows
+    SELECT dst_ip, src_ip, bytes FROM flows, scope
     WHERE log_status = 'OK' AND interface_id <> $nat_eni AND dst_ip IN (SELECT source FROM unpaired)
-      AND src_ip >= 0 AND NOT is_private_ip4_int(src_ip)
+      AND src_ip >= 0 AND NOT is_private_ip4_int(src_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
-    SELECT o.source, CASE WHEN o.peer <= s.hi THEN s.service END AS service, sum(o.bytes) AS bytes
+    SELECT o.source, nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
+                                             CASE WHEN o.peer <= s.hi THEN s.service END, NULL) AS service,
+           sum(o.bytes) AS bytes
     FROM own AS o ASOF LEFT JOIN aws_ip_segments AS s ON o.peer >= s.lo
     GROUP BY 1, 2
 ),
@@ -650,6 +732,7 @@ LIMIT $limit;
 
 -- name: nat-cross-az
 -- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): their bytes cross zones twice, out and back, and pay for it on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
@@ -668,16 +751,21 @@ nat_az AS (
     SELECT coalesce((SELECT any_value(availability_zone_id) FROM eni_latest WHERE interface_id = $nat_eni),
                     (SELECT mode(az_id) FROM legs)) AS az
 ),
+scope AS (
+    SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
+),
 own_az AS (
     SELECT src_ip AS addr, mode(az_id) AS az
-    FROM flows
+    FROM flows, scope
     WHERE interface_id <> $nat_eni AND az_id IS NOT NULL AND src_ip IN (SELECT addr FROM by_source)
+      AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
     GROUP BY 1
 ),
 zoned AS (
     SELECT b.addr, b.bytes, coalesce(e.availability_zone_id, o.az) AS az
     FROM by_source AS b
-    LEFT JOIN eni_latest AS e ON e.addr_key = b.addr
+    CROSS JOIN scope
+    LEFT JOIN LATERAL (SELECT * FROM eni_at(scope.acct, scope.vpc, b.addr)) AS e ON true
     LEFT JOIN own_az AS o ON o.addr = b.addr
 )
 SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes
@@ -687,6 +775,7 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 
 -- name: nat-hourly
 -- description: A NAT gateway's processed bytes per hour, with the hours that stand out (more than three times the median hour) and the hours without records.
+-- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- param: limit int = 10000: How many hours to show.
@@ -720,6 +809,7 @@ LIMIT $limit;
 
 -- name: nat-coverage
 -- description: How far to trust a NAT gateway's figures: its interface's records by log status, the hours they span and the hours without any, and how many of the interfaces that flowsql enrich eni knows appear in the logs.
+-- needs: interface-id
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH nat AS (

@@ -128,6 +128,13 @@ func TestUpgradeRelease1(t *testing.T) {
 			t.Errorf("after the upgrade: %d flows, %d files, %d interfaces, %d ranges, %d steps, flowsql_meta %d",
 				flows, files, eni, ranges, steps, meta)
 		}
+		// The release-1 file's format without log-status reads as traffic now, and its AWS
+		// segments list every service.
+		var noStatus, unlisted int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT sum(bytes) FROM flow_records WHERE log_status = 'OK' AND dst_ip = addr_key('10.0.2.6')),
+            (SELECT count(*) FROM aws_ip_segments WHERE services IS NULL)`).Scan(&noStatus, &unlisted); err != nil || noStatus != 12000 || unlisted != 0 {
+			t.Errorf("records without log-status: %d bytes as OK; segments without services: %d (%v)", noStatus, unlisted, err)
+		}
 		var top string
 		if err := db.QueryRowContext(ctx, `SELECT ip_text(dst_ip) FROM flow_records GROUP BY dst_ip ORDER BY sum(bytes) DESC LIMIT 1`).Scan(&top); err != nil || top != "10.0.101.10" {
 			t.Errorf("top destination %q, %v", top, err)

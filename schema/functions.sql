@@ -252,30 +252,99 @@ SELECT list(f.uri ORDER BY g.i) AS uri, list(f.account ORDER BY g.i) AS account,
 FROM range(1, (SELECT coalesce(max(file_id), 0) + 1 FROM ingested_files)) g(i)
 LEFT JOIN ingested_files f ON f.file_id = g.i;
 
--- The latest interface of each address, with the address's key in flows.
+-- eni_latest: the latest snapshot of each address of each account and VPC, with the address's
+-- key in flows. Organisations reuse private address space across accounts and VPCs, so an
+-- address alone does not name an interface: see eni_at.
 CREATE OR REPLACE VIEW eni_latest AS
 SELECT * EXCLUDE (rn) FROM (
     SELECT e.*, coalesce(CAST(ip4_int(e.address) AS BIGINT), k.key) AS addr_key,
-           row_number() OVER (PARTITION BY e.address ORDER BY e.last_seen DESC, e.interface_id) AS rn
+           row_number() OVER (PARTITION BY e.owner_id, e.vpc_id, e.address ORDER BY e.last_seen DESC, e.interface_id) AS rn
     FROM eni e LEFT JOIN flowsql_addr_keys k ON k.addr = e.address
 ) WHERE rn = 1;
 
--- aws_service('52.216.10.5') = 'S3': the service of the most specific AWS prefix that holds an
--- address (NULL outside AWS). aws_region likewise.
+-- eni_at(account_id, vpc_id, k): the interface that held address key k for the records of an
+-- account and VPC (either may be NULL, as when the logs lack the field): the one interface of
+-- that account and VPC with the address, else the one of that account, else the one in the eni
+-- table at all. Where two interfaces match at the first level that has any (private addresses
+-- reused across accounts or VPCs that the records do not tell apart), there is no answer rather
+-- than a wrong one.
+CREATE OR REPLACE MACRO eni_at(acct, vpc, k) AS TABLE
+    WITH m AS (
+        SELECT e.*, coalesce(e.owner_id = acct AND e.vpc_id = vpc, false) AS same_vpc,
+               coalesce(e.owner_id = acct, false) AS same_account
+        FROM eni_latest e WHERE e.addr_key = k
+    ), n AS (
+        SELECT count(*) FILTER (WHERE same_vpc) AS in_vpc, count(*) FILTER (WHERE same_account) AS in_account,
+               count(*) AS anywhere
+        FROM m
+    )
+    SELECT m.* EXCLUDE (same_vpc, same_account) FROM m, n
+    WHERE CASE WHEN n.in_vpc > 0 THEN m.same_vpc AND n.in_vpc = 1
+               WHEN n.in_account > 0 THEN m.same_account AND n.in_account = 1
+               ELSE n.anywhere = 1 END;
+
+-- same_network(account_id, vpc_id, account, vpc): whether a record of an account and VPC is in
+-- the given account and VPC, as far as the fields tell (a field that either side lacks does
+-- not count against it): the VPC decides where both have one, else the account.
+CREATE OR REPLACE MACRO same_network(acct, vpc, other_acct, other_vpc) AS (
+    CASE WHEN vpc IS NOT NULL AND other_vpc IS NOT NULL THEN vpc = other_vpc
+         WHEN acct IS NOT NULL AND other_acct IS NOT NULL AND acct <> 'unknown' AND other_acct <> 'unknown' THEN acct = other_acct
+         ELSE true END
+);
+
+-- key_is_private(k): whether an address key is a private or reserved address (is_private_ip).
+CREATE OR REPLACE MACRO key_is_private(k) AS (
+    CASE WHEN k >= 0 THEN is_private_ip4_int(k) ELSE (SELECT is_private_ip(addr) FROM flowsql_addr_keys WHERE key = k) END
+);
+
+
+-- aws_service_rank('S3') = 0: how much a service that lists an address says about it. A named
+-- service (S3, DYNAMODB, CLOUDFRONT, ...) says most; EC2, which lists whole blocks holding other
+-- services' prefixes (and many of the very same prefixes), less; AMAZON (all of AWS) least.
+CREATE OR REPLACE MACRO aws_service_rank(service) AS (
+    CASE service WHEN 'AMAZON' THEN 2 WHEN 'EC2' THEN 1 ELSE 0 END
+);
+
+-- aws6_ranges(addr): the AWS prefixes that hold an IPv6 address (as text), best first.
+CREATE OR REPLACE MACRO aws6_ranges(a) AS TABLE
+    SELECT * FROM aws_ip_ranges
+    WHERE family = 'ipv6' AND ip6_int(a) BETWEEN lo6 AND hi6
+    ORDER BY aws_service_rank(service), prefix_length DESC, service;
+
+-- aws_service('52.216.10.5') = 'S3': the service that names an address: the most specific
+-- prefix of a named service, else of EC2, else of AMAZON (NULL outside AWS). aws_region is that
+-- prefix's region; aws_services lists every service whose prefixes hold the address.
 CREATE OR REPLACE MACRO aws_service(a) AS (
-    CASE WHEN contains(a, ':') THEN
-        (SELECT service FROM aws_ip_ranges WHERE family = 'ipv6' AND ip6_int(a) BETWEEN lo6 AND hi6
-         ORDER BY prefix_length DESC, service = 'AMAZON', service LIMIT 1)
+    CASE WHEN contains(a, ':') THEN (SELECT service FROM aws6_ranges(a) LIMIT 1)
     ELSE (SELECT service FROM aws_ip_segments WHERE ip4_int(a) BETWEEN lo AND hi)
     END
 );
 
 CREATE OR REPLACE MACRO aws_region(a) AS (
-    CASE WHEN contains(a, ':') THEN
-        (SELECT region FROM aws_ip_ranges WHERE family = 'ipv6' AND ip6_int(a) BETWEEN lo6 AND hi6
-         ORDER BY prefix_length DESC, service = 'AMAZON', service LIMIT 1)
+    CASE WHEN contains(a, ':') THEN (SELECT region FROM aws6_ranges(a) LIMIT 1)
     ELSE (SELECT region FROM aws_ip_segments WHERE ip4_int(a) BETWEEN lo AND hi)
     END
+);
+
+CREATE OR REPLACE MACRO aws_services(a) AS (
+    CASE WHEN contains(a, ':') THEN (SELECT list(DISTINCT service ORDER BY service) FROM aws6_ranges(a))
+    ELSE (SELECT services FROM aws_ip_segments WHERE ip4_int(a) BETWEEN lo AND hi)
+    END
+);
+
+-- gateway_endpoint_service(aws_services(addr)) = 'S3' when S3's prefix lists hold the
+-- address (DYNAMODB likewise): what a gateway endpoint, which is free, would carry instead of
+-- a NAT gateway, whatever other services list the address too.
+CREATE OR REPLACE MACRO gateway_endpoint_service(services) AS (
+    CASE WHEN list_contains(services, 'S3') THEN 'S3' WHEN list_contains(services, 'DYNAMODB') THEN 'DYNAMODB' END
+);
+
+-- nat_destination_service(services, service, logged): what a NAT gateway's traffic to an address
+-- is counted under: S3 or DYNAMODB when their prefix lists hold the address (a gateway endpoint
+-- would carry it) or the logs' pkt-*-aws-service says so, else the service that names it, else
+-- what the logs say. services and service come from aws_ip_segments, logged from the records.
+CREATE OR REPLACE MACRO nat_destination_service(services, service, logged) AS (
+    coalesce(gateway_endpoint_service(services), CASE WHEN logged IN ('S3', 'DYNAMODB') THEN logged END, service, logged)
 );
 
 -- ip_network('23.52.1.1') = 'AT-88-Z': the network name of the most specific range looked up.
@@ -300,17 +369,19 @@ CREATE OR REPLACE MACRO ip_organisation(a) AS (
 -- tens of milliseconds per column.
 CREATE OR REPLACE MACRO key_aws_service(k) AS (
     CASE WHEN k >= 0 THEN (SELECT service FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
-    ELSE (SELECT r.service FROM aws_ip_ranges r, flowsql_addr_keys a
-          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
-          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    ELSE (SELECT aws_service(addr) FROM flowsql_addr_keys WHERE key = k)
     END
 );
 
 CREATE OR REPLACE MACRO key_aws_region(k) AS (
     CASE WHEN k >= 0 THEN (SELECT region FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
-    ELSE (SELECT r.region FROM aws_ip_ranges r, flowsql_addr_keys a
-          WHERE a.key = k AND r.family = 'ipv6' AND ip6_int(a.addr) BETWEEN r.lo6 AND r.hi6
-          ORDER BY r.prefix_length DESC, r.service = 'AMAZON', r.service LIMIT 1)
+    ELSE (SELECT aws_region(addr) FROM flowsql_addr_keys WHERE key = k)
+    END
+);
+
+CREATE OR REPLACE MACRO key_aws_services(k) AS (
+    CASE WHEN k >= 0 THEN (SELECT services FROM aws_ip_segments WHERE k BETWEEN lo AND hi)
+    ELSE (SELECT aws_services(addr) FROM flowsql_addr_keys WHERE key = k)
     END
 );
 
@@ -330,16 +401,19 @@ CREATE OR REPLACE MACRO key_organisation(k) AS (
     END
 );
 
-CREATE OR REPLACE MACRO key_interface_type(k) AS (
-    (SELECT interface_type FROM eni_latest WHERE addr_key = k)
-);
+-- key_interface_type(account_id, vpc_id, dst_ip) = 'nat_gateway': the type of the interface
+-- that holds an address for records of an account and VPC (see eni_at); key_interface and
+-- key_interface_name (its Name tag, or else its description, "Interface for NAT Gateway
+-- nat-...") likewise. With the key alone they answer only for an address that one interface
+-- in the eni table holds.
+CREATE OR REPLACE MACRO key_interface_type
+    (k) AS ((SELECT interface_type FROM eni_at(NULL, NULL, k))),
+    (acct, vpc, k) AS ((SELECT interface_type FROM eni_at(acct, vpc, k)));
 
-CREATE OR REPLACE MACRO key_interface(k) AS (
-    (SELECT interface_id FROM eni_latest WHERE addr_key = k)
-);
+CREATE OR REPLACE MACRO key_interface
+    (k) AS ((SELECT interface_id FROM eni_at(NULL, NULL, k))),
+    (acct, vpc, k) AS ((SELECT interface_id FROM eni_at(acct, vpc, k)));
 
--- key_interface_name(k): what the interface is called: its Name tag, or else its description
--- ("Interface for NAT Gateway nat-...").
-CREATE OR REPLACE MACRO key_interface_name(k) AS (
-    (SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_latest WHERE addr_key = k)
-);
+CREATE OR REPLACE MACRO key_interface_name
+    (k) AS ((SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_at(NULL, NULL, k))),
+    (acct, vpc, k) AS ((SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_at(acct, vpc, k)));

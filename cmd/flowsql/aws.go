@@ -73,6 +73,10 @@ func parseWindow(since, until string, now time.Time) (time.Time, time.Time, erro
 		}
 		out[i] = v
 	}
+	if !out[0].IsZero() && !out[1].IsZero() && !out[1].After(out[0]) {
+		return time.Time{}, time.Time{}, usagef("Example: --since 2024-06-01 --until 2024-06-02",
+			"--until %s is not after --since %s", out[1].Format(time.RFC3339), out[0].Format(time.RFC3339))
+	}
 	return out[0], out[1], nil
 }
 

@@ -197,8 +197,16 @@ func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf 
 	}
 	sum, err := ingest.Load(ctx, db, files, opts)
 	bar.finish()
+	if err != nil {
+		// The error says what stopped the load; a summary line would read as success. What
+		// was committed before it stays, and the next run skips it.
+		if sum != nil && sum.Loaded > 0 && !lf.quiet {
+			fmt.Fprintf(e.stderr, "flowsql load: %s were committed before it stopped; running the load again finishes it\n", plural(sum.Loaded, "file"))
+		}
+		return sum, err
+	}
 	printLoadResults(e, sum, lf.quiet, lf.verbose, out)
-	return sum, err
+	return sum, nil
 }
 
 // printLoadResults reports failed and changed files on stderr and the summary on out.

@@ -89,9 +89,9 @@ func runNAT(ctx context.Context, e *env, args []string) error {
 		return usagef("", "--top must be at least 1")
 	}
 	opts := nat.Options{NATIPs: natIPs, Region: *region, PerGB: *perGB, PerHour: *perHour, CrossAZPerGB: *crossAZ,
-		EndpointPerHour: *endpointHour, EndpointPerGB: *endpointGB, Top: *top, Now: time.Now()}
+		EndpointPerHour: *endpointHour, EndpointPerGB: *endpointGB, Top: *top}
 	opts.Filters.Account = *account
-	if opts.Filters.Since, opts.Filters.Until, err = parseWindow(*since, *until, opts.Now); err != nil {
+	if opts.Filters.Since, opts.Filters.Until, err = parseWindow(*since, *until, time.Now()); err != nil {
 		return err
 	}
 	if *region != "" && *perGB <= 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -210,20 +211,21 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	st, err := q.Statement(ctx, queries.DuckDB{}, vals, filters, queries.DBKeys{DB: db}, now)
+	p, err := set.Prepare(ctx, db, name, vals, filters)
 	if err != nil {
-		if ae, ok := err.(*queries.ArgError); ok {
+		var ae *queries.ArgError
+		if errors.As(err, &ae) {
 			return usagef(fmt.Sprintf("Run 'flowsql report %s -h' for its parameters.", name), "%s", ae.Error())
 		}
 		return err
 	}
-	for _, n := range st.Notes {
+	for _, n := range p.Notes {
 		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", name, n)
 	}
 	if rf.showSQL {
-		fmt.Fprintf(e.stderr, "%s;\n", st.Inline())
+		fmt.Fprintf(e.stderr, "%s;\n", p.Inline())
 	}
-	return writeResult(ctx, e, db, rf.output, st.SQL, st.Args...)
+	return writeResult(ctx, e, db, rf.output, p.SQL, p.Args...)
 }
 
 // reportUsage is the help text of one report.

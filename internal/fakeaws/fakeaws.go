@@ -23,9 +23,12 @@ import (
 
 // EC2 answers DescribeNetworkInterfaces with the interfaces it holds, PageSize at a time.
 type EC2 struct {
-	ENIs     []*flowgen.ENI
-	Region   string
-	PageSize int
+	ENIs   []*flowgen.ENI
+	Region string
+	// Owner and VPC are the account and VPC of every interface (default: the generated
+	// world's).
+	Owner, VPC string
+	PageSize   int
 	// Fail, when set, is the error code every request gets (UnauthorizedOperation, ...).
 	Fail     string
 	Requests atomic.Int64
@@ -46,6 +49,13 @@ func (e *EC2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	fail, enis, size := e.Fail, e.ENIs, e.PageSize
+	owner, vpc := e.Owner, e.VPC
+	if owner == "" {
+		owner = flowgen.Account
+	}
+	if vpc == "" {
+		vpc = flowgen.VPCID
+	}
 	e.mu.Unlock()
 	if fail != "" {
 		ec2Error(w, 403, fail, "You are not authorized to perform this operation.")
@@ -56,7 +66,7 @@ func (e *EC2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>1</requestId><networkInterfaceSet>`)
 	for _, n := range enis[start:end] {
-		writeENI(&b, n)
+		writeENI(&b, n, owner, vpc)
 	}
 	b.WriteString(`</networkInterfaceSet>`)
 	if end < len(enis) {
@@ -87,7 +97,7 @@ func esc(s string) string {
 	return b.String()
 }
 
-func writeENI(b *strings.Builder, n *flowgen.ENI) {
+func writeENI(b *strings.Builder, n *flowgen.ENI, owner, vpc string) {
 	el := func(name, v string) {
 		if v != "" {
 			fmt.Fprintf(b, "<%s>%s</%s>", name, esc(v), name)
@@ -96,11 +106,11 @@ func writeENI(b *strings.Builder, n *flowgen.ENI) {
 	b.WriteString("<item>")
 	el("networkInterfaceId", n.ID)
 	el("subnetId", n.Subnet.ID)
-	el("vpcId", flowgen.VPCID)
+	el("vpcId", vpc)
 	el("availabilityZone", n.Subnet.AZName)
 	el("availabilityZoneId", n.Subnet.AZ)
 	el("description", n.Description)
-	el("ownerId", flowgen.Account)
+	el("ownerId", owner)
 	el("requesterId", n.Requester)
 	el("requesterManaged", strconv.FormatBool(n.Requester != ""))
 	el("status", "in-use")

@@ -2,14 +2,17 @@ package flowgen
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,12 +60,17 @@ type Config struct {
 	// SurgeFrom, when positive, is the first file in which the cross-AZ uploader sends 20
 	// times as much to S3 through the NAT gateway: a bill that started at a known hour.
 	SurgeFrom int
+	// S3Prefixes and DynamoDBPrefixes, when set, are the IPv4 prefixes that the S3 and DynamoDB
+	// hosts are drawn from (AWS's published ones, say) instead of the world's fixed pools.
+	S3Prefixes, DynamoDBPrefixes []string
 }
 
 // Generator produces the files of a Config.
 type Generator struct {
 	cfg   Config
 	world *World
+	// s3 and dynamoDB are the hosts of those services that NAT traffic goes to.
+	s3, dynamoDB []string
 }
 
 // New returns a generator for cfg.
@@ -77,7 +85,37 @@ func New(cfg Config) *Generator {
 	if cfg.RowsPerFile <= 0 {
 		cfg.RowsPerFile = 1000
 	}
-	return &Generator{cfg: cfg, world: world}
+	g := &Generator{cfg: cfg, world: world, s3: world.S3, dynamoDB: world.DynamoDB}
+	r := rand.New(rand.NewPCG(cfg.Seed, 99))
+	if len(cfg.S3Prefixes) > 0 {
+		g.s3 = hostsIn(r, cfg.S3Prefixes, 3)
+	}
+	if len(cfg.DynamoDBPrefixes) > 0 {
+		g.dynamoDB = hostsIn(r, cfg.DynamoDBPrefixes, 3)
+	}
+	return g
+}
+
+// hostsIn draws n addresses from each IPv4 prefix (fewer where a prefix holds fewer).
+func hostsIn(r *rand.Rand, prefixes []string, n int) []string {
+	var out []string
+	for _, p := range prefixes {
+		pfx := netip.MustParsePrefix(p).Masked()
+		b := pfx.Addr().As4()
+		base := binary.BigEndian.Uint32(b[:])
+		size := uint32(1) << (32 - pfx.Bits())
+		seen := map[uint32]bool{}
+		for len(seen) < min(n, int(size)) {
+			seen[base+uint32(r.Uint64N(uint64(size)))] = true
+		}
+		for a := range seen {
+			var ab [4]byte
+			binary.BigEndian.PutUint32(ab[:], a)
+			out = append(out, netip.AddrFrom4(ab).String())
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Record is one flow-log record.
@@ -120,6 +158,9 @@ type Truth struct {
 	CrossAZ map[string]int64
 	// NATBySourceService splits NATBytes by source and service, keyed "10.0.2.34 S3".
 	NATBySourceService map[string]int64
+	// NATStart and NATEnd are the first start and the last end of the NAT gateway's records
+	// (Unix seconds): the time its traffic covers.
+	NATStart, NATEnd int64
 }
 
 func newTruth() Truth {
@@ -130,6 +171,10 @@ func newTruth() Truth {
 // Add adds another truth into t.
 func (t *Truth) Add(o Truth) {
 	t.NATBytes += o.NATBytes
+	if o.NATStart != 0 && (t.NATStart == 0 || o.NATStart < t.NATStart) {
+		t.NATStart = o.NATStart
+	}
+	t.NATEnd = max(t.NATEnd, o.NATEnd)
 	for _, p := range []struct{ dst, src map[string]int64 }{
 		{t.NATBySource, o.NATBySource}, {t.NATByDest, o.NATByDest}, {t.NATByService, o.NATByService}, {t.CrossAZ, o.CrossAZ},
 		{t.NATBySourceService, o.NATBySourceService}} {
@@ -277,7 +322,7 @@ func (s *session) nat() {
 	case x < 0.45: // downloads from a CDN
 		ext, out, in = s.pick(w.CDN), s.lognormal(2e3, 0.5), s.lognormal(4e6, 0.8)
 	case x < 0.70: // S3 through the NAT: avoidable with a gateway endpoint
-		ext, svc = s.pick(w.S3), "S3"
+		ext, svc = s.pick(s.g.s3), "S3"
 		out, in = s.lognormal(3e6, 0.9), s.lognormal(8e3, 0.5)
 		if src == w.Heavy[1] {
 			out *= 4 // the cross-AZ uploader
@@ -286,7 +331,7 @@ func (s *session) nat() {
 			}
 		}
 	case x < 0.80:
-		ext, svc, out, in = s.pick(w.DynamoDB), "DYNAMODB", s.lognormal(2e5, 0.6), s.lognormal(6e5, 0.6)
+		ext, svc, out, in = s.pick(s.g.dynamoDB), "DYNAMODB", s.lognormal(2e5, 0.6), s.lognormal(6e5, 0.6)
 	case x < 0.85:
 		ext, svc, out, in = s.pick(w.EC2), "EC2", s.lognormal(5e4, 0.6), s.lognormal(1e5, 0.6)
 	case x < 0.90:
@@ -322,6 +367,10 @@ func (s *session) nat() {
 	t := &s.f.Truth
 	b := out + in
 	t.NATBytes += b
+	if t.NATStart == 0 || start < t.NATStart {
+		t.NATStart = start
+	}
+	t.NATEnd = max(t.NATEnd, end)
 	t.NATBySource[src.PrivateIP] += b
 	t.NATByDest[ext] += b
 	t.NATByService[svc] += b

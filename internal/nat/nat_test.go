@@ -2,6 +2,7 @@ package nat_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -314,5 +316,304 @@ func TestFromENISnapshot(t *testing.T) {
 	if g.ProcessedBytes != truth.NATBytes || len(g.Figures) != 8 || g.Figures[1].Name != "nat-sources" ||
 		!strings.Contains(g.Figures[1].SQL, "'"+flowgen.NATENI+"'") || g.Figures[1].Rows[0]["source"] == nil {
 		t.Errorf("JSON: %.300s", js.String())
+	}
+}
+
+// realPrefixes reads the us-east-1 prefixes of a service from AWS's real ip-ranges.json.
+func realPrefixes(t *testing.T, service string) []string {
+	t.Helper()
+	f, err := os.Open("../../testdata/ip-ranges.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Prefixes []struct {
+			Prefix  string `json:"ip_prefix"`
+			Region  string `json:"region"`
+			Service string `json:"service"`
+		} `json:"prefixes"`
+	}
+	if err := json.NewDecoder(zr).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range doc.Prefixes {
+		if p.Region == "us-east-1" && p.Service == service {
+			out = append(out, p.Prefix)
+		}
+	}
+	return out
+}
+
+// TestRealAWSRanges: S3 and DynamoDB hosts drawn from every us-east-1 prefix of AWS's real
+// ip-ranges.json, most of which EC2 lists too: what a gateway endpoint would carry is all of
+// their bytes, to the byte, whether the logs name the service (pkt-dst-aws-service) or not.
+func TestRealAWSRanges(t *testing.T) {
+	ctx := context.Background()
+	s3, ddb := realPrefixes(t, "S3"), realPrefixes(t, "DYNAMODB")
+	if len(s3) < 20 || len(ddb) < 5 {
+		t.Fatalf("%d S3 and %d DynamoDB prefixes in us-east-1", len(s3), len(ddb))
+	}
+	for _, fields := range [][]string{flowgen.CustomFields, flowgen.DefaultFields} {
+		db, truth := scenario(t, flowgen.Config{Seed: 21, Files: 6, RowsPerFile: 1500, Fields: fields,
+			S3Prefixes: s3, DynamoDBPrefixes: ddb})
+		if _, err := enrich.LoadAWSRanges(ctx, db, "../../testdata/ip-ranges.json.gz"); err != nil {
+			t.Fatal(err)
+		}
+		gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000}).Gateways[0]
+		if gw.AvoidableBytes["S3"] != truth.NATByService["S3"] || gw.AvoidableBytes["DYNAMODB"] != truth.NATByService["DYNAMODB"] {
+			t.Errorf("%d fields: avoidable %v, want S3 %d DYNAMODB %d", len(fields), gw.AvoidableBytes, truth.NATByService["S3"], truth.NATByService["DYNAMODB"])
+		}
+		services := column(t, figure(t, gw, "nat-services"), "bytes")
+		if services["S3"] != truth.NATByService["S3"] || services["EC2"] != truth.NATByService["EC2"] {
+			t.Errorf("%d fields: by service %v, truth %v", len(fields), services, truth.NATByService)
+		}
+		for _, e := range gw.Endpoints {
+			if e.Service == "EC2" && e.Bytes != truth.NATByService["EC2"] {
+				t.Errorf("%d fields: an EC2 interface endpoint weighed for %d bytes, the EC2 traffic is %d", len(fields), e.Bytes, truth.NATByService["EC2"])
+			}
+		}
+	}
+}
+
+// TestAccountsReuseAddresses: two accounts both use 10.0.1.5, one for a host behind account
+// B's NAT gateway in use1-az2, the other for a host of account A in use1-az1. Every report
+// that names the interface of an address, and the NAT gateway's sources and zones, must tell
+// the two apart by the records' account and VPC.
+func TestAccountsReuseAddresses(t *testing.T) {
+	ctx := context.Background()
+	const (
+		acctA, acctB = "111111111111", "222222222222"
+		vpcA, vpcB   = "vpc-0aaaaaaaaaaaaaaa1", "vpc-0bbbbbbbbbbbbbbb2"
+		host         = "10.0.1.5"
+		natAddr      = "10.0.101.10"
+		s3           = "52.216.1.1"
+	)
+	header := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id az-id pkt-srcaddr pkt-dstaddr\n"
+	rec := func(acct, vpc, eni, src, dst string, bytes int, az, pktSrc, pktDst string) string {
+		return fmt.Sprintf("5 %s %s %s %s 40000 443 6 10 %d 1717200000 1717200060 ACCEPT OK %s subnet-1 - %s %s %s\n",
+			acct, eni, src, dst, bytes, vpc, az, pktSrc, pktDst)
+	}
+	logA := header +
+		rec(acctA, vpcA, "eni-a9", "10.0.1.9", host, 1000, "use1-az1", "10.0.1.9", host) +
+		rec(acctA, vpcA, "eni-a5", "10.0.1.9", host, 1000, "use1-az1", "10.0.1.9", host) +
+		rec(acctA, vpcA, "eni-a5", host, "8.8.8.8", 7000, "use1-az1", host, "8.8.8.8")
+	logB := header +
+		rec(acctB, vpcB, "eni-b7", "10.0.1.7", host, 3000, "use1-az2", "10.0.1.7", host) +
+		rec(acctB, vpcB, "eni-b5", "10.0.1.7", host, 3000, "use1-az2", "10.0.1.7", host) +
+		rec(acctB, vpcB, "eni-b5", host, s3, 5000, "use1-az2", host, s3) +
+		rec(acctB, vpcB, "eni-b5", s3, host, 20000, "use1-az2", s3, host) +
+		rec(acctB, vpcB, "eni-natb", host, natAddr, 5000, "use1-az1", host, s3) +
+		rec(acctB, vpcB, "eni-natb", natAddr, s3, 5000, "use1-az1", natAddr, s3) +
+		rec(acctB, vpcB, "eni-natb", s3, natAddr, 20000, "use1-az1", s3, natAddr) +
+		rec(acctB, vpcB, "eni-natb", natAddr, host, 20000, "use1-az1", s3, host)
+	dir := t.TempDir()
+	for name, text := range map[string]string{"a.log": logA, "b.log": logB} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "accounts.duckdb"), flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Each account's interfaces, snapshot by snapshot.
+	az1 := &flowgen.Subnet{ID: "subnet-1", AZ: "use1-az1", AZName: "us-east-1a"}
+	az2 := &flowgen.Subnet{ID: "subnet-2", AZ: "use1-az2", AZName: "us-east-1b"}
+	fake := &fakeaws.EC2{Region: flowgen.Region, PageSize: 5}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	for _, acct := range []struct {
+		owner, vpc string
+		enis       []*flowgen.ENI
+	}{
+		{acctA, vpcA, []*flowgen.ENI{
+			{ID: "eni-a5", Type: "interface", PrivateIP: host, Subnet: az1, InstanceID: "i-a5", Name: "host-a"},
+			{ID: "eni-a9", Type: "interface", PrivateIP: "10.0.1.9", Subnet: az1, InstanceID: "i-a9", Name: "client-a"}}},
+		{acctB, vpcB, []*flowgen.ENI{
+			{ID: "eni-b5", Type: "interface", PrivateIP: host, Subnet: az2, InstanceID: "i-b5", Name: "host-b"},
+			{ID: "eni-b7", Type: "interface", PrivateIP: "10.0.1.7", Subnet: az2, InstanceID: "i-b7", Name: "client-b"},
+			{ID: "eni-natb", Type: "nat_gateway", Description: "Interface for NAT Gateway nat-0b", PrivateIP: natAddr, Subnet: az1}}},
+	} {
+		fake.Owner, fake.VPC = acct.owner, acct.vpc
+		fake.SetENIs(acct.enis)
+		if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	set, err := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := set.Run(ctx, db, "top-destinations", queries.Values{"limit": "10"}, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range out.Result.Rows {
+		row := rowMap(out.Result, r)
+		if row["dstaddr"] == host {
+			got[row["account_id"]] = row["bytes"] + " " + row["interface_name"]
+		}
+	}
+	want := map[string]string{acctA: "2000 host-a", acctB: "46000 host-b"}
+	if len(got) != 2 || got[acctA] != want[acctA] || got[acctB] != want[acctB] {
+		t.Errorf("top-destinations rows of %s: %v, want %v", host, got, want)
+	}
+	out, err = set.Run(ctx, db, "top-sources", queries.Values{"dst": "8.8.8.8"}, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Result.Rows) != 1 || rowMap(out.Result, out.Result.Rows[0])["interface_name"] != "host-a" {
+		t.Errorf("top-sources to 8.8.8.8: %v", out.Result.Rows)
+	}
+
+	gw := analyze(t, db, nat.Options{NATIPs: []string{natAddr}}).Gateways[0]
+	if gw.InterfaceID != "eni-natb" || gw.ProcessedBytes != 25000 {
+		t.Errorf("gateway %s processed %d", gw.InterfaceID, gw.ProcessedBytes)
+	}
+	src := figure(t, gw, "nat-sources")
+	if len(src.Rows) != 1 {
+		t.Fatalf("nat-sources: %v", src.Rows)
+	}
+	if r := rowMap(src, src.Rows[0]); r["interface_id"] != "eni-b5" || r["az"] != "use1-az2" || r["name"] != "host-b" {
+		t.Errorf("the NAT gateway's source %s: %v", host, r)
+	}
+	if gw.CrossAZBytes != 25000 {
+		t.Errorf("cross-AZ %d bytes, want 25000 (host-b is in use1-az2, the gateway in use1-az1)", gw.CrossAZBytes)
+	}
+}
+
+// rowMap reads a result row as text by column name.
+func rowMap(res *output.Result, r []any) map[string]string {
+	m := map[string]string{}
+	for i, c := range res.Columns {
+		m[c.Name] = output.Text(r[i], c.Type)
+	}
+	return m
+}
+
+// TestProjection: the 30-day rate comes from the time the records cover (an hour and some
+// seconds on the sample's 12 files), not from the clock hours they touch, which the hourly
+// charge bills whole.
+func TestProjection(t *testing.T) {
+	db, truth := scenario(t, flowgen.Config{Seed: 1, Files: 12, RowsPerFile: 1000})
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	covered := truth.NATEnd - truth.NATStart
+	if gw.CoveredSeconds != covered || gw.Hours != 2 {
+		t.Fatalf("covered %d s over %d gateway-hours, want %d s over 2", gw.CoveredSeconds, gw.Hours, covered)
+	}
+	processing := float64(truth.NATBytes) / (1 << 30) * 0.045
+	want := processing*30*24*3600/float64(covered) + 720*0.045
+	if math.Abs(gw.MonthlyRate-want) > 1e-9 || math.Abs(gw.HourlyCost-2*0.045) > 1e-12 {
+		t.Errorf("30-day rate $%f, hourly $%f; want $%f and $0.09", gw.MonthlyRate, gw.HourlyCost, want)
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"1 h 0 min of records", "2 gateway-hours", "AWS bills each hour begun", "720 gateway-hours"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("the report does not say %q:\n%s", s, text.String())
+		}
+	}
+}
+
+// TestNotANATGateway: --nat-ip on an application server still computes, and says that the
+// evidence disagrees: no address translation in its records, and (after enrich eni) an
+// interface that is no NAT gateway's. Without pkt fields or an eni table, it says that nothing
+// could check.
+func TestNotANATGateway(t *testing.T) {
+	ctx := context.Background()
+	app := flowgen.TheWorld().Apps[0]
+	db, _ := scenario(t, flowgen.Config{Seed: 3, Files: 3, RowsPerFile: 1000})
+	gw := analyze(t, db, nat.Options{NATIPs: []string{app.PrivateIP}}).Gateways[0]
+	notes := strings.Join(gw.Notes, " ")
+	if gw.Evidence != "contradicted" || !strings.Contains(notes, "shows address translation") || gw.ProcessedBytes == 0 {
+		t.Errorf("%s: evidence %s, %d bytes, notes %s", app.PrivateIP, gw.Evidence, gw.ProcessedBytes, notes)
+	}
+	srv := httptest.NewServer(fakeaws.NewEC2())
+	defer srv.Close()
+	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, db, nat.Options{NATIPs: []string{app.PrivateIP}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "is not a NAT gateway (interface, "+app.Name+")") {
+		t.Errorf("with the eni table: %s", notes)
+	}
+	var text bytes.Buffer
+	nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{})
+	if !strings.Contains(text.String(), "Caution") {
+		t.Errorf("the report does not warn:\n%.600s", text.String())
+	}
+	if gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]; gw.Evidence != "confirmed" || strings.Contains(strings.Join(gw.Notes, " "), "NAT gateway") {
+		t.Errorf("the real gateway: %s %v", gw.Evidence, gw.Notes)
+	}
+	plain, _ := scenario(t, flowgen.Config{Seed: 3, Files: 3, RowsPerFile: 1000, Fields: flowgen.DefaultFields})
+	if gw := analyze(t, plain, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]; gw.Evidence != "unchecked" || !strings.Contains(strings.Join(gw.Notes, " "), "Nothing here confirms") {
+		t.Errorf("default format, no eni table: %s %v", gw.Evidence, gw.Notes)
+	}
+}
+
+// TestWindowAndFields: a window that holds no record names the span the database holds, and a
+// format without interface-id cannot show a NAT gateway's records, which is said, not zeros.
+func TestWindowAndFields(t *testing.T) {
+	ctx := context.Background()
+	db, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
+	set, _ := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	since := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := nat.Analyze(ctx, db, set, nat.Options{Filters: queries.Filters{Since: since}})
+	var empty *queries.EmptyWindow
+	if !errors.As(err, &empty) || !strings.Contains(err.Error(), "the database holds records from 2024-05-31 23:5") {
+		t.Errorf("since 2025: %v", err)
+	}
+	_, err = nat.Analyze(ctx, db, set, nat.Options{NATIPs: []string{flowgen.NATAddr}, Filters: queries.Filters{Since: since}})
+	if !errors.As(err, &empty) {
+		t.Errorf("--nat-ip, since 2025: %v", err)
+	}
+	dir := t.TempDir()
+	log := "version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"
+	if err := os.WriteFile(filepath.Join(dir, "noeni.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noENI, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noENI.Close()
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, noENI, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = nat.Analyze(ctx, noENI, set, nat.Options{NATIPs: []string{"10.0.101.10"}})
+	var mf *queries.MissingFieldError
+	if !errors.As(err, &mf) || mf.Field != "interface-id" {
+		t.Errorf("logs without interface-id: %v", err)
+	}
+	// Loaded beside logs that have it, the records without interface-id are counted out, and
+	// the report says how many.
+	files, _ = ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "1 of the ") || !strings.Contains(notes, "have no interface-id field") {
+		t.Errorf("notes: %s", notes)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowsql/flowsql/internal/output"
 )
@@ -144,17 +145,22 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		r.notes(gw)
 		return
 	}
-	period := fmt.Sprintf("%s to %s UTC (%s of records)", gw.FirstRecord.Format("2006-01-02 15:04"), gw.LastRecord.Format("2006-01-02 15:04"), hours(gw.Hours))
+	period := fmt.Sprintf("%s to %s UTC (%s of records)", gw.FirstRecord.Format("2006-01-02 15:04:05"), gw.LastRecord.Format("2006-01-02 15:04:05"),
+		span(gw.CoveredSeconds))
 	if rep.Since != nil || rep.Until != nil {
 		period += ", within the period asked for"
+	}
+	if gw.Evidence == "contradicted" {
+		facts = append(facts, [2]string{"Caution", "the evidence says this address is not a NAT gateway (see the notes); the figures treat it as one"})
 	}
 	facts = append(facts,
 		[2]string{"Records", period},
 		[2]string{"Processed", fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
 			output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))},
-		[2]string{"Cost", fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s hourly (%s × %s) = %s",
-			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), hours(gw.Hours), rate(p.PerHour), money(gw.TotalCost))},
-		[2]string{"At this rate", money(gw.MonthlyRate) + " per 30 days"},
+		[2]string{"Cost", fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
+			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))},
+		[2]string{"At this rate", fmt.Sprintf("%s per 30 days: data processing at the rate of the %s the records cover, plus %d gateway-hours",
+			money(gw.MonthlyRate), span(gw.CoveredSeconds), HoursPer30Days)},
 	)
 	var avoid []string
 	var avoidBytes int64
@@ -288,9 +294,23 @@ func rate(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
 
 func gb(b int64) string { return fmt.Sprintf("%.2f", float64(b)/GB) }
 
-func hours(n int64) string {
+func plural(n int64, noun string) string {
 	if n == 1 {
-		return "1 hour"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d hours", n)
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// span writes a length of time as people read it: 1 h 0 min, 3 d 4 h, 45 s.
+func span(seconds int64) string {
+	d := time.Duration(seconds) * time.Second
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d d %d h", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %d min", d/time.Hour, d%time.Hour/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%d min %d s", d/time.Minute, d%time.Minute/time.Second)
+	}
+	return fmt.Sprintf("%d s", seconds)
 }

@@ -8,57 +8,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/flowsql/flowsql/pkg/queries"
 )
 
-// A Result is a query's columns and rows, read into memory.
-type Result struct {
-	Columns []Column
-	Rows    [][]any
-	// Omitted counts rows that were not read because of a row limit.
-	Omitted int64
-}
+// Result is a query's columns and rows, read into memory (queries.ReadRows reads one).
+type Result = queries.Result
 
-// A Column is a result column's name and DuckDB type name.
-type Column struct {
-	Name string
-	Type string
-}
+// Column is a result column's name and DuckDB type name.
+type Column = queries.Column
 
-// Read reads rows into a Result. With maxRows > 0 it keeps the first maxRows rows and counts
-// the others in Omitted.
-func Read(rows *sql.Rows, maxRows int) (*Result, error) {
-	defer rows.Close()
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{}
-	for _, t := range types {
-		res.Columns = append(res.Columns, Column{Name: t.Name(), Type: t.DatabaseTypeName()})
-	}
-	for rows.Next() {
-		if maxRows > 0 && len(res.Rows) >= maxRows {
-			res.Omitted++
-			continue
-		}
-		vals := make([]any, len(types))
-		ptrs := make([]any, len(types))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	return res, rows.Err()
-}
+// Read reads rows into a Result, at most maxRows of them when maxRows > 0.
+func Read(rows *sql.Rows, maxRows int) (*Result, error) { return queries.ReadRows(rows, maxRows) }
 
 // Text renders one value as plain text ("" for NULL), exactly: no rounding, no units.
 func Text(v any, typ string) string {
@@ -169,37 +134,4 @@ func isNumeric(typ string) bool {
 		return true
 	}
 	return false
-}
-
-// DropEmpty removes the named columns where every row is NULL (for example the columns of a
-// lookup table that has not been filled yet), keeping the others in order.
-func (r *Result) DropEmpty(names []string) {
-	var keep []int
-	for i, c := range r.Columns {
-		empty := slices.Contains(names, c.Name)
-		for _, row := range r.Rows {
-			if !empty {
-				break
-			}
-			empty = row[i] == nil
-		}
-		if !empty {
-			keep = append(keep, i)
-		}
-	}
-	if len(keep) == len(r.Columns) {
-		return
-	}
-	cols := make([]Column, len(keep))
-	for j, i := range keep {
-		cols[j] = r.Columns[i]
-	}
-	r.Columns = cols
-	for n, row := range r.Rows {
-		out := make([]any, len(keep))
-		for j, i := range keep {
-			out[j] = row[i]
-		}
-		r.Rows[n] = out
-	}
 }

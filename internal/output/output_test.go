@@ -13,7 +13,7 @@ func sample() *Result {
 	big1 := new(big.Int)
 	big1.SetString("12345678901234567890123", 10)
 	return &Result{
-		Columns: []Column{{"dstaddr", "VARCHAR"}, {"bytes", "HUGEINT"}, {"flows", "BIGINT"}, {"share", "DOUBLE"}, {"seen", "TIMESTAMP"}, {"note", "VARCHAR"}},
+		Columns: []Column{{Name: "dstaddr", Type: "VARCHAR"}, {Name: "bytes", Type: "HUGEINT"}, {Name: "flows", Type: "BIGINT"}, {Name: "share", Type: "DOUBLE"}, {Name: "seen", Type: "TIMESTAMP"}, {Name: "note", Type: "VARCHAR"}},
 		Rows: [][]any{
 			{"10.0.101.10", big1, int64(1234567), 0.75, time.Date(2024, 6, 1, 0, 5, 0, 0, time.UTC), nil},
 			{"2001:db8::1", big.NewInt(1536), int64(3), 0.25, time.Date(2024, 6, 1, 0, 6, 1, 0, time.UTC), `a "quoted", note`},
@@ -84,7 +84,7 @@ func TestParseFormat(t *testing.T) {
 // TestDropEmpty: only optional columns where every row is NULL go; the rows stay aligned.
 func TestDropEmpty(t *testing.T) {
 	res := &Result{
-		Columns: []Column{{"a", "VARCHAR"}, {"b", "VARCHAR"}, {"c", "VARCHAR"}, {"d", "VARCHAR"}},
+		Columns: []Column{{Name: "a", Type: "VARCHAR"}, {Name: "b", Type: "VARCHAR"}, {Name: "c", Type: "VARCHAR"}, {Name: "d", Type: "VARCHAR"}},
 		Rows:    [][]any{{"x", nil, nil, nil}, {"y", "1", nil, nil}},
 	}
 	res.DropEmpty([]string{"b", "c", "missing"})

@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // AWSRangesURL is where AWS publishes its IP address ranges.
@@ -47,8 +51,8 @@ func DownloadAWSRanges(ctx context.Context, client *http.Client, url, dir string
 	return path, f.Close()
 }
 
-// LoadAWSRanges replaces aws_ip_ranges with the prefixes of an ip-ranges.json file and
-// rebuilds aws_ip_segments, in one transaction.
+// LoadAWSRanges replaces aws_ip_ranges with the prefixes of an ip-ranges.json file (or a gzip
+// of one) and rebuilds aws_ip_segments, in one transaction.
 func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary, error) {
 	var head struct {
 		SyncToken  string            `json:"syncToken"`
@@ -58,6 +62,17 @@ func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	compression := "uncompressed"
+	if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+		compression = "gzip"
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if err := json.Unmarshal(data, &head); err != nil || head.Prefixes == nil {
 		return nil, fmt.Errorf("%s is not an AWS ip-ranges.json file (no prefixes): %v", path, err)
@@ -73,17 +88,18 @@ func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary
          SELECT p.ip_prefix, 'ipv4', CAST(split_part(p.ip_prefix, '/', 2) AS INTEGER),
                 cidr4_lo(p.ip_prefix), cidr4_hi(p.ip_prefix), NULL, NULL,
                 p.service, p.region, p.network_border_group, j.syncToken, j.createDate
-         FROM (SELECT unnest(prefixes) AS p, syncToken, createDate FROM read_json($1, maximum_object_size = 100000000)) AS j`,
+         FROM (SELECT unnest(prefixes) AS p, syncToken, createDate FROM read_json($1, maximum_object_size = 100000000, compression = '%[1]s')) AS j`,
 		`INSERT INTO aws_ip_ranges
          SELECT p.ipv6_prefix, 'ipv6', CAST(split_part(p.ipv6_prefix, '/', 2) AS INTEGER),
                 NULL, NULL, cidr6_lo(p.ipv6_prefix), cidr6_hi(p.ipv6_prefix),
                 p.service, p.region, p.network_border_group, j.syncToken, j.createDate
-         FROM (SELECT unnest(ipv6_prefixes) AS p, syncToken, createDate FROM read_json($1, maximum_object_size = 100000000)) AS j`,
+         FROM (SELECT unnest(ipv6_prefixes) AS p, syncToken, createDate FROM read_json($1, maximum_object_size = 100000000, compression = '%[1]s')) AS j`,
 	}
-	for _, s := range stmts {
+	for i, s := range stmts {
 		var args []any
-		if s != stmts[0] {
+		if i > 0 {
 			args = []any{path}
+			s = fmt.Sprintf(s, compression)
 		}
 		if _, err := tx.ExecContext(ctx, s, args...); err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
@@ -101,9 +117,29 @@ func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary
 	return sum, tx.Commit()
 }
 
-// rebuildAWSSegments flattens the IPv4 prefixes: the most specific prefix wins, and for the
-// same prefix a named service wins over AMAZON (which AWS lists beside every service's
-// prefixes).
+// serviceClass ranks the services that AWS lists an address under: a named service (S3,
+// DYNAMODB, CLOUDFRONT, ...) says most, EC2 (which lists whole blocks that hold other services'
+// prefixes, often the very same prefixes) less, and AMAZON (every range of AWS) least.
+func serviceClass(service string) int {
+	switch service {
+	case "AMAZON":
+		return 2
+	case "EC2":
+		return 1
+	}
+	return 0
+}
+
+// RebuildAWSSegments flattens aws_ip_ranges' IPv4 prefixes into aws_ip_segments: disjoint
+// pieces, each with every service whose prefixes hold it (services) and the one that names it
+// (service): the most specific prefix of a named service, else of EC2, else of AMAZON. The real
+// ip-ranges.json lists many S3 and DynamoDB prefixes under EC2 too, at the same length, and
+// nests S3 /28s in EC2 /11s: by this rule both are S3, and the list keeps EC2.
+func RebuildAWSSegments(ctx context.Context, tx *sql.Tx) error {
+	_, err := rebuildAWSSegments(ctx, tx)
+	return err
+}
+
 func rebuildAWSSegments(ctx context.Context, tx *sql.Tx) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT lo, hi, ip_prefix, service, region, network_border_group FROM aws_ip_ranges WHERE family = 'ipv4'`)
 	if err != nil {
@@ -128,27 +164,37 @@ func rebuildAWSSegments(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, err
 	}
 	segs := flatten(spans, func(a, b span) bool {
+		ia, ib := infos[a.item], infos[b.item]
+		if ca, cb := serviceClass(ia.service), serviceClass(ib.service); ca != cb {
+			return ca < cb
+		}
 		if a.hi-a.lo != b.hi-b.lo {
 			return a.hi-a.lo < b.hi-b.lo
 		}
-		ia, ib := infos[a.item], infos[b.item]
-		if (ia.service == "AMAZON") != (ib.service == "AMAZON") {
-			return ib.service == "AMAZON"
+		if ia.service != ib.service {
+			return ia.service < ib.service
 		}
-		return ia.service < ib.service
+		return ia.prefix < ib.prefix
 	})
 	if _, err := tx.ExecContext(ctx, `DELETE FROM aws_ip_segments`); err != nil {
 		return 0, err
 	}
 	var lo, hi []int64
-	var prefix, service, region, nbg []string
+	var prefix, service, region, nbg, services []string
 	for _, s := range segs {
 		in := infos[s.item]
 		lo, hi = append(lo, s.lo), append(hi, s.hi)
 		prefix, service, region, nbg = append(prefix, in.prefix), append(service, in.service), append(region, in.region), append(nbg, in.nbg)
+		var names []string
+		for _, i := range s.all {
+			names = append(names, infos[i].service)
+		}
+		slices.Sort(names)
+		services = append(services, strings.Join(slices.Compact(names), ","))
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO aws_ip_segments
-        SELECT unnest($1::BIGINT[]), unnest($2::BIGINT[]), unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[])`,
-		lo, hi, prefix, service, region, nbg)
+	_, err = tx.ExecContext(ctx, `INSERT INTO aws_ip_segments (lo, hi, ip_prefix, service, region, network_border_group, services)
+        SELECT unnest($1::BIGINT[]), unnest($2::BIGINT[]), unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]),
+               unnest($6::VARCHAR[]), string_split(unnest($7::VARCHAR[]), ',')`,
+		lo, hi, prefix, service, region, nbg, services)
 	return len(segs), err
 }

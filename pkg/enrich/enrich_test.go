@@ -83,6 +83,49 @@ func TestAWSRanges(t *testing.T) {
 	}
 }
 
+// TestRealAWSRanges: with AWS's real ip-ranges.json, where 169 S3 and 42 DynamoDB prefixes are
+// listed under EC2 too at the same length, and S3 /28s sit inside EC2 /11s, the addresses of
+// every S3 and DynamoDB prefix are named S3 and DYNAMODB, list EC2 beside them, and are what a
+// gateway endpoint carries; EC2's own addresses stay EC2.
+func TestRealAWSRanges(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	sum, err := enrich.LoadAWSRanges(ctx, db, filepath.Join("..", "..", "testdata", "ip-ranges.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.IPv4 != 10668 || sum.IPv6 != 6160 || sum.CreateDate != "2026-08-22-15-17-05" {
+		t.Fatalf("%+v", sum)
+	}
+	for addr, want := range map[string]string{
+		"16.15.156.9":       "S3 AMAZON,EC2,S3 S3", // S3 and EC2 list the same /22
+		"3.5.1.2":           "S3 AMAZON,EC2,S3 S3", // likewise, a /19
+		"52.216.10.5":       "S3 AMAZON,S3 S3",     // S3 alone (with AMAZON)
+		"44.192.134.245":    "S3 AMAZON,EC2,S3 S3", // an S3 /28 inside an EC2 /11
+		"35.71.68.7":        "DYNAMODB AMAZON,DYNAMODB,EC2 DYNAMODB",
+		"3.218.180.10":      "DYNAMODB AMAZON,DYNAMODB,EC2 DYNAMODB", // a /22 inside EC2's /12
+		"3.80.5.5":          "EC2 AMAZON,EC2 -",
+		"2406:daef:e000::1": "S3 AMAZON,EC2,S3 S3", // IPv6: the same tie
+		"8.8.8.8":           "- - -",
+	} {
+		got := str(t, db, `SELECT coalesce(aws_service($1), '-') || ' ' || coalesce(array_to_string(aws_services($1), ','), '-') || ' ' ||
+            coalesce(gateway_endpoint_service(aws_services($1)), '-')`, addr)
+		if got != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
+		}
+	}
+	// Every address of every S3 and DynamoDB prefix (IPv4) is what a gateway endpoint carries.
+	var wrong int64
+	if err := db.QueryRow(`SELECT count(*) FROM aws_ip_ranges r JOIN aws_ip_segments s ON s.lo BETWEEN r.lo AND r.hi
+        WHERE r.family = 'ipv4' AND r.service IN ('S3', 'DYNAMODB')
+          AND (gateway_endpoint_service(s.services) IS DISTINCT FROM r.service OR s.service <> r.service)`).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Errorf("%d segments of S3 or DynamoDB prefixes are named otherwise", wrong)
+	}
+}
+
 func ec2Client(url string) *ec2.Client {
 	return ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), RetryMaxAttempts: 1})

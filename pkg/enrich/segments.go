@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"container/heap"
 	"slices"
 )
 
@@ -11,21 +10,25 @@ type span struct {
 	item   int // index of what the span names
 }
 
-// A segment is a piece of the address space with the item of its best span.
+// A segment is a piece of the address space with the item of its best span, and the items of
+// every span that covers it (in the order of the spans given).
 type segment struct {
 	lo, hi int64
 	item   int
+	all    []int
 }
 
 // flatten cuts overlapping spans into disjoint segments, each with the item of the best span
-// that covers it; better(a, b) orders items. Where no span covers, there is no segment. Ranges
-// of address data are nested or disjoint, rarely overlapping, but any overlap works.
+// that covers it (better(a, b) orders spans) and the items of all that cover it. Where no span
+// covers, there is no segment; neighbouring pieces with the same best item and the same cover
+// are one segment. Ranges of address data are nested or disjoint, rarely overlapping, and
+// shallow: each piece's cover is found by a scan of the spans open at that point.
 func flatten(spans []span, better func(a, b span) bool) []segment {
 	if len(spans) == 0 {
 		return nil
 	}
 	spans = slices.Clone(spans)
-	slices.SortFunc(spans, func(a, b span) int {
+	slices.SortStableFunc(spans, func(a, b span) int {
 		switch {
 		case a.lo < b.lo:
 			return -1
@@ -41,45 +44,35 @@ func flatten(spans []span, better func(a, b span) bool) []segment {
 	slices.Sort(points)
 	points = slices.Compact(points)
 
-	active := &spanHeap{better: better}
+	var active []span
 	var out []segment
 	next := 0
 	for i, p := range points {
 		for next < len(spans) && spans[next].lo == p {
-			heap.Push(active, spans[next])
+			active = append(active, spans[next])
 			next++
 		}
-		for active.Len() > 0 && active.spans[0].hi < p {
-			heap.Pop(active)
-		}
-		if active.Len() == 0 || i+1 == len(points) {
+		active = slices.DeleteFunc(active, func(s span) bool { return s.hi < p })
+		if len(active) == 0 || i+1 == len(points) {
 			continue
 		}
-		best := active.spans[0]
-		seg := segment{lo: p, hi: points[i+1] - 1, item: best.item}
-		if n := len(out); n > 0 && out[n-1].item == seg.item && out[n-1].hi+1 == seg.lo {
+		best := active[0]
+		all := make([]int, 0, len(active))
+		for _, s := range active {
+			if better(s, best) {
+				best = s
+			}
+			all = append(all, s.item)
+		}
+		slices.Sort(all)
+		seg := segment{lo: p, hi: points[i+1] - 1, item: best.item, all: all}
+		if n := len(out); n > 0 && out[n-1].item == seg.item && out[n-1].hi+1 == seg.lo && slices.Equal(out[n-1].all, seg.all) {
 			out[n-1].hi = seg.hi
 			continue
 		}
 		out = append(out, seg)
 	}
 	return out
-}
-
-type spanHeap struct {
-	spans  []span
-	better func(a, b span) bool
-}
-
-func (h *spanHeap) Len() int           { return len(h.spans) }
-func (h *spanHeap) Less(i, j int) bool { return h.better(h.spans[i], h.spans[j]) }
-func (h *spanHeap) Swap(i, j int)      { h.spans[i], h.spans[j] = h.spans[j], h.spans[i] }
-func (h *spanHeap) Push(x any)         { h.spans = append(h.spans, x.(span)) }
-func (h *spanHeap) Pop() any {
-	n := len(h.spans)
-	s := h.spans[n-1]
-	h.spans = h.spans[:n-1]
-	return s
 }
 
 // narrower prefers the smaller span.

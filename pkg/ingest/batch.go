@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -202,20 +204,28 @@ func (l *loader) group(ctx context.Context, tx *sql.Tx, tasks []*task) ([]*group
 			if err != nil {
 				return nil, err
 			}
-			names := make([]string, 0, len(cols))
+			cols, fromPath := parquetFields(cols, t.file.URI)
+			names := make([]string, 0, len(cols)+len(fromPath))
 			for _, c := range cols {
 				names = append(names, fieldName(c.name))
+			}
+			for _, kv := range fromPath {
+				names = append(names, fieldName(kv[0]))
 			}
 			f, err := newFormat(names)
 			if err != nil {
 				return nil, &statementError{fmt.Errorf("%s: %w", t.readPath, err)}
 			}
-			t.format, t.header = f, true
+			t.format, t.header, t.fromPath = f, true, fromPath
 			pq = map[string]string{}
 			var sig []string
 			for _, c := range cols {
 				pq[c.name] = c.typ
 				sig = append(sig, c.name+" "+c.typ)
+			}
+			for _, kv := range fromPath {
+				pq[kv[0]] = pathColumn
+				sig = append(sig, kv[0]+" "+pathColumn)
 			}
 			key = "parquet\x00" + strings.Join(sig, ",")
 		} else {
@@ -306,11 +316,75 @@ func csvSource(paths []string, f Format, prefix []Field, header, gzip bool, reje
 	return source{sql: q, args: []any{paths}, expr: func(fd Field) string { return quoteIdent(fd.Name) }}
 }
 
+// pathColumn marks, among a Parquet group's columns, a field whose value comes from the files'
+// paths (a Hive partition directory, account_id=...) rather than from the files.
+const pathColumn = "path"
+
+// exportColumns are the columns flowsql adds to the records it exports (flowsql export), and
+// the date and hour its partitioned exports add: they are derived again when the export loads,
+// so a Parquet file of flow records skips them.
+var exportColumns = map[string]bool{"date": true, "hour": true}
+
+var partitionDir = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=([^/]*)$`)
+
+// parquetFields sorts a Parquet file's columns into those that load as fields, dropping what
+// flowsql derives (when the file holds flow records, as its exports do), and returns the
+// fields that its path gives in Hive partition directories (account_id=123456789012, as
+// flowsql export --partition-by writes) and the file lacks, with their values.
+func parquetFields(cols []parquetColumn, uri string) ([]parquetColumn, [][2]string) {
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[c.name] = true
+	}
+	records := have["srcaddr"] || have["dstaddr"] || have["interface_id"]
+	var keep []parquetColumn
+	for _, c := range cols {
+		if records && (derivedColumns[c.name] || exportColumns[c.name]) {
+			continue
+		}
+		keep = append(keep, c)
+	}
+	var fromPath [][2]string
+	for _, dir := range strings.Split(filepath.ToSlash(filepath.Dir(uri)), "/") {
+		m := partitionDir.FindStringSubmatch(dir)
+		if m == nil || have[m[1]] || derivedColumns[m[1]] || exportColumns[m[1]] {
+			continue
+		}
+		if _, known := vpcByName[fieldName(m[1])]; !known {
+			continue // AWS's own partition names (aws-account-id, year, ...) repeat what the file holds
+		}
+		value, err := url.PathUnescape(m[2])
+		if err != nil {
+			value = m[2]
+		}
+		fromPath = append(fromPath, [2]string{m[1], value})
+		have[m[1]] = true
+	}
+	return keep, fromPath
+}
+
 // parquetSource reads Parquet files, casting each column to the field's type: AWS writes
-// typed columns, other writers strings, and a missing value may be NULL or "-".
-func parquetSource(paths []string, types map[string]string) source {
+// typed columns, other writers strings, and a missing value may be NULL or "-". A field that
+// the files' paths give takes each file's value from the list in the statement's arguments.
+func parquetSource(paths []string, types map[string]string, tasks []*task) source {
 	q := `read_parquet(?::VARCHAR[], hive_partitioning = false, union_by_name = true)`
 	return source{sql: q, args: []any{paths}, expr: func(fd Field) string {
+		if types[fd.Column] == pathColumn {
+			values := make([]string, len(tasks))
+			for i, t := range tasks {
+				values[i] = "NULL"
+				for _, kv := range t.fromPath {
+					if kv[0] == fd.Column {
+						values[i] = quoteString(kv[1])
+					}
+				}
+			}
+			v := fmt.Sprintf("([%s]::VARCHAR[])[CAST(file_index AS BIGINT) + 1]", strings.Join(values, ", "))
+			if fd.Type == typeText {
+				return v
+			}
+			return fmt.Sprintf("TRY_CAST(%s AS %s)", v, fd.Type)
+		}
 		col := quoteIdent(parquetColumnOf(fd, types))
 		src := types[parquetColumnOf(fd, types)]
 		asText := fmt.Sprintf("NULLIF(NULLIF(CAST(%s AS VARCHAR), '-'), '')", col)
@@ -410,7 +484,7 @@ func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 	t0 := g.tasks[0]
 	var src source
 	if g.parquet != nil {
-		src = parquetSource(paths, g.parquet)
+		src = parquetSource(paths, g.parquet, g.tasks)
 	} else {
 		if err := firstPass.drop(ctx, tx); err != nil {
 			return err

@@ -144,6 +144,7 @@ func fieldName(column string) string { return strings.ReplaceAll(column, "_", "-
 var derivedColumns = map[string]bool{
 	"start_time": true, "end_time": true,
 	"src_ip": true, "dst_ip": true, "pkt_src_ip": true, "pkt_dst_ip": true,
+	"src_ip6": true, "dst_ip6": true, "pkt_src_ip6": true, "pkt_dst_ip6": true,
 	"file_id": true, "source_file": true, "source_account": true, "source_region": true,
 	"source_date": true,
 }

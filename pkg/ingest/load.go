@@ -210,6 +210,7 @@ type task struct {
 	header    bool   // readPath starts with a header line
 	container string // for the manifest
 	key       KeyInfo
+	fromPath  [][2]string // fields a Parquet file's path gives: column, value
 
 	rows, rejected, recovered, nodata, skipdata int64
 	firstPassRejects                            int64 // lines DuckDB's CSV reader rejected

@@ -36,17 +36,26 @@ func ViewsChecksum() string {
 		}
 		h.Write([]byte(viewSQL(k, []segmentInfo{seg}, []string{"extra"})))
 		h.Write([]byte(viewSQL(k, nil, nil)))
+		h.Write([]byte(formatsViewSQL([]segmentInfo{seg})))
 	}
+	h.Write([]byte(formatsViewSQL(nil)))
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// RebuildViews (re)creates the flows, flow_records, tgw_flows and tgw_flow_records views over
-// the tables that loads have created so far.
+// RebuildViews (re)creates the views over the tables that loads have created so far: flows,
+// flow_records, tgw_flows, tgw_flow_records, and flow_formats, which lists those tables with
+// their fields.
 func RebuildViews(ctx context.Context, tx *sql.Tx) error {
+	var all []segmentInfo
 	for _, k := range []Kind{VPC, TransitGateway} {
-		if err := rebuildView(ctx, tx, k); err != nil {
+		segs, err := rebuildView(ctx, tx, k)
+		if err != nil {
 			return err
 		}
+		all = append(all, segs...)
+	}
+	if _, err := tx.ExecContext(ctx, formatsViewSQL(all)); err != nil {
+		return fmt.Errorf("create view flow_formats: %w", err)
 	}
 	return nil
 }
@@ -158,19 +167,47 @@ func ensureSegment(ctx context.Context, tx *sql.Tx, f Format) (string, []column,
 	if _, err := tx.ExecContext(ctx, `INSERT INTO flowsql_segments VALUES (?, ?, ?)`, name, f.Kind.String(), sig); err != nil {
 		return "", nil, err
 	}
-	return name, cols, rebuildView(ctx, tx, f.Kind)
+	return name, cols, RebuildViews(ctx, tx)
 }
 
 type segmentInfo struct {
-	name string
-	cols map[string]string // column -> type
+	name  string
+	kind  Kind
+	cols  map[string]string // column -> type
+	order []string          // the columns in table order
 }
 
-// rebuildView (re)creates the flows or tgw_flows view over every table of that kind.
-func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) error {
+// fields returns the flow-log fields whose values a segment table holds, in table order.
+func (s segmentInfo) fields() []string {
+	var out []string
+	for _, c := range s.order {
+		switch {
+		case c == "file_id" || strings.HasSuffix(c, "_ip6"):
+		case addressField(s.kind, c) != "":
+			out = append(out, addressField(s.kind, c))
+		default:
+			out = append(out, fieldName(strings.TrimSuffix(c, "_field")))
+		}
+	}
+	return out
+}
+
+// addressField returns the address field whose key a column holds ("" for other columns).
+func addressField(k Kind, column string) string {
+	for _, a := range addressColumns {
+		if a.prefix == column && (k == VPC || !strings.HasPrefix(column, "pkt_")) {
+			return fieldName(a.text)
+		}
+	}
+	return ""
+}
+
+// rebuildView (re)creates the flows or tgw_flows view over every table of that kind, and
+// returns the tables.
+func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) ([]segmentInfo, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT name, columns FROM flowsql_segments WHERE kind = ? ORDER BY name`, k.String())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var segs []segmentInfo
 	unknown := map[string]bool{}
@@ -178,19 +215,20 @@ func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) error {
 		var name, sig string
 		if err := rows.Scan(&name, &sig); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
-		s := segmentInfo{name: name, cols: map[string]string{}}
+		s := segmentInfo{name: name, kind: k, cols: map[string]string{}}
 		for _, part := range strings.Split(sig, ", ") {
 			i := strings.LastIndex(part, " ")
 			col := strings.ReplaceAll(strings.Trim(part[:i], `"`), `""`, `"`)
 			s.cols[col] = part[i+1:]
+			s.order = append(s.order, col)
 		}
 		segs = append(segs, s)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	known := map[string]bool{"file_id": true}
 	for _, c := range segmentColumns(Format{Kind: k, Fields: knownFields(k)}) {
@@ -208,9 +246,53 @@ func rebuildView(ctx context.Context, tx *sql.Tx, k Kind) error {
 	slices.Sort(extra)
 	_, err = tx.ExecContext(ctx, viewSQL(k, segs, extra))
 	if err != nil {
-		return fmt.Errorf("create view %s: %w", k.Table(), err)
+		return nil, fmt.Errorf("create view %s: %w", k.Table(), err)
 	}
-	return nil
+	return segs, nil
+}
+
+// formatsViewSQL builds flow_formats: one row per table under flows and tgw_flows, with the
+// fields its records have and how many files and records the manifest holds of it. A report
+// reads it to say which fields the loaded logs lack.
+func formatsViewSQL(segs []segmentInfo) string {
+	var rows []string
+	for _, s := range segs {
+		fields := make([]string, 0, len(s.order))
+		for _, f := range s.fields() {
+			fields = append(fields, quoteString(f))
+		}
+		rows = append(rows, fmt.Sprintf("(%s, %s, [%s]::VARCHAR[])", quoteString(s.kind.Table()), quoteString(s.name), strings.Join(fields, ", ")))
+	}
+	values := "SELECT NULL::VARCHAR AS target, NULL::VARCHAR AS table_name, NULL::VARCHAR[] AS fields WHERE false"
+	if len(rows) > 0 {
+		values = "SELECT * FROM (VALUES " + strings.Join(rows, ", ") + ") AS v(target, table_name, fields)"
+	}
+	return `CREATE OR REPLACE VIEW flow_formats AS
+SELECT f.target, f.table_name, f.fields, coalesce(m.files, 0) AS files, coalesce(m.records, 0) AS records
+FROM (` + values + `) AS f
+LEFT JOIN (SELECT table_name, count(*) AS files, sum(rows_loaded) AS records FROM ingested_files GROUP BY table_name) AS m
+       ON m.table_name = f.table_name`
+}
+
+// trafficColumns are the columns whose values only a record of traffic has: NODATA and SKIPDATA
+// records carry none of them.
+var trafficColumns = []string{"bytes", "packets", "src_ip", "dst_ip", "srcport", "dstport", "protocol", "action"}
+
+// derivedStatus is the log_status of the records of a table whose format has no log-status
+// field (AWS allows any subset of fields; its own NAT example has no status): OK for a record
+// that carries traffic (any of trafficColumns), else NULL. Reports count OK records, so
+// without this a format without the field would show no traffic at all.
+func derivedStatus(s segmentInfo) string {
+	var present []string
+	for _, c := range trafficColumns {
+		if _, ok := s.cols[c]; ok {
+			present = append(present, quoteIdent(c)+" IS NOT NULL")
+		}
+	}
+	if len(present) == 0 {
+		return "CAST(NULL AS flow_log_status)"
+	}
+	return "CAST(CASE WHEN " + strings.Join(present, " OR ") + " THEN 'OK' END AS flow_log_status)"
 }
 
 // RecordsView is the view under flows (or tgw_flows) without the files' details: the same
@@ -238,9 +320,13 @@ func viewSQL(k Kind, segs []segmentInfo, extra []string) string {
 	for _, s := range segs {
 		sel := make([]string, len(inner))
 		for i, c := range inner {
-			if _, ok := s.cols[c.name]; ok {
+			_, ok := s.cols[c.name]
+			switch {
+			case ok:
 				sel[i] = quoteIdent(c.name)
-			} else {
+			case c.name == "log_status":
+				sel[i] = derivedStatus(s) + " AS log_status"
+			default:
 				sel[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c.typ, quoteIdent(c.name))
 			}
 		}

@@ -19,7 +19,9 @@
 // query whose first body is under "-- engine:" runs only on the engines it names.
 // "-- optional: network, aws_service" names result columns that tables for people leave out
 // when every row is NULL (enrichment columns before "flowsql enrich" has run); machine formats
-// keep them, so their columns do not change under a script.
+// keep them, so their columns do not change under a script. "-- needs: bytes, interface-id"
+// names the flow-log fields that the query's figures depend on: running it says how many of
+// the loaded records lack one, and fails when all do.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -49,6 +51,9 @@ type Query struct {
 	// Optional names result columns that tables for people leave out when every row is NULL:
 	// the columns of lookup tables that may not be filled yet.
 	Optional []string
+	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
+	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
+	Needs []string
 	// Bodies maps an engine to its SQL; "" is the body shared by engines without their own.
 	Bodies map[string]string
 	File   string
@@ -197,11 +202,12 @@ type ParseError struct {
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
 var (
-	annotation  = regexp.MustCompile(`^--\s*([a-z]+):\s*(.*)$`)
-	namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
-	paramDecl   = regexp.MustCompile(`^([a-z][a-z0-9_]*)\s+([a-z]+(?:\([^)]*\))?)(?:\s*=\s*(\S+))?\s*:\s*(.+)$`)
-	identifier  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	paramTypes  = map[string]bool{"int": true, "text": true, "addr": true, "cidr": true, "interval": true, "time": true, "choice": true}
+	annotation   = regexp.MustCompile(`^--\s*([a-z]+):\s*(.*)$`)
+	namePattern  = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	paramDecl    = regexp.MustCompile(`^([a-z][a-z0-9_]*)\s+([a-z]+(?:\([^)]*\))?)(?:\s*=\s*(\S+))?\s*:\s*(.+)$`)
+	identifier   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	fieldPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	paramTypes   = map[string]bool{"int": true, "text": true, "addr": true, "cidr": true, "interval": true, "time": true, "choice": true}
 )
 
 // Parse parses the text of a queries file; file names it in errors.
@@ -342,6 +348,17 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			}
 			q.Optional = append(q.Optional, c)
 		}
+	case "needs":
+		for _, f := range strings.Split(value, ",") {
+			f = strings.TrimSpace(f)
+			if !fieldPattern.MatchString(f) {
+				return errf("needed field %q: write '-- needs: bytes, interface-id' (flow-log field names)", f)
+			}
+			if slices.Contains(q.Needs, f) {
+				return errf("field %s needed twice", f)
+			}
+			q.Needs = append(q.Needs, f)
+		}
 	case "param":
 		m := paramDecl.FindStringSubmatch(value)
 		if m == nil {
@@ -367,7 +384,7 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		}
 		q.Params = append(q.Params, p)
 	default:
-		return errf("unknown annotation %q (name, description, param, filters, optional, engine)", "-- "+key+":")
+		return errf("unknown annotation %q (name, description, param, filters, optional, needs, engine)", "-- "+key+":")
 	}
 	return nil
 }

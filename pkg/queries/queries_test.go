@@ -458,8 +458,8 @@ func TestEnrichedReports(t *testing.T) {
 	rows := run(t, db, "top-sources", queries.Values{"dst": flowgen.NATAddr, "limit": "25"}, queries.Filters{})
 	for _, row := range rows {
 		a := netip.MustParseAddr(row[0].(string))
-		if enrich.IsPublic(a) && fmt.Sprint(row[7]) != fakeaws.Owner(a).Name {
-			t.Errorf("top-sources %s: network %v, want %s", a, row[7], fakeaws.Owner(a).Name)
+		if enrich.IsPublic(a) && fmt.Sprint(row[9]) != fakeaws.Owner(a).Name {
+			t.Errorf("top-sources %s: network %v, want %s", a, row[9], fakeaws.Owner(a).Name)
 		}
 	}
 	// by-network: every byte to the NAT gateway counted once; a network's bytes are those of

@@ -1,0 +1,309 @@
+package nat
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/pkg/queries"
+)
+
+// The rows of the figures that the analysis reads, by column name (queries.Scan fails on a
+// column that a query no longer has).
+type (
+	summaryRow struct {
+		ProcessedBytes       int64 `col:"processed_bytes"`
+		BytesFromSource      int64 `col:"bytes_in_from_source"`
+		BytesFromDestination int64 `col:"bytes_in_from_destination"`
+		BytesBySource        int64 `col:"bytes_by_source"`
+		Records              int64 `col:"records"`
+		VPCSideWithPkt       int64 `col:"vpc_side_with_pkt"`
+		VPCSideRecords       int64 `col:"vpc_side_records"`
+		FirstStart           int64 `col:"first_start"`
+		LastEnd              int64 `col:"last_end"`
+	}
+	serviceRow struct {
+		Service string `col:"service"`
+		Bytes   int64  `col:"bytes"`
+	}
+	crossAZRow struct {
+		SourceAZ string `col:"source_az"`
+		NATAZ    string `col:"nat_az"`
+		Bytes    int64  `col:"bytes"`
+	}
+	sourceRow struct {
+		AZ string `col:"az"`
+	}
+	hourRow struct {
+		Hour        time.Time `col:"hour"`
+		Bytes       int64     `col:"bytes"`
+		TimesMedian float64   `col:"times_median"`
+		Note        string    `col:"note"`
+	}
+	bytesRow struct {
+		Bytes int64 `col:"bytes"`
+	}
+)
+
+// analyze runs every figure for one gateway and prices it.
+func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
+	if err := r.price(gw); err != nil {
+		return err
+	}
+	vals := func(extra ...string) queries.Values {
+		v := queries.Values{"nat": gw.Address, "nat_eni": gw.InterfaceID}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v[extra[i]] = extra[i+1]
+		}
+		return v
+	}
+	top := strconv.Itoa(r.opts.Top)
+	figures := []struct {
+		name, title string
+		vals        queries.Values
+	}{
+		{"nat-summary", "What the gateway processed", vals()},
+		{"nat-sources", "Top sources: the instances whose traffic it processed", vals("limit", top)},
+		{"nat-destinations", "Top destinations", vals("limit", top)},
+		{"nat-services", "By AWS service at the other end", vals()},
+		{"nat-avoidable", "Avoidable: S3 and DynamoDB through the gateway, by source", vals("limit", top)},
+		{"nat-cross-az", "Sources in another availability zone", vals()},
+		{"nat-hourly", "Bytes per hour", vals()},
+		{"nat-coverage", "Coverage of the logs", queries.Values{"nat_eni": gw.InterfaceID}},
+	}
+	results := map[string]*output.Result{}
+	for _, f := range figures {
+		out, err := r.run(ctx, gw, f.name, f.vals)
+		if err != nil {
+			return err
+		}
+		results[f.name] = out.Result
+		gw.Figures = append(gw.Figures, &Figure{Name: f.name, Title: f.title, SQL: out.Inline(), Result: out.Result})
+	}
+	summary, err := queries.ScanOne[summaryRow](results["nat-summary"])
+	if err != nil {
+		return fmt.Errorf("nat-summary: %w", err)
+	}
+	gw.summarise(summary, r.opts.Filters.Since, r.opts.Filters.Until)
+	for _, f := range []string{"nat-sources", "nat-destinations", "nat-services", "nat-avoidable"} {
+		if err := addCost(results[f], "cost", gw.Prices.PerGB); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	if err := addCost(results["nat-cross-az"], "cost_cross_az", 2*gw.Prices.CrossAZPerGB); err != nil {
+		return fmt.Errorf("nat-cross-az: %w", err)
+	}
+	services, err := queries.Scan[serviceRow](results["nat-services"])
+	if err != nil {
+		return fmt.Errorf("nat-services: %w", err)
+	}
+	crossAZ, err := queries.Scan[crossAZRow](results["nat-cross-az"])
+	if err != nil {
+		return fmt.Errorf("nat-cross-az: %w", err)
+	}
+	sources, err := queries.Scan[sourceRow](results["nat-sources"])
+	if err != nil {
+		return fmt.Errorf("nat-sources: %w", err)
+	}
+	hours, err := queries.Scan[hourRow](results["nat-hourly"])
+	if err != nil {
+		return fmt.Errorf("nat-hourly: %w", err)
+	}
+	coverage, err := queries.ScanOne[Coverage](results["nat-coverage"])
+	if err != nil {
+		return fmt.Errorf("nat-coverage: %w", err)
+	}
+	gw.avoidable(services)
+	gw.crossAZ(crossAZ)
+	gw.endpoints(services, sources)
+	gw.hourly(hours)
+	gw.coverage(coverage)
+	return nil
+}
+
+// price chooses the rates: the flags' where given, else the region's list prices.
+func (r *runner) price(gw *Gateway) error {
+	region := r.opts.Region
+	if region == "" {
+		region = gw.Region
+	}
+	if region == "" {
+		region = DefaultRegion
+		gw.Notes = append(gw.Notes, "The region is not known (no eni snapshot, no region field in the logs): "+DefaultRegion+" prices apply; --region chooses another.")
+	}
+	p, err := ListPrices(region)
+	if err != nil && r.opts.PerGB <= 0 {
+		return err
+	}
+	p.Region = region
+	for _, o := range []struct {
+		flag float64
+		dst  *float64
+	}{{r.opts.PerGB, &p.PerGB}, {r.opts.PerHour, &p.PerHour}, {r.opts.CrossAZPerGB, &p.CrossAZPerGB},
+		{r.opts.EndpointPerHour, &p.EndpointPerHour}, {r.opts.EndpointPerGB, &p.EndpointPerGB}} {
+		if o.flag > 0 {
+			*o.dst = o.flag
+			p.Source = "given on the command line, with list prices for the rest"
+		}
+	}
+	if p.CrossAZPerGB == 0 {
+		p.CrossAZPerGB = 0.01
+	}
+	if p.EndpointPerHour == 0 {
+		p.EndpointPerHour = 0.01
+	}
+	if p.EndpointPerGB == 0 {
+		p.EndpointPerGB = 0.01
+	}
+	gw.Prices = p
+	return nil
+}
+
+// HoursPer30Days is how many gateway-hours 30 days bill.
+const HoursPer30Days = 30 * 24
+
+// summarise reads nat-summary: the billed bytes, the time the records cover (within since and
+// until, when given: records that overlap the period's edges do not add time), its cost, the
+// rate it runs at, and the pairing method.
+func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
+	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
+	if gw.ProcessedBytes == 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("No traffic through %s (interface %s) in the records of the period.", gw.Address, gw.InterfaceID))
+		gw.Method = "none"
+		return
+	}
+	first, last := v.FirstStart, v.LastEnd
+	if !since.IsZero() && first < since.Unix() {
+		first = since.Unix()
+	}
+	if !until.IsZero() && last > until.Unix() {
+		last = until.Unix()
+	}
+	gw.FirstRecord, gw.LastRecord = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+	gw.CoveredSeconds = max(last-first, 1)
+	gw.Hours = int64(math.Ceil(float64(last)/3600) - math.Floor(float64(first)/3600))
+	p := gw.Prices
+	gw.ProcessingCost = Cost(gw.ProcessedBytes, p.PerGB)
+	gw.HourlyCost = float64(gw.Hours) * p.PerHour
+	gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
+	gw.MonthlyRate = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
+	switch {
+	case v.VPCSideWithPkt == v.VPCSideRecords:
+		gw.Method = "exact"
+		gw.MethodNote = "The records carry pkt-srcaddr/pkt-dstaddr: each source is paired with its destinations exactly."
+	case v.VPCSideWithPkt == 0:
+		gw.Method = "estimate"
+		gw.MethodNote = "The records have no pkt-srcaddr/pkt-dstaddr (the default format): the processed bytes, the sources and the destinations are still exact, " +
+			"from the gateway's VPC-side and outside legs, which are told apart by private addresses. Which source talked to which service is estimated " +
+			"from each source's own interface records, in proportion; add pkt-srcaddr and pkt-dstaddr to the flow log format for exact pairs."
+	default:
+		gw.Method = "mixed"
+		gw.MethodNote = fmt.Sprintf("%.0f%% of the VPC-side records carry pkt-srcaddr/pkt-dstaddr and are paired exactly; the rest are estimated from the sources' own interface records.",
+			100*float64(v.VPCSideWithPkt)/float64(v.VPCSideRecords))
+	}
+	if v.BytesBySource != gw.ProcessedBytes {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("The VPC-side records hold %s, the processed bytes %s: the sources' figures cover %.1f%% of the bill.",
+			output.Bytes(float64(v.BytesBySource)), output.Bytes(float64(gw.ProcessedBytes)), 100*float64(v.BytesBySource)/float64(gw.ProcessedBytes)))
+	}
+}
+
+// avoidable sums the bytes to S3 and DynamoDB: a gateway endpoint carries them free.
+func (gw *Gateway) avoidable(services []serviceRow) {
+	gw.AvoidableBytes = map[string]int64{}
+	for _, s := range services {
+		if s.Service == "S3" || s.Service == "DYNAMODB" {
+			gw.AvoidableBytes[s.Service] += s.Bytes
+			gw.AvoidableCost += Cost(s.Bytes, gw.Prices.PerGB)
+		}
+	}
+	if len(services) == 1 && services[0].Service == "(not AWS)" {
+		gw.Notes = append(gw.Notes, "No destination is known to be AWS: the logs have no pkt-dst-aws-service field and no AWS ranges are loaded. Run 'flowsql enrich aws-ranges' to find S3 and DynamoDB traffic.")
+	}
+}
+
+// crossAZ sums the sources in another zone; each of their bytes crosses twice (out, back).
+func (gw *Gateway) crossAZ(rows []crossAZRow) {
+	for _, v := range rows {
+		if v.SourceAZ == "" || v.NATAZ == "" {
+			gw.UnknownAZBytes += v.Bytes
+			continue
+		}
+		gw.CrossAZBytes += v.Bytes
+	}
+	gw.CrossAZCost = Cost(gw.CrossAZBytes, 2*gw.Prices.CrossAZPerGB)
+	if gw.UnknownAZBytes > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the sources' traffic has no known availability zone: run 'flowsql enrich eni', or add az-id to the flow log format.",
+			output.Bytes(float64(gw.UnknownAZBytes))))
+	}
+}
+
+// endpoints weighs an interface endpoint for each AWS service other than S3 and DynamoDB.
+func (gw *Gateway) endpoints(services []serviceRow, sources []sourceRow) {
+	azs := map[string]bool{}
+	for _, s := range sources {
+		if s.AZ != "" {
+			azs[s.AZ] = true
+		}
+	}
+	n := max(len(azs), 1)
+	p := gw.Prices
+	for _, s := range services {
+		if s.Service == "" || s.Service == "(not AWS)" || s.Service == "S3" || s.Service == "DYNAMODB" {
+			continue
+		}
+		c := EndpointCase{Service: s.Service, Bytes: s.Bytes, AZs: n, NATCost: Cost(s.Bytes, p.PerGB),
+			EndpointCost: float64(gw.Hours)*float64(n)*p.EndpointPerHour + Cost(s.Bytes, p.EndpointPerGB)}
+		if p.PerGB > p.EndpointPerGB {
+			c.BreakEvenGBPerMonth = HoursPer30Days * float64(n) * p.EndpointPerHour / (p.PerGB - p.EndpointPerGB)
+		}
+		gw.Endpoints = append(gw.Endpoints, c)
+	}
+}
+
+// hourly lists the hours that stand out.
+func (gw *Gateway) hourly(rows []hourRow) {
+	for _, v := range rows {
+		if v.Note == "stands out" {
+			gw.StandOut = append(gw.StandOut, fmt.Sprintf("%s (%s, %sx the median hour)", v.Hour.UTC().Format("2006-01-02 15:04"),
+				output.Bytes(float64(v.Bytes)), strconv.FormatFloat(v.TimesMedian, 'f', -1, 64)))
+		}
+	}
+}
+
+// coverage reads nat-coverage.
+func (gw *Gateway) coverage(c Coverage) {
+	gw.Coverage = c
+	if c.SkipDataRecords > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%d SKIPDATA records: AWS dropped records of the gateway's interface in some windows, so the figures are low.", c.SkipDataRecords))
+	}
+	if c.HoursSpanned > c.HoursWithRecords {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table).", c.HoursSpanned-c.HoursWithRecords, c.HoursSpanned))
+	}
+}
+
+// addCost appends a cost column (bytes at a rate per GB) to a table with a bytes column.
+func addCost(res *output.Result, name string, perGB float64) error {
+	rows, err := queries.Scan[bytesRow](res)
+	if err != nil {
+		return err
+	}
+	res.Columns = append(res.Columns, output.Column{Name: name, Type: "DOUBLE"})
+	for i, r := range rows {
+		res.Rows[i] = append(res.Rows[i], Cost(r.Bytes, perGB))
+	}
+	return nil
+}
+
+// sortedKeys lists a map's keys in order.
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
