@@ -122,8 +122,11 @@ Load AWS's published IP ranges (ip-ranges.json) into the aws_ip_ranges table, re
 ranges loaded before, so that aws_service(address) and the aws-services report name the AWS
 service and region of an address.
 
-The most specific prefix names the service: AMAZON covers every service and EC2's ranges
-contain S3's and DynamoDB's, so an S3 /28 inside EC2's 44.192.0.0/11 is S3, not EC2.
+AWS lists many addresses under several services: AMAZON covers everything, EC2's ranges
+contain S3's and DynamoDB's (an S3 /28 inside EC2's 44.192.0.0/11), and many S3 and DynamoDB
+prefixes are listed under EC2 too at the same length. Every service is kept (aws_services);
+the one that names an address is the most specific prefix of a named service, else EC2's, else
+AMAZON's. The NAT analysis counts as avoidable whatever S3's and DynamoDB's lists hold.
 
 The file is downloaded from ` + enrich.AWSRangesURL + ` unless --file
 names a copy.

@@ -30,9 +30,15 @@ records (address translation shows in pkt-dstaddr). Destinations are named by 'f
 aws-ranges' (S3, DynamoDB) and 'flowsql enrich whois' when those have run.
 
 Costs use AWS's list prices for the gateway's region (us-east-1: $0.045 per GB processed and
-$0.045 per hour; GB = 2^30 bytes); the flags override them. Hours are those the gateway's records
-span. Cross-AZ traffic pays $0.01/GB in each direction. S3 and DynamoDB bytes are avoidable with
-a gateway endpoint, which is free.
+$0.045 per hour; GB = 2^30 bytes); the flags override them. The hourly charge counts the
+gateway-hours the records touch, each begun hour whole, as AWS bills; the 30-day rate takes the
+processing charge per second of the time the records cover, plus 720 gateway-hours. Cross-AZ
+traffic pays $0.01/GB in each direction. S3 and DynamoDB bytes are avoidable with a gateway
+endpoint, which is free.
+
+With --nat-ip, the records and the eni table are asked whether the address is a NAT gateway
+(address translation in pkt-dstaddr, the interface's type); where they say it is not, the
+figures are still computed, under a caution.
 
 Flow-log paths given after the flags are loaded first (into --db), as with report.
 
