@@ -30,9 +30,13 @@ files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs hav
 give their format with --format, as 'aws ec2 describe-flow-logs' prints it.
 
 Loading is idempotent: a file loaded before is skipped, so re-running a load after Ctrl-C or
-a crash finishes the job without duplicates. Lines that cannot be read are counted and kept
-in the load_errors table; files that cannot be read at all (corrupt gzip, not a flow log) are
-reported and skipped, and make the exit status 1.
+a crash finishes the job without duplicates. Every line passes a screen on its way in: one that
+is not a record of the format (cut, glued to others, megabytes long) is counted and kept in the
+load_errors table with its line number and why; NUL bytes, a byte-order mark and bytes that are
+not UTF-8 are repaired, and the line loads, noted there too; values no record can have (a port
+above 65535, negative bytes) load as they are, noted there. Files that cannot be read at all
+(corrupt or truncated gzip, not a flow log) are reported and skipped. The exit status is 1 when
+any file or line could not be loaded, 0 when everything was.
 
 Examples:
   flowsql load ./AWSLogs/
@@ -118,8 +122,8 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sum.Failed > 0 {
-		return &exitError{exitFailure}
+	if sum.Failed > 0 || sum.Rejected > 0 {
+		return &exitError{exitFailure} // something was not loaded: the summary and load_errors say what
 	}
 	return nil
 }
@@ -139,7 +143,7 @@ type loadFlags struct {
 func (lf *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&lf.format, "format", "", "`format` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
 	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
-	fs.BoolVar(&lf.verifyGzip, "verify-gzip", false, "read every gzip file whole to check its CRC and length (slower; by default only files that look damaged are checked)")
+	fs.BoolVar(&lf.verifyGzip, "verify-gzip", false, "no effect: every gzip file's CRC and length are checked as it loads (kept for old scripts)")
 	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
 	fs.BoolVar(&lf.verbose, "verbose", false, "print a line for each file as it is loaded, skipped or fails")
 	fs.IntVar(&lf.batchFiles, "batch-files", 64, "load at most `N` files per transaction (an interruption loses at most one batch of work)")
@@ -172,7 +176,7 @@ func localFiles(paths []string) ([]ingest.File, error) {
 
 // loadFiles loads files, drawing progress on a terminal and printing the summary to out.
 func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
-	opts := ingest.Options{Format: lf.format, Force: lf.force, VerifyGzip: lf.verifyGzip, BatchFiles: lf.batchFiles,
+	opts := ingest.Options{Format: lf.format, Force: lf.force, BatchFiles: lf.batchFiles,
 		Fetch: lf.fetch, Cleanup: lf.cleanup}
 	if lf.verbose {
 		opts.Done = func(r ingest.FileResult) {
@@ -247,6 +251,12 @@ func loadSummaryLine(sum *ingest.Summary) string {
 	}
 	if sum.Recovered > 0 {
 		fmt.Fprintf(&b, "; %s read by the tolerant parser", plural64(sum.Recovered, "line"))
+	}
+	if sum.Altered > 0 {
+		fmt.Fprintf(&b, "; %s loaded after a repair (in load_errors)", plural64(sum.Altered, "line"))
+	}
+	if sum.Suspicious > 0 {
+		fmt.Fprintf(&b, "; %s with values no record can have (in load_errors)", plural64(sum.Suspicious, "line"))
 	}
 	if sum.Skipped > 0 {
 		fmt.Fprintf(&b, "; %s skipped (already loaded)", plural(sum.Skipped, "file"))

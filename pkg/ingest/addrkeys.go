@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -47,6 +48,7 @@ type addrKeys struct {
 	ids     map[string]int64
 	next    int64 // the next id to give out (negative)
 	pending []string
+	invalid []int64 // the ids of texts that are no address at all (999.1.1.1)
 }
 
 var addrKeysSeq atomic.Int64
@@ -68,6 +70,9 @@ func newAddrKeys(ctx context.Context, conn *sql.Conn) (*addrKeys, error) {
 		}
 		k.ids[addr] = id
 		k.next = min(k.next, id-1)
+		if !isAddr(addr) {
+			k.invalid = append(k.invalid, id)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -77,6 +82,20 @@ func newAddrKeys(ctx context.Context, conn *sql.Conn) (*addrKeys, error) {
 		return nil, fmt.Errorf("register %s: %w", k.name, err)
 	}
 	return k, nil
+}
+
+// invalidKeys returns the keys of texts that are no address (999.1.1.1 in an address field),
+// for finding the rows that hold them.
+func (k *addrKeys) invalidKeys() []int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.invalid)
+}
+
+// isAddr reports whether a key's text is an address (IPv6; IPv4 addresses have no text).
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // Func is the name of the SQL function that gives an address's key.
@@ -99,6 +118,9 @@ func (k *addrKeys) Key(s string) (int64, bool) {
 		k.next--
 		k.ids[c] = id
 		k.pending = append(k.pending, c)
+		if !isAddr(c) {
+			k.invalid = append(k.invalid, id)
+		}
 	}
 	return id, true
 }
@@ -131,6 +153,9 @@ func (k *addrKeys) Discard() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, a := range k.pending {
+		if id := k.ids[a]; !isAddr(a) {
+			k.invalid = slices.DeleteFunc(k.invalid, func(x int64) bool { return x == id })
+		}
 		delete(k.ids, a)
 	}
 	k.next += int64(len(k.pending))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,10 +21,6 @@ type Options struct {
 	Format string
 	// Force reloads files that are already loaded, replacing their rows.
 	Force bool
-	// VerifyGzip reads every gzip file whole to check its CRC and length. Without it, only
-	// the files that look damaged (rejected lines, a length that does not fit) are checked:
-	// reading every file again costs about a quarter of the load.
-	VerifyGzip bool
 	// BatchFiles and BatchBytes bound the files that load in one transaction (defaults 64
 	// files, 1 GiB). A batch commits whole or not at all.
 	BatchFiles int
@@ -76,8 +73,12 @@ type FileResult struct {
 	Note      string // why a file was skipped or failed
 	Table     string // flows or tgw_flows
 	Rows      int64  // rows loaded
-	Rejected  int64  // lines no parse could read (in load_errors)
-	Recovered int64  // lines the tolerant parse read after the fast parser rejected them
+	Rejected  int64  // lines that are not loaded (in load_errors)
+	Recovered int64  // lines loaded after their white space was normalised
+	Altered   int64  // lines loaded after a change (in load_errors: NUL bytes, bad UTF-8, ...)
+	// Suspicious counts the lines loaded as they are with a value no record can have (in
+	// load_errors): a port above 65535, negative bytes, an address that is none.
+	Suspicious int64
 }
 
 // Summary is the outcome of a load.
@@ -85,6 +86,7 @@ type Summary struct {
 	Results                   []FileResult // one per input file, in input order
 	Loaded, Skipped, Failed   int
 	Rows, Rejected, Recovered int64
+	Altered, Suspicious       int64
 	Bytes                     int64 // size of the files loaded
 	Duration                  time.Duration
 }
@@ -188,7 +190,7 @@ type loader struct {
 	sum    *Summary
 	start  time.Time
 	nextID int64
-	seq    int // names temporary files
+	seq    atomic.Int64 // names temporary files
 
 	mu       sync.Mutex
 	progress Progress
@@ -212,10 +214,15 @@ type task struct {
 	key       KeyInfo
 	fromPath  [][2]string // fields a Parquet file's path gives: column, value
 
-	rows, rejected, recovered, nodata, skipdata int64
-	firstPassRejects                            int64 // lines DuckDB's CSV reader rejected
-	// lineErrors keeps the first unreadable lines, for a file that fails as a whole.
-	lineErrors          []loadError
+	rows, rejected, recovered, altered, suspicious, nodata, skipdata int64
+	// pipe is the named pipe DuckDB reads the screened file from; screenErr is why the screen
+	// could not read the file to its end.
+	pipe      string
+	screenErr error
+	// lineLog is the JSON lines file of the file's rejected and altered lines (screen.go),
+	// rejects those DuckDB could not convert.
+	lineLog string
+	rejects []loadError
 	firstStart, lastEnd sql.NullInt64
 }
 
@@ -285,6 +292,23 @@ func (l *loader) plan(ctx context.Context) ([]*task, error) {
 	return pending, nil
 }
 
+// nextSeq numbers the temporary files of the load.
+func (l *loader) nextSeq() int { return int(l.seq.Add(1)) }
+
+// tempPath names a new temporary file of the load.
+func (l *loader) tempPath(what, ext string) string {
+	return fmt.Sprintf("%s/%s-%d.%s", l.tmp, what, l.nextSeq(), ext)
+}
+
+// fieldCount is how many fields each line of a text file has: the format's, and the time
+// that starts each line of a CloudWatch Logs export.
+func (t *task) fieldCount() int {
+	if t.sn.tsPrefix {
+		return len(t.format.Fields) + 1
+	}
+	return len(t.format.Fields)
+}
+
 // fail records that a file could not be loaded.
 func (l *loader) fail(t *task, reason string) {
 	r := &l.sum.Results[t.index]
@@ -292,16 +316,6 @@ func (l *loader) fail(t *task, reason string) {
 	l.sum.Failed++
 }
 
-func (l *loader) report() {
-	if l.opts.Progress == nil {
-		return
-	}
-	l.mu.Lock()
-	p := l.progress
-	l.mu.Unlock()
-	p.Elapsed = time.Since(l.start)
-	l.opts.Progress(p)
-}
 
 // runBatch loads one batch: fetch, sniff, then transactions until the batch commits, leaving
 // out the files that turn out unreadable.
@@ -390,11 +404,7 @@ func (l *loader) prepare(ctx context.Context, batch []*task) []*task {
 			if ctx.Err() != nil {
 				return
 			}
-			l.mu.Lock()
-			l.seq++
-			seq := l.seq
-			l.mu.Unlock()
-			if err := l.prepareTask(t, seq); err != nil {
+			if err := l.prepareTask(t, l.nextSeq()); err != nil {
 				mu.Lock()
 				l.fail(t, err.Error())
 				mu.Unlock()
@@ -490,46 +500,6 @@ func readFirstLineOf(path string) (string, error) {
 	return readFirstLine(f)
 }
 
-// recordFailures writes a load_errors row for each file that failed, replacing the rows of
-// an earlier failed attempt.
-func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
-	if len(failed) == 0 {
-		return nil
-	}
-	tx, err := l.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, t := range failed {
-		r := l.sum.Results[t.index]
-		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ?`, t.file.URI); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO load_errors VALUES (?, NULL, NULL, ?, now()::TIMESTAMP)`, t.file.URI, r.Note); err != nil {
-			return err
-		}
-		if err := l.writeLoadErrors(ctx, tx, t.lineErrors); err != nil {
-			return err
-		}
-	}
-	if l.opts.Done != nil {
-		for _, t := range failed {
-			l.opts.Done(l.sum.Results[t.index])
-		}
-	}
-	l.mu.Lock()
-	l.progress.FilesDone += len(failed)
-	for _, t := range failed {
-		l.progress.BytesDone += t.file.Size
-	}
-	l.mu.Unlock()
-	l.report()
-	return tx.Commit()
-}
-
-// maxKeptLineErrors bounds the line errors kept for a file that fails as a whole.
-const maxKeptLineErrors = 1000
 
 // errFileFailed carries the files of a batch found unreadable in the middle of a
 // transaction; the batch rolls back and runs again without them.

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -32,9 +31,6 @@ type sniffed struct {
 	// tsPrefix is set when each line starts with an RFC 3339 timestamp, as in CloudWatch
 	// Logs exports to S3; that column is skipped.
 	tsPrefix bool
-	// lineLength is the average length (with its newline) of the lines after the first, from
-	// the first few of them, for judging the length a gzip trailer gives.
-	lineLength float64
 }
 
 const maxSniffLine = 1 << 20
@@ -71,9 +67,7 @@ func sniff(path string) (sniffed, error) {
 	}
 	br2 := bufio.NewReaderSize(r, 64<<10)
 	line, err := readFirstLine(br2)
-	if err == nil {
-		s.lineLength = sampleLineLength(br2, float64(len(line)+1))
-	}
+	line = strings.TrimPrefix(line, string(bom)) // the screen drops it too, and says so
 	if err != nil {
 		if s.gzip {
 			return s, fmt.Errorf("corrupt gzip: %w", err)
@@ -103,42 +97,7 @@ func sniff(path string) (sniffed, error) {
 	return s, nil
 }
 
-// sampleLineLength returns the average length of the next few lines of br (or def when there
-// are none).
-func sampleLineLength(br *bufio.Reader, def float64) float64 {
-	var n, total int
-	for n < 64 && total < 64<<10 {
-		line, err := br.ReadSlice('\n')
-		if len(line) == 0 || err != nil && err != bufio.ErrBufferFull {
-			break
-		}
-		n++
-		total += len(line)
-	}
-	if n == 0 {
-		return def
-	}
-	return float64(total) / float64(n)
-}
 
-// gzipTrailerLength reads the uncompressed length (modulo 2^32) that a gzip file's last four
-// bytes give.
-func gzipTrailerLength(path string) (uint32, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	var b [4]byte
-	st, err := f.Stat()
-	if err != nil || st.Size() < 18 {
-		return 0, false
-	}
-	if _, err := f.ReadAt(b[:], st.Size()-4); err != nil {
-		return 0, false
-	}
-	return binary.LittleEndian.Uint32(b[:]), true
-}
 
 // readFirstLine returns the first line of r without its line ending.
 func readFirstLine(r io.Reader) (string, error) {
@@ -179,24 +138,3 @@ func isText(line string) bool {
 	return true
 }
 
-// verifyGzip reads a whole gzip file, checking its CRC and length: DuckDB's reader checks
-// neither, so a truncated or corrupt file would otherwise load part of its rows, or garbage.
-func verifyGzip(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
-	if err != nil {
-		return fmt.Errorf("corrupt gzip: %w", err)
-	}
-	defer zr.Close()
-	if _, err := io.Copy(io.Discard, zr); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("truncated gzip: the file ends before its compressed data does")
-		}
-		return fmt.Errorf("corrupt gzip: %w", err)
-	}
-	return nil
-}

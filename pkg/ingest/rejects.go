@@ -1,0 +1,323 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// What goes to load_errors: the lines the screen rejected or altered (screen.go), the lines
+// whose values DuckDB could not convert (rejects), the lines loaded with values no record can
+// have (suspicious), and the files that failed as a whole.
+
+// statementError is a load statement that failed on the data (as opposed to the database).
+type statementError struct{ err error }
+
+func (e *statementError) Error() string { return e.err.Error() }
+func (e *statementError) Unwrap() error { return e.err }
+
+// culprit returns the task whose file the error names, if any.
+func (e *statementError) culprit(tasks []*task) *task {
+	msg := e.err.Error()
+	var best *task
+	for _, t := range tasks {
+		if strings.Contains(msg, t.readPath) && (best == nil || len(t.readPath) > len(best.readPath)) {
+			best = t
+		}
+	}
+	return best
+}
+
+// reason is the first line of DuckDB's message, which is the useful part.
+func (e *statementError) reason() string {
+	msg, _, _ := strings.Cut(e.err.Error(), "\n")
+	return "DuckDB could not read it: " + msg
+}
+
+// fatalPattern matches errors that no change of input would avoid.
+var fatalPattern = regexp.MustCompile(`(?i)out of memory|no space left|could not write|disk full|database is closed|INTERNAL Error|FATAL Error`)
+
+func asStatementError(err error) error {
+	if err == nil || fatalPattern.MatchString(err.Error()) {
+		return err
+	}
+	return &statementError{err}
+}
+
+// typeRejects reads the lines of a group's streams whose values DuckDB could not convert, as
+// load_errors rows with the field that failed, at their line in the file.
+func (l *loader) typeRejects(ctx context.Context, tx *sql.Tx, g *group, streams []*stream) ([]loadError, error) {
+	byPipe := map[string]*stream{}
+	for _, s := range streams {
+		byPipe[s.pipe] = s
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+        SELECT s.file_path, e.line, any_value(e.csv_line), string_agg(DISTINCT e.error_message, '; ')
+        FROM temp.%s e JOIN temp.%s s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+        GROUP BY s.file_path, e.line ORDER BY 1, 2`, csvRejects.errors, csvRejects.scans))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []loadError
+	for rows.Next() {
+		var path string
+		var line sql.NullInt64
+		var text, msgs sql.NullString
+		if err := rows.Scan(&path, &line, &text, &msgs); err != nil {
+			return nil, err
+		}
+		s := byPipe[path]
+		if s == nil || !line.Valid || s.res == nil {
+			continue
+		}
+		t := s.task
+		fields := t.format.Fields
+		if t.sn.tsPrefix {
+			fields = append([]Field{tsColumn}, fields...)
+		}
+		out = append(out, loadError{URI: t.file.URI, Line: s.res.sourceLine(line.Int64), Raw: text.String, Kind: kindRejected,
+			Reason: explainReject(Format{Fields: streamFields(t.format.Kind, fields)}, text.String, false, msgs.String)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The stream's lines hold keys where the file has addresses: load_errors keeps the file's.
+	byTask := map[*task][]int{}
+	for i, e := range out {
+		for _, s := range streams {
+			if s.task.file.URI == e.URI {
+				byTask[s.task] = append(byTask[s.task], i)
+			}
+		}
+	}
+	for t, idx := range byTask {
+		want := map[int64]bool{}
+		for _, i := range idx {
+			want[out[i].Line] = true
+		}
+		raw, err := readLines(t, want)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			if r, ok := raw[out[i].Line]; ok {
+				out[i].Raw = r
+			}
+		}
+	}
+	return out, nil
+}
+
+// readLines reads the lines of a file with the given numbers (clipped to maxRaw bytes).
+func readLines(t *task, want map[int64]bool) (map[int64]string, error) {
+	f, err := os.Open(t.readPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if t.sn.gzip {
+		g, err := newGzipStream(f)
+		if err != nil {
+			return nil, err
+		}
+		r = g
+	}
+	out := map[int64]string{}
+	lr := newLineReader(r)
+	for len(out) < len(want) && lr.next() {
+		if want[lr.n] {
+			out[lr.n] = clipRaw(lr.line)
+		}
+	}
+	return out, lr.err
+}
+
+var convertMessage = regexp.MustCompile(`Could not convert string "(.*)" to '(.*)'$`)
+
+// explainReject turns DuckDB's conversion messages for a line into a reason that names the
+// field. DuckDB's message may name the wrong column (it counts only the columns a query
+// reads), so the field is found by its value and type in the line itself.
+func explainReject(f Format, raw string, tsPrefix bool, msgs string) string {
+	fields := strings.Fields(raw)
+	if tsPrefix && len(fields) > 0 {
+		fields = fields[1:]
+	}
+	var out []string
+	for _, msg := range strings.Split(msgs, "; ") {
+		m := convertMessage.FindStringSubmatch(msg)
+		if m == nil {
+			out = append(out, msg)
+			continue
+		}
+		value, typ := m[1], m[2]
+		reason := fmt.Sprintf("%q is not a valid %s", value, typ)
+		for i, fd := range f.Fields {
+			if i < len(fields) && fields[i] == value && typeMatches(fd.Type, typ) {
+				reason = fmt.Sprintf("%s: %q is not %s", fd.Name, value, describeType(fd.Type))
+				break
+			}
+		}
+		if !slices.Contains(out, reason) {
+			out = append(out, reason)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func typeMatches(fieldType, messageType string) bool {
+	switch fieldType {
+	case typeAction:
+		return strings.HasPrefix(messageType, "ENUM('ACCEPT'")
+	case typeLogStatus:
+		return strings.HasPrefix(messageType, "ENUM('OK'")
+	}
+	return fieldType == messageType
+}
+
+func describeType(t string) string {
+	switch t {
+	case typeInt:
+		return "a whole number (32-bit)"
+	case typeBigInt:
+		return "a whole number"
+	case typeAction:
+		return "ACCEPT, REJECT or -"
+	case typeLogStatus:
+		return "OK, NODATA, SKIPDATA or -"
+	}
+	return "a valid " + t
+}
+
+// writeLoadErrors inserts rows into load_errors: those given, and those of JSON lines files
+// (the screens' logs), each in one statement, whatever their number.
+func (l *loader) writeLoadErrors(ctx context.Context, tx *sql.Tx, errs []loadError, files ...string) error {
+	if len(errs) > 0 {
+		log := newIssueLog(l.tempPath("errors", "json"))
+		for _, e := range errs {
+			if err := log.add(e); err != nil {
+				return err
+			}
+		}
+		path, err := log.close()
+		if err != nil {
+			return err
+		}
+		files = append(files, path)
+	}
+	for _, path := range files {
+		if path == "" {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO load_errors (uri, line, raw, reason, logged_at, kind)
+            SELECT uri, line, raw, reason, now()::TIMESTAMP, kind
+            FROM read_json(?, format = 'newline_delimited',
+                           columns = {uri: 'VARCHAR', line: 'BIGINT', raw: 'VARCHAR', reason: 'VARCHAR', kind: 'VARCHAR'})`, path)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The values no record can have, found after a load by checkValues (in SQL, over every row)
+// and, for the files that have any, by findSuspicious (in Go, line by line, for load_errors).
+const suspiciousSQL = `srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
+    OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"`
+
+// findSuspicious reads a file again and returns its records that hold a value no record can
+// have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
+// before its start, or an address that is not one. The rows are loaded as they are; these say
+// which and why.
+func findSuspicious(t *task) ([]loadError, error) {
+	f, err := os.Open(t.readPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if t.sn.gzip {
+		g, err := newGzipStream(f)
+		if err != nil {
+			return nil, err
+		}
+		r = g
+	}
+	pos := map[string]int{}
+	offset := 0
+	if t.sn.tsPrefix {
+		offset = 1
+	}
+	for i, fd := range t.format.Fields {
+		pos[fd.Name] = i + offset
+	}
+	var out []loadError
+	lr := newLineReader(r)
+	for lr.next() {
+		if lr.n == 1 && t.header || lr.long {
+			continue
+		}
+		fields := bytes.Fields(lr.line)
+		if len(fields) != t.fieldCount() {
+			continue
+		}
+		var why []string
+		value := func(name string) (string, bool) {
+			i, ok := pos[name]
+			if !ok || string(fields[i]) == "-" {
+				return "", false
+			}
+			return string(fields[i]), true
+		}
+		for _, c := range []struct {
+			field  string
+			lo, hi int64
+		}{{"srcport", 0, 65535}, {"dstport", 0, 65535}, {"protocol", 0, 255}, {"packets", 0, -1}, {"bytes", 0, -1}} {
+			v, ok := value(c.field)
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			switch {
+			case err != nil:
+			case n < c.lo && c.hi < 0:
+				why = append(why, fmt.Sprintf("%s %d is negative", c.field, n))
+			case n < c.lo || c.hi >= 0 && n > c.hi:
+				why = append(why, fmt.Sprintf("%s %d is outside %d-%d", c.field, n, c.lo, c.hi))
+			}
+		}
+		if s, ok := value("start"); ok {
+			if e, ok := value("end"); ok {
+				a, err1 := strconv.ParseInt(s, 10, 64)
+				b, err2 := strconv.ParseInt(e, 10, 64)
+				if err1 == nil && err2 == nil && b < a {
+					why = append(why, fmt.Sprintf("end %d is before start %d", b, a))
+				}
+			}
+		}
+		for _, name := range []string{"srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"} {
+			if v, ok := value(name); ok {
+				if _, err := netip.ParseAddr(v); err != nil {
+					why = append(why, fmt.Sprintf("%s %q is not an IP address", name, clip(v, 60)))
+				}
+			}
+		}
+		if len(why) > 0 {
+			out = append(out, loadError{URI: t.file.URI, Line: lr.n, Raw: clipRaw(lr.line), Kind: kindSuspicious,
+				Reason: strings.Join(why, "; ") + " (loaded as it is)"})
+		}
+	}
+	if lr.err != nil {
+		return out, lr.err
+	}
+	return out, nil
+}

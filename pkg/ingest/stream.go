@@ -1,0 +1,116 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// A stream feeds one text file, screened, to DuckDB through a named pipe: DuckDB's read_csv
+// reads the pipe as a plain file while a goroutine gunzips and screens the file into it. The
+// file's bytes thus pass once through Go and once through DuckDB's CSV reader, as they would
+// through DuckDB's own gunzip, and DuckDB never sees a line that the screen did not pass.
+type stream struct {
+	task *task
+	enc  *encoder
+	pipe string // the named pipe DuckDB reads
+	done chan struct{}
+	res  *screening
+	read atomic.Int64 // bytes of the file read so far, for progress
+	// opened is set once the writer has the pipe open, that is once DuckDB opened it to read.
+	opened atomic.Bool
+}
+
+// startStreams makes a pipe for each task and starts screening its file into it. Each writer
+// waits until DuckDB opens its pipe; finish releases those that DuckDB never opened.
+func startStreams(dir string, tasks []*task, enc *encoder, seq func() int) ([]*stream, error) {
+	out := make([]*stream, len(tasks))
+	for i, t := range tasks {
+		p := fmt.Sprintf("%s/stream-%d.log", dir, seq())
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			for _, s := range out[:i] {
+				s.finish()
+			}
+			return nil, fmt.Errorf("make a pipe for %s: %w", t.file.URI, err)
+		}
+		s := &stream{task: t, enc: enc, pipe: p, done: make(chan struct{})}
+		out[i] = s
+		go s.run(fmt.Sprintf("%s/issues-%d.json", dir, seq()))
+	}
+	return out, nil
+}
+
+func (s *stream) run(issuesPath string) {
+	defer close(s.done)
+	t := s.task
+	issues := newIssueLog(issuesPath)
+	fail := func(err error) { s.res = &screening{issues: issues, err: err} }
+	w, err := os.OpenFile(s.pipe, os.O_WRONLY, 0) // blocks until DuckDB opens it
+	if err != nil {
+		fail(err)
+		return
+	}
+	s.opened.Store(true)
+	defer w.Close()
+	f, err := os.Open(t.readPath)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer f.Close()
+	var r io.Reader = &countingReader{r: f, n: &s.read}
+	if t.sn.gzip {
+		g, err := newGzipStream(r)
+		if err != nil {
+			fail(err)
+			return
+		}
+		r = g
+	}
+	s.res = screen(r, w, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
+}
+
+// finish waits for the writer, first releasing it if DuckDB never opened its pipe (the
+// statement failed or was cancelled before it got there), and removes the pipe.
+func (s *stream) finish() *screening {
+	if s.done == nil {
+		return nil
+	}
+	select {
+	case <-s.done:
+	default:
+		// Opening the read end lets a writer still waiting to open go on; closing it at once
+		// makes its writes fail, so it ends.
+		if r, err := os.OpenFile(s.pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			r.Close()
+		}
+		<-s.done
+	}
+	os.Remove(s.pipe)
+	return s.res
+}
+
+// finishAll finishes streams in parallel.
+func finishAll(streams []*stream) {
+	var wg sync.WaitGroup
+	for _, s := range streams {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.finish() }()
+	}
+	wg.Wait()
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
