@@ -221,8 +221,8 @@ type task struct {
 	screenErr error
 	// lineLog is the JSON lines file of the file's rejected and altered lines (screen.go),
 	// rejects those DuckDB could not convert.
-	lineLog string
-	rejects []loadError
+	lineLog             string
+	rejects             []loadError
 	firstStart, lastEnd sql.NullInt64
 }
 
@@ -315,7 +315,6 @@ func (l *loader) fail(t *task, reason string) {
 	r.Status, r.Note, r.Reloaded = Failed, reason, false
 	l.sum.Failed++
 }
-
 
 // runBatch loads one batch: fetch, sniff, then transactions until the batch commits, leaving
 // out the files that turn out unreadable.
@@ -499,7 +498,6 @@ func readFirstLineOf(path string) (string, error) {
 	defer f.Close()
 	return readFirstLine(f)
 }
-
 
 // errFileFailed carries the files of a batch found unreadable in the middle of a
 // transaction; the batch rolls back and runs again without them.

@@ -97,8 +97,6 @@ func sniff(path string) (sniffed, error) {
 	return s, nil
 }
 
-
-
 // readFirstLine returns the first line of r without its line ending.
 func readFirstLine(r io.Reader) (string, error) {
 	br, ok := r.(*bufio.Reader)
@@ -137,4 +135,3 @@ func isText(line string) bool {
 	}
 	return true
 }
-
