@@ -79,7 +79,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	for _, t := range tasks {
 		if t.screenErr != nil {
 			l.fail(t, t.screenErr.Error())
-			t.lineLog = "" // lines of a corrupt stream say nothing about the log
+			t.lineLog, t.rejects = "", nil // lines of a corrupt stream say nothing about the log
 			failed = append(failed, t)
 		}
 	}

@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/flowgen"
@@ -558,4 +560,102 @@ func TestCancel(t *testing.T) {
 func ip4(s string) int64 {
 	b := netip.MustParseAddr(s).As4()
 	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+}
+
+// record is a default-format line whose bytes field is n, so that each line's row can be told.
+func record(n int) string {
+	return fmt.Sprintf("2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 %d 1700000000 1700000060 ACCEPT OK", n)
+}
+
+// TestHostileLines: what a crashed disk, a broken writer or an attacker leaves in a file. Every
+// line that does not load is counted and kept in load_errors (its text cut short), repairs and
+// suspicious values are kept there too, each sound record loads exactly once, and none of it
+// costs more than a pass over the file.
+func TestHostileLines(t *testing.T) {
+	glued := make([]string, 20000)
+	for i := range glued {
+		glued[i] = record(100000 + i)
+	}
+	cases := []struct {
+		name     string
+		content  []byte
+		rows     []int // the bytes values of the rows that load
+		kind     string
+		line     int64
+		reason   string
+		rejected int64
+	}{
+		{"long line", []byte(header14 + record(1) + "\n" + strings.Repeat("x", 40<<20) + "\n" + record(2) + "\n"),
+			[]int{1, 2}, "rejected", 3, "a line of 41,943,040 bytes, longer than a record can be", 1},
+		{"NUL run before a record", []byte(header14 + record(1) + "\n" + strings.Repeat("\x00", 40<<20) + record(2) + "\n" + record(3) + "\n"),
+			[]int{1, 2, 3}, "altered", 3, "41,943,040 NUL bytes in it were removed", 0},
+		{"glued records", []byte(header14 + record(1) + "\n" + strings.Join(glued, " ") + "\n" + record(3) + "\n"),
+			[]int{1, 3}, "rejected", 3, "longer than a record can be", 1},
+		{"a few glued records", []byte(header14 + record(1) + "\n" + strings.Join(glued[:3], " ") + "\n" + record(3) + "\n"),
+			[]int{1, 3}, "rejected", 3, "expected 14 fields, found 42", 1},
+		{"byte-order mark", []byte("\xef\xbb\xbf" + header14 + record(1) + "\n"),
+			[]int{1}, "altered", 1, "a UTF-8 byte-order mark before it was removed", 0},
+		{"not UTF-8", []byte(header14 + strings.Replace(record(1), "eni-1", "eni-\xe9", 1) + "\n"),
+			[]int{1}, "altered", 2, "bytes that are not UTF-8 were replaced by U+FFFD", 0},
+		{"suspicious values", []byte(header14 + record(1) + "\n" +
+			"2 123456789012 eni-1 999.1.1.1 10.0.0.2 70000 2 6 3 -5 1700000000 1700000060 ACCEPT OK\n"),
+			[]int{1, -5}, "suspicious", 3, `srcport 70000 is outside 0-65535; bytes -5 is negative; srcaddr "999.1.1.1" is not an IP address (loaded as it is)`, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "hostile.log")
+			if err := os.WriteFile(p, c.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			db := newDB(t)
+			start := time.Now()
+			sum := load(t, db, ingest.Options{}, p)
+			if took := time.Since(start); took > 30*time.Second {
+				t.Errorf("took %s", took) // a guard against the quadratic: a pass over 40 MB takes well under a second
+			}
+			if sum.Loaded != 1 || sum.Rejected != c.rejected || sum.Rows != int64(len(c.rows)) {
+				t.Errorf("summary: %d loaded, %d rows, %d rejected; want 1, %d, %d", sum.Loaded, sum.Rows, sum.Rejected, len(c.rows), c.rejected)
+			}
+			// Each sound record once, and nothing else.
+			var want []string
+			for _, n := range c.rows {
+				want = append(want, fmt.Sprint(n))
+			}
+			slices.Sort(want)
+			if got := queryString(t, db, `SELECT string_agg(CAST(bytes AS VARCHAR), ',' ORDER BY CAST(bytes AS VARCHAR)) FROM flows`); got != strings.Join(want, ",") {
+				t.Errorf("rows %s, want %s", got, strings.Join(want, ","))
+			}
+			var kind, reason, raw string
+			var line int64
+			if err := db.QueryRow(`SELECT kind, line, reason, raw FROM load_errors`).Scan(&kind, &line, &reason, &raw); err != nil {
+				t.Fatalf("load_errors: %v", err)
+			}
+			if kind != c.kind || line != c.line || !strings.Contains(reason, c.reason) || len(raw) > 1100 {
+				t.Errorf("load_errors: %s line %d %q (%d bytes of text); want %s line %d %q", kind, line, reason, len(raw), c.kind, c.line, c.reason)
+			}
+		})
+	}
+}
+
+// TestPaddedGzip: zero bytes after a gzip stream, which gunzip ignores, are ignored and noted;
+// anything else after it fails the file.
+func TestPaddedGzip(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(header14 + record(1) + "\n" + record(2) + "\n"))
+	zw.Close()
+	padded := filepath.Join(dir, "padded.log.gz")
+	os.WriteFile(padded, append(slices.Clone(b.Bytes()), make([]byte, 4096)...), 0o644)
+	garbage := filepath.Join(dir, "garbage.log.gz")
+	os.WriteFile(garbage, append(slices.Clone(b.Bytes()), "trailing junk"...), 0o644)
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, padded, garbage)
+	if sum.Results[0].Status != ingest.Loaded || sum.Results[0].Rows != 2 || sum.Results[1].Status != ingest.Failed ||
+		!strings.Contains(sum.Results[1].Note, "follow the compressed stream") {
+		t.Fatalf("%+v", sum.Results)
+	}
+	if got := queryString(t, db, `SELECT kind || ': ' || reason FROM load_errors WHERE uri = ?`, padded); got != "altered: 4,096 zero bytes after the gzip stream were ignored (padding)" {
+		t.Errorf("load_errors: %q", got)
+	}
 }

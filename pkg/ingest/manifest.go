@@ -128,7 +128,7 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
             VALUES (?, NULL, NULL, ?, now()::TIMESTAMP, ?)`, t.file.URI, r.Note, kindFailed); err != nil {
 			return err
 		}
-		if err := l.writeLoadErrors(ctx, tx, nil, t.lineLog); err != nil {
+		if err := l.writeLoadErrors(ctx, tx, t.rejects, t.lineLog); err != nil {
 			return err
 		}
 	}

@@ -151,7 +151,7 @@ func screen(r io.Reader, out io.Writer, o screenOptions, issues *issueLog) *scre
 		s.lines++
 		n := lr.n
 		line := lr.line
-		if lr.inBuffer && lr.clean && !(n == 1 && (o.header || bytes.HasPrefix(line, bom))) &&
+		if lr.inBuffer && lr.clean && lr.valid && !(n == 1 && (o.header || bytes.HasPrefix(line, bom))) &&
 			len(line) > 0 && bytes.Count(line, space) == o.fields-1 {
 			write(line)
 			continue
