@@ -39,12 +39,17 @@ func HasFlowLogExtension(name string) bool {
 }
 
 // LocalFiles expands command-line paths into the files to load: files as named, directories
-// walked recursively (picking flow-log extensions, skipping hidden entries), and glob
-// patterns. Each file appears once, in path order within each argument.
+// walked recursively (picking flow-log extensions, skipping hidden entries, following symbolic
+// links to files and directories), and glob patterns. Each file appears once, in path order
+// within each argument. Only regular files load: a named pipe, a device or a socket, named or
+// found, is an error that names it (reading a pipe would wait forever).
 func LocalFiles(paths []string) ([]File, error) {
 	var out []File
 	seen := map[string]bool{}
 	add := func(p string, info fs.FileInfo) error {
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is %s, not a regular file: flowsql loads files (copy the logs into one, or leave it out)", p, fileKind(info.Mode()))
+		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return err
@@ -69,7 +74,7 @@ func LocalFiles(paths []string) ([]File, error) {
 			matches = m
 		}
 		for _, p := range matches {
-			info, err := os.Stat(p)
+			info, err := os.Stat(p) // follows a link, as a named file's reader would
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
 			}
@@ -79,26 +84,10 @@ func LocalFiles(paths []string) ([]File, error) {
 				}
 				continue
 			}
-			var found []string
-			err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if q != p && strings.HasPrefix(d.Name(), ".") {
-					if d.IsDir() {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-				if !d.IsDir() && d.Type().IsRegular() && HasFlowLogExtension(d.Name()) {
-					found = append(found, q)
-				}
-				return nil
-			})
+			found, err := walkFlowLogs(p, map[string]bool{})
 			if err != nil {
-				return nil, fmt.Errorf("walk %s: %w", p, err)
+				return nil, err
 			}
-			slices.Sort(found)
 			for _, q := range found {
 				info, err := os.Stat(q)
 				if err != nil {
@@ -111,6 +100,80 @@ func LocalFiles(paths []string) ([]File, error) {
 		}
 	}
 	return out, nil
+}
+
+// walkFlowLogs lists the flow-log files under a directory, in path order, following symbolic
+// links (visited holds the directories already walked, so that a link loop ends).
+func walkFlowLogs(dir string, visited map[string]bool) ([]string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("walk %s: %w", dir, unwrapPathError(err))
+	}
+	if visited[real] {
+		return nil, nil
+	}
+	visited[real] = true
+	var found []string
+	// WalkDir does not descend a root that is a link: walk where it points, and name what is
+	// found under the link.
+	err = filepath.WalkDir(real, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		q = filepath.Join(dir, strings.TrimPrefix(q, real))
+		if q != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case d.IsDir():
+			if q != dir {
+				if r, err := filepath.EvalSymlinks(q); err == nil && visited[r] {
+					return filepath.SkipDir
+				} else if err == nil {
+					visited[r] = true
+				}
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			info, err := os.Stat(q)
+			if err != nil {
+				return nil // a dangling link: nothing to read
+			}
+			if info.IsDir() {
+				more, err := walkFlowLogs(q, visited)
+				found = append(found, more...)
+				return err
+			}
+			if HasFlowLogExtension(d.Name()) {
+				found = append(found, q)
+			}
+		case HasFlowLogExtension(d.Name()):
+			found = append(found, q) // LocalFiles refuses what is not a regular file
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walk %s: %w", dir, err)
+	}
+	slices.Sort(found)
+	return found, nil
+}
+
+// fileKind names a file type that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // unwrapPathError drops the operation and path that *fs.PathError repeats.

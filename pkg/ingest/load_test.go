@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -657,5 +658,44 @@ func TestPaddedGzip(t *testing.T) {
 	}
 	if got := queryString(t, db, `SELECT kind || ': ' || reason FROM load_errors WHERE uri = ?`, padded); got != "altered: 4,096 zero bytes after the gzip stream were ignored (padding)" {
 		t.Errorf("load_errors: %q", got)
+	}
+}
+
+// TestSpecialFiles: a named pipe given to load is refused at once, with what it is (reading it
+// would wait forever), as is one found in a directory; a symbolic link to a file, or to a
+// directory, inside a directory loads what it points to.
+func TestSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.log")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ingest.LocalFiles([]string{fifo}); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "pipe.log is a named pipe (FIFO), not a regular file") {
+			t.Errorf("a named pipe: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("LocalFiles waits on a named pipe")
+	}
+	if _, err := ingest.LocalFiles([]string{dir}); err == nil || !strings.Contains(err.Error(), "named pipe") {
+		t.Errorf("a named pipe in a directory: %v", err)
+	}
+	os.Remove(fifo)
+
+	real := t.TempDir()
+	target := writeFile(t, real, "a.log", header14+record(1)+"\n")
+	sub := writeFile(t, real, "sub/b.log", header14+record(2)+"\n")
+	logs := filepath.Join(t.TempDir(), "logs")
+	os.MkdirAll(logs, 0o755)
+	os.Symlink(target, filepath.Join(logs, "a.log"))
+	os.Symlink(filepath.Dir(sub), filepath.Join(logs, "linked"))
+	os.Symlink(logs, filepath.Join(logs, "loop")) // a link back: walked once
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, logs)
+	if sum.Loaded != 2 || sum.Rows != 2 {
+		t.Errorf("through links: %+v", sum.Results)
 	}
 }
