@@ -122,7 +122,11 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	conn, err := openDB(ctx, *db, *top > 0)
+	mode := writeDB
+	if *top > 0 {
+		mode = writeExistingDB
+	}
+	conn, err := openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	conn, err := openDB(ctx, *db, true)
+	conn, err := openDB(ctx, *db, readDB)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no flow-log files to load in %s (after --since, --until, --account, --region)", strings.Join(paths, " "))
 	}
-	conn, err := openDB(ctx, *db, false)
+	conn, err := openDB(ctx, *db, writeDB)
 	if err != nil {
 		return err
 	}
@@ -304,14 +304,29 @@ func shortCount(x float64) string {
 	}
 }
 
-// openDB opens the database for a command. Commands that only read pass mustExist, so that a
-// mistyped --db is an error rather than a new empty file.
-func openDB(ctx context.Context, path string, mustExist bool) (*sql.DB, error) {
-	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mustExist})
+// dbMode is how a command opens the database.
+type dbMode int
+
+const (
+	// readDB opens an existing database for reading only: several commands that read can
+	// hold one file at once (reports, shells, exports, sql).
+	readDB dbMode = iota
+	// writeDB opens (or creates) the database to change it: a load or an enrichment needs the
+	// file to itself.
+	writeDB
+	// writeExistingDB opens an existing database to change it.
+	writeExistingDB
+)
+
+// openDB opens the database for a command. Commands that only read open it read-only, and
+// need it to exist, so that a mistyped --db is an error rather than a new empty file.
+func openDB(ctx context.Context, path string, mode dbMode) (*sql.DB, error) {
+	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mode != writeDB, ReadOnly: mode == readDB})
 }
 
 // openAndLoad opens the database for a command that answers from it, after loading the local
-// flow-log paths given with it (the database must exist when there are none). The answer goes
+// flow-log paths given with it (the database must exist when there are none, and is then
+// opened read-only). The answer goes
 // to stdout, so the load's summary goes to stderr; when no file could be loaded the command
 // fails.
 func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []string, lf loadFlags) (*sql.DB, error) {
@@ -327,7 +342,11 @@ func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []st
 			return nil, err
 		}
 	}
-	db, err := openDB(ctx, dbPath, len(files) == 0)
+	mode := readDB
+	if len(files) > 0 {
+		mode = writeDB
+	}
+	db, err := openDB(ctx, dbPath, mode)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ first error ends the run with exit status 1, so a script can drive the shell:
 func runREPL(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "repl", "[flags]", replAbout)
 	db := dbFlag(fs, e)
+	write := fs.Bool("write", false, "open the database for writing (CREATE, INSERT, .load): it then needs the file to itself")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +44,11 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("Example: flowsql repl --db flows.duckdb", "repl takes no arguments (got %q); statements come from the prompt or standard input", pos[0])
 	}
-	conn, err := openDB(ctx, *db, false)
+	mode := readDB
+	if *write {
+		mode = writeDB
+	}
+	conn, err := openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}
@@ -54,6 +60,9 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 	s := repl.New(conn, set, e.stdout, e.stderr)
 	defer s.Close()
 	s.Load = func(ctx context.Context, paths []string) error {
+		if !*write {
+			return fmt.Errorf("the shell opened the database read-only, so that other readers can share it: start it with 'flowsql repl --write' to load")
+		}
 		files, err := localFiles(paths)
 		if err != nil {
 			return err
@@ -71,9 +80,30 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 }
 
 // script runs statements from standard input, stopping at the first error (like duckdb -bail).
+// Lines are read in a goroutine of their own, so that a signal stops the script even while
+// standard input has nothing to give.
 func script(ctx context.Context, e *env, s *repl.Session) error {
-	sc := bufio.NewScanner(e.stdin)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	type input struct {
+		line string
+		err  error
+		eof  bool
+	}
+	lines := make(chan input)
+	go func() {
+		sc := bufio.NewScanner(e.stdin)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			select {
+			case lines <- input{line: sc.Text()}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case lines <- input{err: sc.Err(), eof: true}:
+		case <-ctx.Done():
+		}
+	}()
 	var sp repl.Splitter
 	n := 0
 	run := func(stmts []string) error {
@@ -88,16 +118,24 @@ func script(ctx context.Context, e *env, s *repl.Session) error {
 		}
 		return nil
 	}
-	for sc.Scan() {
+	for {
+		var in input
+		select {
+		case in = <-lines:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if in.eof {
+			if in.err != nil {
+				return in.err
+			}
+			return quitIsOK(run(sp.Flush()))
+		}
 		n++
-		if err := run(sp.Add(sc.Text())); err != nil {
+		if err := run(sp.Add(in.line)); err != nil {
 			return quitIsOK(err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return quitIsOK(run(sp.Flush()))
 }
 
 func quitIsOK(err error) error {
@@ -111,7 +149,7 @@ func quitIsOK(err error) error {
 // cancels the query alone: the shell takes SIGINT over from the command's handler for that.
 func interactive(ctx context.Context, e *env, s *repl.Session, dbPath string) error {
 	history := historyFile(e)
-	rl, err := readline.NewFromConfig(&readline.Config{
+	cfg := &readline.Config{
 		Prompt:          "flowsql> ",
 		HistoryFile:     history,
 		AutoComplete:    &repl.Completer{S: s},
@@ -119,7 +157,24 @@ func interactive(ctx context.Context, e *env, s *repl.Session, dbPath string) er
 		Stderr:          e.stderr,
 		InterruptPrompt: "^C",
 		EOFPrompt:       "\n",
-	})
+	}
+	// A terminal that does not answer the editor's cursor queries gets plain lines instead.
+	editing := true
+	if in, ok := e.stdin.(*os.File); ok {
+		if out, ok := e.stdout.(*os.File); ok {
+			answered, typed := probeTerminal(in, out)
+			editing = answered
+			if !answered {
+				typed = rawInput(typed)
+				cfg.FuncIsTerminal = func() bool { return false }
+				// Cooked mode: the terminal echoes and ends lines, and Ctrl-C is a signal.
+				cfg.FuncMakeRaw = func() error { return nil }
+				cfg.FuncExitRaw = func() error { return nil }
+			}
+			cfg.Stdin = io.MultiReader(bytes.NewReader(typed), in)
+		}
+	}
+	rl, err := readline.NewFromConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -129,15 +184,35 @@ func interactive(ctx context.Context, e *env, s *repl.Session, dbPath string) er
 	signal.Notify(interrupts, os.Interrupt)
 	defer signal.Stop(interrupts)
 
+	// A signal that stops the command (SIGTERM, SIGHUP) ends the prompt: closing the line
+	// editor makes a waiting Readline return.
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			rl.Close()
+		case <-stopped:
+		}
+	}()
 	fmt.Fprintf(e.stderr, "flowsql shell on %s: .help for commands, \";\" ends a statement, Ctrl-D leaves.\n", dbPath)
 	var sp repl.Splitter
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		prompt := "flowsql> "
 		if sp.Pending() {
-			rl.SetPrompt("    ...> ")
-		} else {
-			rl.SetPrompt("flowsql> ")
+			prompt = "    ...> "
+		}
+		rl.SetPrompt(prompt)
+		if !editing {
+			fmt.Fprint(e.stdout, prompt) // the editor prints none without a terminal that answers
 		}
 		line, err := rl.Readline()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			sp.Reset()

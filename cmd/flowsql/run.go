@@ -18,7 +18,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1   // the command ran and something failed (a file, a query)
 	exitUsage       = 2   // the command line is wrong
-	exitInterrupted = 130 // Ctrl-C or SIGTERM
+	exitInterrupted = 130 // Ctrl-C (SIGTERM 143, SIGHUP 129: 128 + the signal)
 )
 
 // env is what a command may touch: its streams and environment.
@@ -125,6 +125,11 @@ func report(ctx context.Context, e *env, name string, err error) int {
 	case errors.As(err, &xe):
 		return xe.code
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		var stop *stopSignal
+		if errors.As(context.Cause(ctx), &stop) && stop.sig != os.Interrupt {
+			fmt.Fprintf(e.stderr, "flowsql %s: stopped by %s\n", name, stop.sig)
+			return signalExitCode(stop.sig)
+		}
 		fmt.Fprintf(e.stderr, "flowsql %s: interrupted\n", name)
 		return exitInterrupted
 	default:

@@ -17,7 +17,8 @@ The database is DuckDB: its whole SQL dialect works, plus flowsql's tables and m
   ingested_files          one row per loaded file; load_errors: lines that could not be read
   in_cidr(addr, cidr)     ip_text(ip, ip6)   is_private_ip(addr)   protocol_name(p)
 
-A statement of "-" is read from standard input.
+A statement of "-" is read from standard input. The database is opened read-only, so that
+several readers can share it; --write opens it to change it.
 
 Examples:
   flowsql sql 'SELECT dstaddr, sum(bytes) AS bytes FROM flows GROUP BY ALL ORDER BY 2 DESC LIMIT 10'
@@ -29,6 +30,7 @@ func runSQL(ctx context.Context, e *env, args []string) error {
 	db := dbFlag(fs, e)
 	format := fs.String("format", "table", "output `format`: table, csv, json, ndjson, markdown, line")
 	maxRows := fs.Int("max-rows", 0, "print at most `N` rows of a table (0: all)")
+	write := fs.Bool("write", false, "open the database for writing (CREATE, INSERT, ...): it then needs the file to itself")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -48,7 +50,11 @@ func runSQL(ctx context.Context, e *env, args []string) error {
 	if stmt == "" {
 		return usagef(`Example: flowsql sql 'SELECT count(*) FROM flows'`, "no SQL statement")
 	}
-	conn, err := openDB(ctx, *db, true)
+	mode := readDB
+	if *write {
+		mode = writeDB
+	}
+	conn, err := openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}

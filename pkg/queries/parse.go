@@ -237,6 +237,15 @@ func Parse(file, text string) (*Set, error) {
 		if _, dup := q.Bodies[engine]; dup {
 			return errf(bodyLine, "query %q has two bodies for engine %q", q.Name, engineName(engine))
 		}
+		// A report is one statement: what a report file holds is run, and a second statement
+		// would run unseen (SELECT 1; DROP TABLE ...).
+		if stmts, rest := SplitStatements(sql + "\n;"); len(stmts) != 1 || !OnlyComments(rest) {
+			n := len(stmts)
+			if !OnlyComments(rest) {
+				n++
+			}
+			return errf(bodyLine, "query %q (%s) is %d statements: a report is exactly one (a SELECT, maybe with WITH)", q.Name, engineName(engine), n)
+		}
 		q.Bodies[engine] = sql
 		return nil
 	}

@@ -43,6 +43,9 @@ func TestParseErrors(t *testing.T) {
 		{"-- name: a\n-- description: d\n-- optional: x, x\nSELECT 1", `x.sql:3: optional column x named twice`},
 		{"-- name: a\n-- description: d\nSELECT 1\n-- engine: oracle\nSELECT 1", `x.sql:4: unknown engine "oracle"`},
 		{"-- name: a\n-- description: d\n-- param: x int: y\nSELECT $x\n-- engine: athena\nSELECT 1", `query "a" (athena): parameter x is declared but not used`},
+		{"-- name: a\n-- description: d\nSELECT 1; DROP TABLE ingested_files;", `x.sql:3: query "a" (all) is 2 statements: a report is exactly one`},
+		{"-- name: a\n-- description: d\nSELECT 1;\n\nDELETE FROM load_errors", `query "a" (all) is 2 statements`},
+		{"-- name: a\n-- description: d\n-- needs: Bytes\nSELECT 1", `x.sql:3: needed field "Bytes"`},
 	}
 	for _, c := range cases {
 		_, err := queries.Parse("x.sql", c.text)
@@ -50,6 +53,15 @@ func TestParseErrors(t *testing.T) {
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%q):\n got %v\nwant %s", c.text, err, c.want)
 		}
+	}
+}
+
+// TestOneStatement: a report whose text holds a semicolon inside a string, a quoted name or a
+// dollar-quoted string is still one statement.
+func TestOneStatement(t *testing.T) {
+	text := "-- name: a\n-- description: d\nSELECT 'a;b', \"c;d\", $$e;f$$ -- g;h\n;"
+	if _, err := queries.Parse("x.sql", text); err != nil {
+		t.Fatal(err)
 	}
 }
 
