@@ -1,14 +1,19 @@
 package enrich_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -418,5 +423,62 @@ func TestIsPublicMatchesMacro(t *testing.T) {
 	}
 	if n != len(addrs) {
 		t.Errorf("%d of %d addresses checked", n, len(addrs))
+	}
+}
+
+// TestHugeAnswers: an RDAP server that answers with 200 MB, and a whois server that never stops
+// talking, fail the lookup with ErrTooLarge after a megabyte, and cost no more memory than that.
+func TestHugeAnswers(t *testing.T) {
+	chunk := bytes.Repeat([]byte("a"), 1<<16)
+	rdapSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rdap+json")
+		w.Write([]byte(`{"objectClassName": "ip network", "name": "`))
+		for range 200 << 20 / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer rdapSrv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				bufio.NewReader(c).ReadString('\n')
+				for range 200 << 20 / len(chunk) {
+					if _, err := c.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	rd, err := enrich.NewRDAPResolver(rdapSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := enrich.NewWhoisResolver(ln.Addr().String())
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, r := range []enrich.Resolver{rd, wh} {
+		_, err := r.Lookup(context.Background(), netip.MustParseAddr("81.2.69.142"))
+		if !errors.Is(err, enrich.ErrTooLarge) {
+			t.Errorf("%T: %v, want ErrTooLarge", r, err)
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.TotalAlloc - before.TotalAlloc); grew > 64<<20 {
+		t.Errorf("the lookups allocated %d MB", grew>>20)
 	}
 }

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -25,7 +26,8 @@ type RDAPResolver struct {
 
 // NewRDAPResolver returns a resolver that asks server, or the registries when server is "".
 func NewRDAPResolver(server string) (*RDAPResolver, error) {
-	r := &RDAPResolver{Client: &rdap.Client{HTTP: &http.Client{Timeout: 20 * time.Second}, Bootstrap: &bootstrap.Client{}}}
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: limitedTransport{base: http.DefaultTransport, max: MaxRDAPBody}}
+	r := &RDAPResolver{Client: &rdap.Client{HTTP: hc, Bootstrap: &bootstrap.Client{}}}
 	if server != "" {
 		u, err := url.Parse(server)
 		if err != nil || u.Host == "" {
@@ -70,6 +72,9 @@ func (r *RDAPResolver) Lookup(ctx context.Context, a netip.Addr) (*Owner, error)
 				if h.Response.StatusCode == http.StatusTooManyRequests {
 					return nil, &RateLimited{Registry: registry, RetryAfter: retryAfter(h.Response.Header.Get("Retry-After")), Msg: "HTTP 429 Too Many Requests"}
 				}
+			}
+			if errors.Is(h.Error, ErrTooLarge) {
+				return nil, fmt.Errorf("rdap %s: %w", a, h.Error)
 			}
 		}
 	}

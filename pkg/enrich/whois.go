@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -18,9 +19,12 @@ type WhoisResolver struct {
 	Server string
 }
 
-// NewWhoisResolver returns a resolver with a 15-second timeout.
+// NewWhoisResolver returns a resolver with a 15-second timeout, that reads at most
+// MaxWhoisReply bytes of a reply.
 func NewWhoisResolver(server string) *WhoisResolver {
-	return &WhoisResolver{Client: whois.NewClient().SetTimeout(15 * time.Second), Server: server}
+	c := whois.NewClient().SetTimeout(15 * time.Second)
+	c.SetDialer(limitedDialer{d: &net.Dialer{Timeout: 15 * time.Second}, max: MaxWhoisReply})
+	return &WhoisResolver{Client: c, Server: server}
 }
 
 // Registry names where a lookup goes, for limiting requests per registry.

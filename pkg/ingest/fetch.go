@@ -162,7 +162,8 @@ func Fetch(ctx context.Context, client S3API, loc S3Location, objs []S3Object, d
 				} else {
 					sum.Downloaded++
 					sum.Bytes += n
-					fmt.Fprintf(manifest, "%s\t%d\t%s\n", r.Object.Key, r.Object.Size, r.Object.ETag)
+					// Keys come from the bucket: quoted, a tab or a newline in one cannot forge a line.
+					fmt.Fprintf(manifest, "%s\t%d\t%s\n", strconv.Quote(r.Object.Key), r.Object.Size, strconv.Quote(r.Object.ETag))
 				}
 				prog.ObjectsDone++
 				report()
@@ -219,6 +220,15 @@ func present(path string, o S3Object, etag string) bool {
 	return hex.EncodeToString(h.Sum(nil)) == o.ETag
 }
 
+// manifestField reads a key or ETag of the manifest: quoted (as written now), or bare (as
+// the first release wrote them).
+func manifestField(s string) (string, error) {
+	if strings.HasPrefix(s, `"`) {
+		return strconv.Unquote(s)
+	}
+	return s, nil
+}
+
 func readFetchManifest(dest string) (map[string]string, error) {
 	out := map[string]string{}
 	f, err := os.Open(filepath.Join(dest, fetchManifest))
@@ -235,8 +245,10 @@ func readFetchManifest(dest string) (map[string]string, error) {
 		if len(parts) != 3 {
 			continue // a line cut short by an interruption
 		}
-		if _, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
-			out[parts[0]] = parts[2]
+		key, kerr := manifestField(parts[0])
+		etag, eerr := manifestField(parts[2])
+		if _, err := strconv.ParseInt(parts[1], 10, 64); err == nil && kerr == nil && eerr == nil {
+			out[key] = etag
 		}
 	}
 	return out, sc.Err()

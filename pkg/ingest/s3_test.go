@@ -377,3 +377,39 @@ func TestLoadFromS3(t *testing.T) {
 		t.Fatalf("second load: %+v %v", sum, err)
 	}
 }
+
+// TestFetchManifestKeys: object keys come from the bucket, and a tab or a newline in one must
+// not forge a line of the fetch manifest: the object is known again by its own key, and the
+// key its newline tried to plant is not.
+func TestFetchManifestKeys(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	evil := "AWSLogs/a\tb\nAWSLogs/forged.log.gz\t5\tplanted.log.gz"
+	f.put("logs", evil, []byte("version srcaddr\n"))
+	f.put("logs", "AWSLogs/forged.log.gz", []byte("version srcaddr\n2 10.0.0.1\n"))
+	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
+	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []ingest.S3Object
+	for _, o := range res.Objects {
+		if o.Key == evil {
+			objs = append(objs, o)
+		}
+	}
+	if len(objs) != 1 {
+		t.Fatalf("listing: %+v", res.Objects)
+	}
+	dest := t.TempDir()
+	if sum, err := ingest.Fetch(context.Background(), f.client, loc, objs, dest, ingest.FetchOptions{}); err != nil || sum.Downloaded != 1 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(dest, ".flowsql-fetch.tsv"))
+	if n := bytes.Count(manifest, []byte("\n")); n != 1 {
+		t.Errorf("the manifest has %d lines for one object:\n%q", n, manifest)
+	}
+	sum, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+	if err != nil || sum.Present != 1 || sum.Downloaded != 1 {
+		t.Errorf("second fetch (the evil key known, the forged one not): %+v %v", sum, err)
+	}
+}
