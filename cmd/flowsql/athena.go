@@ -27,14 +27,14 @@ type athenaFlags struct {
 }
 
 func (a *athenaFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.engine, "engine", "duckdb", "where the report runs: `duckdb` (the local database) or athena (Amazon Athena, over the logs in S3)")
-	fs.StringVar(&a.workgroup, "workgroup", "primary", "Athena `workgroup` (with --engine athena)")
-	fs.StringVar(&a.output, "output", "", "Athena result location, `s3://bucket/prefix/` (default: the workgroup's)")
-	fs.StringVar(&a.database, "database", "default", "Athena `database` of the flow-log table")
-	fs.StringVar(&a.catalog, "catalog", "", "Athena data `catalog` (default: AwsDataCatalog)")
-	fs.StringVar(&a.table, "table", "vpc_flow_logs", "Athena flow-log `table`, as flowsql athena ddl made it")
-	fs.StringVar(&a.layout, "layout", "default", "the table's partitioning, as for flowsql athena ddl: `default` or hive")
-	a.aws.registerAccount(fs, "AWS `region` for Athena (default $AWS_REGION or the profile's)")
+	fs.StringVar(&a.engine, "engine", "duckdb", "where the report runs (`ENGINE`): duckdb (the local database) or athena (Amazon Athena, over the logs in S3)")
+	fs.StringVar(&a.workgroup, "workgroup", "primary", "Athena `WORKGROUP` (with --engine athena)")
+	fs.StringVar(&a.output, "output", "", "Athena result location, `S3URI` like s3://bucket/prefix/ (default: the workgroup's)")
+	fs.StringVar(&a.database, "database", "default", "Athena `DATABASE` of the flow-log table")
+	fs.StringVar(&a.catalog, "catalog", "", "Athena data `CATALOG` (default: AwsDataCatalog)")
+	fs.StringVar(&a.table, "table", "vpc_flow_logs", "Athena flow-log `TABLE`, as flowsql athena ddl made it")
+	fs.StringVar(&a.layout, "layout", "default", "the table's partitioning (`LAYOUT`), as for flowsql athena ddl: default or hive")
+	a.aws.registerAccount(fs, "AWS `REGION` for Athena (default $AWS_REGION or the profile's)")
 }
 
 // runOnAthena runs a report on Athena and prints its result, then what it scanned and cost.
@@ -108,7 +108,7 @@ Commands:
 Examples:
   flowsql athena ddl s3://my-logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/
   flowsql athena ddl s3://my-logs/AWSLogs/ --accounts 111111111111,222222222222 --regions us-east-1,eu-west-1
-  flowsql athena ddl s3://my-logs/AWSLogs/ --layout hive --hourly --format parquet --accounts 111111111111 --regions us-east-1
+  flowsql athena ddl s3://my-logs/AWSLogs/ --layout hive --hourly --file-format parquet --accounts 111111111111 --regions us-east-1
   flowsql report top-talkers --engine athena --database default --since 2024-06-01 --until 2024-06-08`
 
 const ddlAbout = `
@@ -118,15 +118,15 @@ month and day for the Hive-compatible one, and an hour with --hourly. A location
 above the account or the region makes those partitions too, with the values --accounts and
 --regions give.
 
-The columns follow the flow log's format (--fields, as 'aws ec2 describe-flow-logs' prints it;
+The columns follow the flow log's format (--log-format, as 'aws ec2 describe-flow-logs' prints it;
 default: AWS's default format), named as in AWS's Parquet and Athena documentation (account_id,
 pkt_srcaddr, ...). Text files skip their header line.
 
 Examples:
   flowsql athena ddl s3://my-logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/
-  flowsql athena ddl s3://my-logs/AWSLogs/ --accounts 111111111111 --regions us-east-1 --format parquet
+  flowsql athena ddl s3://my-logs/AWSLogs/ --accounts 111111111111 --regions us-east-1 --file-format parquet
   flowsql athena ddl s3://my-logs/prefix/AWSLogs/ --layout hive --hourly --accounts 111111111111 --regions us-east-1 \
-      --fields '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ...'`
+      --log-format '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ...'`
 
 func runAthena(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "ddl" {
@@ -145,15 +145,17 @@ func runAthena(ctx context.Context, e *env, args []string) error {
 func runAthenaDDL(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "athena ddl", "s3://BUCKET/PREFIX/ [flags]", ddlAbout)
 	var o athenarun.DDLOptions
-	fs.StringVar(&o.Format, "format", "text", "the logs' `format`: text (gzip) or parquet")
-	fs.StringVar(&o.Layout, "layout", "default", "the S3 `layout`: default or hive (Hive-compatible prefixes)")
+	fs.StringVar(&o.Format, "file-format", "text", "how AWS delivers the logs (`FILEFORMAT`): text (gzip) or parquet")
+	renamedFlag(fs, "format", "file-format")
+	fs.StringVar(&o.Layout, "layout", "default", "the S3 key `LAYOUT`: default or hive (Hive-compatible prefixes)")
 	fs.BoolVar(&o.Hourly, "hourly", false, "the logs are partitioned by hour too")
-	fs.StringVar(&o.Fields, "fields", "", "the flow log's `format`: '${version} ${account-id} ...' (default: AWS's default format)")
-	fs.StringVar(&o.Table, "table", "vpc_flow_logs", "the table's `name`")
-	fs.StringVar(&o.Database, "database", "", "the `database` to create it in (default: the query's)")
-	accounts := fs.String("accounts", "", "the account `IDs` to read, comma-separated, when the location stops above the account")
-	regions := fs.String("regions", "", "the `regions` to read, comma-separated, when the location stops above the region")
-	fs.StringVar(&o.From, "from", "2020/01/01", "the first `day` of the partition projection (yyyy/MM/dd)")
+	fs.StringVar(&o.Fields, "log-format", "", "the flow log's `FORMAT`: '${version} ${account-id} ...' (default: AWS's default format)")
+	renamedFlag(fs, "fields", "log-format")
+	fs.StringVar(&o.Table, "table", "vpc_flow_logs", "the table's `NAME`")
+	fs.StringVar(&o.Database, "database", "", "the `DATABASE` to create it in (default: the query's)")
+	accounts := fs.String("accounts", "", "the account `IDS` to read, comma-separated, when the location stops above the account")
+	regions := fs.String("regions", "", "the `REGIONS` to read, comma-separated, when the location stops above the region")
+	fs.StringVar(&o.From, "from", "2020/01/01", "the first `DAY` of the partition projection (yyyy/MM/dd)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ func (a *awsFlags) register(fs *flag.FlagSet, regionUsage string) {
 
 // registerAccount adds --profile and --region only (commands that do not talk to S3).
 func (a *awsFlags) registerAccount(fs *flag.FlagSet, regionUsage string) {
-	fs.StringVar(&a.profile, "profile", "", "AWS `profile` to use (default $AWS_PROFILE, or the default chain)")
+	fs.StringVar(&a.profile, "profile", "", "AWS `PROFILE` to use (default $AWS_PROFILE, or the default chain)")
 	fs.StringVar(&a.region, "region", "", regionUsage)
 }
 
@@ -60,24 +60,13 @@ func (s *s3Flags) filter(region string, now time.Time) (ingest.S3Filter, error) 
 }
 
 // parseWindow reads the --since and --until flags (RFC 3339, a date, or how long ago); an empty
-// flag gives the zero time. A mistake is a usage error that names the flag.
+// flag leaves its end of the window open.
 func parseWindow(since, until string, now time.Time) (time.Time, time.Time, error) {
-	var out [2]time.Time
-	for i, t := range []struct{ flag, raw string }{{"since", since}, {"until", until}} {
-		if t.raw == "" {
-			continue
-		}
-		v, err := queries.ParseTime(t.raw, now)
-		if err != nil {
-			return time.Time{}, time.Time{}, usagef("", "--%s: %v", t.flag, err)
-		}
-		out[i] = v
+	f, err := queries.ParseWindow(since, until, now)
+	if err != nil {
+		return time.Time{}, time.Time{}, usagef("Example: --since 2024-06-01 --until 2024-06-02", "%v", err)
 	}
-	if !out[0].IsZero() && !out[1].IsZero() && !out[1].After(out[0]) {
-		return time.Time{}, time.Time{}, usagef("Example: --since 2024-06-01 --until 2024-06-02",
-			"--until %s is not after --since %s", out[1].Format(time.RFC3339), out[0].Format(time.RFC3339))
-	}
-	return out[0], out[1], nil
+	return f.Since, f.Until, nil
 }
 
 // splitS3 separates s3:// URIs from local paths.

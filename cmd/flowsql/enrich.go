@@ -86,7 +86,7 @@ func runEnrichENI(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "enrich eni", "[flags]", eniAbout)
 	db := dbFlag(fs, e)
 	var af awsFlags
-	af.registerAccount(fs, "AWS `region` whose interfaces to record (default $AWS_REGION or the profile's)")
+	af.registerAccount(fs, "AWS `REGION` whose interfaces to record (default $AWS_REGION or the profile's)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ Examples:
 func runEnrichAWSRanges(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "enrich aws-ranges", "[flags]", awsRangesAbout)
 	db := dbFlag(fs, e)
-	file := fs.String("file", "", "read the ranges from this ip-ranges.json `file` instead of downloading them")
+	file := fs.String("file", "", "read the ranges from this ip-ranges.json `FILE` (or a gzip of it) instead of downloading them")
 	defURL := e.getenv("FLOWSQL_AWS_RANGES_URL")
 	if defURL == "" {
 		defURL = enrich.AWSRangesURL

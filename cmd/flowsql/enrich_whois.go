@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -57,15 +58,15 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 	var reports stringList
 	fs.Var(&reports, "report", "the report `NAME` whose addresses --top takes (default top-sources; may be repeated)")
 	dst := fs.String("dst", "", "the --dst `ADDR` of the report (default: the top destination)")
-	since := fs.String("since", "", "the report reads records that end at or after `TIME` (RFC 3339, a date, or how long ago: 24h, 7d)")
-	until := fs.String("until", "", "the report reads records that start before `TIME`")
+	var window queries.FilterFlags
+	window.RegisterWindow(fs)
 	offline := fs.Bool("offline", false, "answer from the cache alone: send nothing")
 	ttl := fs.String("ttl", "30d", "how long an answer stays good (`DURATION`: 12h, 30d)")
 	rdapURL := fs.String("rdap-url", e.getenv("FLOWSQL_RDAP_URL"), "send RDAP lookups to this server `URL` instead of the registries' (\"off\": no RDAP)")
 	whoisServer := fs.String("whois-server", e.getenv("FLOWSQL_WHOIS_SERVER"), "send whois lookups to this `HOST:PORT` instead of the registries' (\"off\": no whois)")
 	perRegistry := fs.Int("per-registry", 2, "at most `N` requests in flight to one registry")
 	quiet := fs.Bool("quiet", false, "print no progress and no summary")
-	format := fs.String("format", "table", "output `format`: table, csv, json, ndjson, markdown, line")
+	format := fs.String("format", "table", "output `FORMAT`: table, csv, json, ndjson, markdown, line")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -116,10 +117,9 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 	if opts.RDAP == nil && opts.Whois == nil && !*offline {
 		return usagef("Leave one of them on, or pass --offline.", "--rdap-url off and --whois-server off leave nothing to ask")
 	}
-	filters := queries.Filters{}
-	now := time.Now()
-	if filters.Since, filters.Until, err = parseWindow(*since, *until, now); err != nil {
-		return err
+	filters, err := window.Filters(time.Now())
+	if err != nil {
+		return usagef("", "%v", err)
 	}
 
 	mode := writeDB
@@ -132,7 +132,7 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 	}
 	defer conn.Close()
 	if *top > 0 {
-		more, err := reportAddrs(ctx, e, conn, reports, *top, *dst, filters, now)
+		more, err := reportAddrs(ctx, e, conn, reports, *top, *dst, filters)
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 
 // reportAddrs runs reports with --limit n and takes the addresses of each one's first
 // column of addresses. A report with a dst parameter gets dst, or the top destination.
-func reportAddrs(ctx context.Context, e *env, db *sql.DB, names []string, n int, dst string, f queries.Filters, now time.Time) ([]netip.Addr, error) {
+func reportAddrs(ctx context.Context, e *env, db *sql.DB, names []string, n int, dst string, f queries.Filters) ([]netip.Addr, error) {
 	set, err := loadQueries("")
 	if err != nil {
 		return nil, err
@@ -203,7 +203,7 @@ func reportAddrs(ctx context.Context, e *env, db *sql.DB, names []string, n int,
 		if _, ok := q.Param("dst"); ok {
 			d := dst
 			if d == "" {
-				if d, err = topDestination(ctx, db, set, f, now); err != nil {
+				if d, err = topDestination(ctx, e, db, set, f); err != nil {
 					return nil, err
 				}
 				fmt.Fprintf(e.stderr, "flowsql enrich whois: taking the senders to %s, the top destination (--dst chooses another)\n", d)
@@ -212,7 +212,7 @@ func reportAddrs(ctx context.Context, e *env, db *sql.DB, names []string, n int,
 		} else if dst != "" {
 			return nil, usagef("", "--dst: report %s has no dst parameter", name)
 		}
-		res, err := runQuery(ctx, db, q, vals, f, now)
+		res, err := reportInto(ctx, e, db, set, name, vals, f)
 		if err != nil {
 			return nil, err
 		}
@@ -230,12 +230,11 @@ func reportAddrs(ctx context.Context, e *env, db *sql.DB, names []string, n int,
 }
 
 // topDestination is the address that receives the most bytes.
-func topDestination(ctx context.Context, db *sql.DB, set *queries.Set, f queries.Filters, now time.Time) (string, error) {
-	q, ok := set.Lookup("top-destinations")
-	if !ok {
+func topDestination(ctx context.Context, e *env, db *sql.DB, set *queries.Set, f queries.Filters) (string, error) {
+	if _, ok := set.Lookup("top-destinations"); !ok {
 		return "", fmt.Errorf("no top-destinations report to find the top destination with: pass --dst")
 	}
-	res, err := runQuery(ctx, db, q, queries.Values{"limit": "1"}, f, now)
+	res, err := reportInto(ctx, e, db, set, "top-destinations", queries.Values{"limit": "1"}, f)
 	if err != nil {
 		return "", err
 	}
@@ -245,20 +244,20 @@ func topDestination(ctx context.Context, db *sql.DB, set *queries.Set, f queries
 	return fmt.Sprint(res.Rows[0][0]), nil
 }
 
-// runQuery runs a report into memory.
-func runQuery(ctx context.Context, db *sql.DB, q *queries.Query, vals queries.Values, f queries.Filters, now time.Time) (*output.Result, error) {
-	st, err := q.Statement(ctx, queries.DuckDB{}, vals, f, queries.DBKeys{DB: db}, now)
+// reportInto runs a named report into memory, its notes on stderr.
+func reportInto(ctx context.Context, e *env, db *sql.DB, set *queries.Set, name string, vals queries.Values, f queries.Filters) (*output.Result, error) {
+	out, err := set.Run(ctx, db, name, vals, f)
 	if err != nil {
-		if ae, ok := err.(*queries.ArgError); ok {
-			return nil, usagef("", "report %s: %s", q.Name, ae.Error())
+		var ae *queries.ArgError
+		if errors.As(err, &ae) {
+			return nil, usagef("", "report %s: %s", name, ae.Error())
 		}
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, st.SQL, st.Args...)
-	if err != nil {
-		return nil, fmt.Errorf("report %s: %w", q.Name, err)
+	for _, n := range out.Notes {
+		fmt.Fprintf(e.stderr, "flowsql enrich whois: report %s: %s\n", name, n)
 	}
-	return output.Read(rows, 0)
+	return out.Result, nil
 }
 
 // addressColumn is the first text column whose values are all IP addresses, or -1.

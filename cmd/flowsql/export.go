@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 const exportAbout = `
 Write a table, a view or the result of a query to Parquet (zstd), for Athena, Spark, pandas or
-another DuckDB. The source is the flows view unless a table, view or SELECT statement is given.
+another DuckDB, or to CSV or JSON: --out's extension says which (.parquet, .csv, .json for one
+JSON array, .ndjson for one object per line). The source is the flows view unless a table, view
+or SELECT statement is given. flowsql load reads its own Parquet exports back.
 
 With --partition-by, --out names a directory that receives a Hive-partitioned data set
 (account_id=.../date=.../data_0.parquet), which those tools read with partition pruning. A
@@ -26,13 +29,21 @@ Examples:
   flowsql export --out nat.parquet "SELECT * FROM flows WHERE dstaddr = '10.0.101.10'"
   flowsql export --out files.parquet ingested_files`
 
+// exportFormats are the COPY options for each extension --out may have.
+var exportFormats = map[string]string{
+	".parquet": "FORMAT parquet, COMPRESSION zstd",
+	".csv":     "FORMAT csv, HEADER true",
+	".json":    "FORMAT json, ARRAY true",
+	".ndjson":  "FORMAT json",
+}
+
 var queryStart = regexp.MustCompile(`(?i)^\s*(select|with|from|values|\()`)
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "export", "[flags] [TABLE | 'SELECT ...']", exportAbout)
 	db := dbFlag(fs, e)
-	out := fs.String("out", "", "the Parquet `file` to write, or the directory for a partitioned data set (required)")
-	partition := fs.String("partition-by", "", "write a Hive-partitioned directory, by these comma-separated `columns` (date and hour are derived from start_time)")
+	out := fs.String("out", "", "the `FILE` to write (.parquet, .csv, .json, .ndjson), or the directory for a partitioned data set (required)")
+	partition := fs.String("partition-by", "", "write a Hive-partitioned directory, by these comma-separated `COLUMNS` (date and hour are derived from start_time)")
 	overwrite := fs.Bool("overwrite", false, "replace what is already at --out")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -40,6 +51,15 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	if *out == "" {
 		return usagef("Example: flowsql export --out flows.parquet", "--out is required")
+	}
+	copyFormat, ok := exportFormats[strings.ToLower(filepath.Ext(*out))]
+	switch {
+	case *partition != "" && filepath.Ext(*out) != "":
+		return usagef("Example: --out lake/ --partition-by account_id,date", "--out %s: a partitioned data set is a directory of Parquet files; name a directory", *out)
+	case *partition != "":
+		copyFormat = "FORMAT parquet, COMPRESSION zstd"
+	case !ok:
+		return usagef("Example: --out flows.parquet", "--out %s: name the file .parquet, .csv, .json or .ndjson", *out)
 	}
 	if len(pos) > 1 {
 		return usagef(`Quote a query: flowsql export --out x.parquet "SELECT ..."`, "give one table or query, not %d arguments", len(pos))
@@ -72,7 +92,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	rows.Close()
 
 	selectList := "*"
-	options := []string{"FORMAT parquet", "COMPRESSION zstd"}
+	options := []string{copyFormat}
 	if *partition != "" {
 		var parts []string
 		for _, p := range strings.Split(*partition, ",") {

@@ -31,14 +31,14 @@ Examples:
 
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "fetch", "s3://BUCKET/PREFIX [flags]", fetchAbout)
-	dest := fs.String("dest", ".", "`directory` to download into (the keys become paths under it)")
+	dest := fs.String("dest", ".", "`DIR` to download into (the keys become paths under it)")
 	concurrency := fs.Int("concurrency", ingest.DefaultFetchConcurrency, "download `N` objects at once")
 	quiet := fs.Bool("quiet", false, "print no progress and no summary, only errors")
 	verbose := fs.Bool("verbose", false, "print a line for each object")
 	var sf s3Flags
 	sf.register(fs)
 	var af awsFlags
-	af.register(fs, "only files of this `region`, as their key says; also the AWS region to use when none is configured")
+	af.register(fs, "only files of this `REGION`, as their key says; also the AWS region to use when none is configured")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

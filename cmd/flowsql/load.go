@@ -27,7 +27,7 @@ files by their keys). Each file's format comes from its first line, the header A
 into every file it delivers to S3: the default format, any custom format of version 2 to 8
 fields in any order, and Transit Gateway logs (which load into tgw_flows). Parquet delivery
 files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs have no header:
-give their format with --format, as 'aws ec2 describe-flow-logs' prints it.
+give their format with --log-format, as 'aws ec2 describe-flow-logs' prints it.
 
 Loading is idempotent: a file loaded before is skipped, so re-running a load after Ctrl-C or
 a crash finishes the job without duplicates. Every line passes a screen on its way in: one that
@@ -41,8 +41,8 @@ any file or line could not be loaded, 0 when everything was.
 Examples:
   flowsql load ./AWSLogs/
   flowsql load --db nat.duckdb 'logs/2024-06-*/*.log.gz'
-  flowsql load --format '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}' export/
-  flowsql load --format default cloudwatch-export/
+  flowsql load --log-format '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}' export/
+  flowsql load --log-format default cloudwatch-export/
   flowsql load s3://my-logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/ --since 2024-06-01 --until 2024-06-08`
 
 func runLoad(ctx context.Context, e *env, args []string) error {
@@ -53,7 +53,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	var sf s3Flags
 	sf.register(fs)
 	var af awsFlags
-	af.register(fs, "only files of this `region`, as their key says; for s3:// PATHs, also the AWS region to use when none is configured")
+	af.register(fs, "only files of this `REGION`, as their key says; for s3:// PATHs, also the AWS region to use when none is configured")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -141,7 +141,8 @@ type loadFlags struct {
 }
 
 func (lf *loadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&lf.format, "format", "", "`format` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
+	fs.StringVar(&lf.format, "log-format", "", "`FORMAT` of files without a header: '${version} ${account-id} ...' as describe-flow-logs prints it, or default, all, tgw")
+	renamedFlag(fs, "format", "log-format")
 	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
 	fs.BoolVar(&lf.verifyGzip, "verify-gzip", false, "no effect: every gzip file's CRC and length are checked as it loads (kept for old scripts)")
 	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
@@ -153,7 +154,7 @@ func (lf *loadFlags) register(fs *flag.FlagSet) {
 func (lf *loadFlags) check() error {
 	if lf.format != "" {
 		if _, err := ingest.ParseFormatString(lf.format); err != nil {
-			return usagef("Example: --format '${version} ${account-id} ${interface-id} ...' or --format default", "--format: %v", err)
+			return usagef("Example: --log-format '${version} ${account-id} ${interface-id} ...' or --log-format default", "--log-format: %v", err)
 		}
 	}
 	if lf.batchFiles < 1 {

@@ -46,12 +46,7 @@ Examples:
 type reportFlags struct {
 	db          *string
 	queriesFile string
-	since       string
-	until       string
-	account     string
-	iface       string
-	cidr        string
-	where       string
+	filters     queries.FilterFlags
 	output      outputFlags
 	load        loadFlags
 	showSQL     bool
@@ -60,15 +55,10 @@ type reportFlags struct {
 
 func (rf *reportFlags) register(fs *flag.FlagSet, e *env) {
 	rf.db = dbFlag(fs, e)
-	fs.StringVar(&rf.queriesFile, "queries", "", "a queries `file` of your own: its reports are added, and replace built-in ones of the same name")
-	fs.StringVar(&rf.since, "since", "", "only records that end at or after `TIME` (RFC 3339, a date, or how long ago: 24h, 7d)")
-	fs.StringVar(&rf.until, "until", "", "only records that start before `TIME`")
-	fs.StringVar(&rf.account, "account", "", "only records of this AWS account `ID`")
-	fs.StringVar(&rf.iface, "interface", "", "only records of this network interface (eni-...)")
-	fs.StringVar(&rf.cidr, "cidr", "", "only records whose source or destination is in this `CIDR`")
-	fs.StringVar(&rf.where, "where", "", "only records that meet this SQL `condition` on the flows columns")
+	fs.StringVar(&rf.queriesFile, "queries", "", "a queries `FILE` of your own: its reports are added, and replace built-in ones of the same name")
+	rf.filters.Register(fs)
 	rf.output.register(fs, "table")
-	fs.StringVar(&rf.load.format, "log-format", "", "`format` of headerless files among the PATHs (as load --format)")
+	fs.StringVar(&rf.load.format, "log-format", "", "`FORMAT` of headerless files among the PATHs (as load --log-format)")
 	fs.BoolVar(&rf.load.force, "force", false, "reload PATH files that are already loaded")
 	fs.BoolVar(&rf.load.quiet, "quiet", false, "print no load progress or summary")
 	fs.BoolVar(&rf.showSQL, "show-sql", false, "print the statement, with its values, on standard error before running it")
@@ -97,27 +87,26 @@ func loadQueries(file string) (*queries.Set, error) {
 	return set, nil
 }
 
-// valueFlags are the flags of every report that take a value, for finding the report's name
-// among the arguments.
-var valueFlags = []string{"db", "queries", "since", "until", "account", "interface", "cidr", "where", "format", "out", "log-format", "limit",
-	"engine", "workgroup", "output", "database", "table", "layout", "profile", "region", "catalog"}
-
-// reportName finds the first argument that is neither a flag nor a flag's value.
-func reportName(args []string) (string, []string) {
+// reportName finds the report's name among the arguments: the first that is neither a flag
+// nor a flag's value. Flags of the common set take a value unless they are booleans; any other
+// flag is a report parameter, which always takes one.
+func reportName(common *flag.FlagSet, args []string) (string, []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			break
 		}
 		if strings.HasPrefix(a, "-") {
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if hasValue {
 				continue
 			}
-			known := slices.Contains(valueFlags, name)
-			if known || (i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") && !isBoolFlag(name)) {
-				i++
+			if f := common.Lookup(name); f != nil {
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					continue
+				}
 			}
+			i++ // the flag's value
 			continue
 		}
 		return a, append(slices.Clone(args[:i]), args[i+1:]...)
@@ -125,13 +114,11 @@ func reportName(args []string) (string, []string) {
 	return "", args
 }
 
-func isBoolFlag(name string) bool {
-	return slices.Contains([]string{"force", "quiet", "h", "help", "show-sql"}, name)
-}
-
 func runReport(ctx context.Context, e *env, args []string) error {
-	name, rest := reportName(args)
 	var rf reportFlags
+	common := newFlagSet(e, "report", "NAME [flags] [PATH...]", reportAbout)
+	rf.register(common, e)
+	name, rest := reportName(common, args)
 	// The user's --queries file decides which reports exist, so find it before the flags.
 	for i, a := range rest {
 		if v, ok := strings.CutPrefix(a, "--queries="); ok {
@@ -145,9 +132,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if name == "" {
-		fs := newFlagSet(e, "report", "NAME [flags] [PATH...]", reportAbout)
-		rf.register(fs, e)
-		if _, err := parseArgs(fs, rest); err != nil {
+		if _, err := parseArgs(common, rest); err != nil {
 			return err
 		}
 		listReports(e.stdout, set)
@@ -157,20 +142,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return usagef("Run 'flowsql report' for the list: "+strings.Join(set.Names(), ", "), "unknown report %q", name)
 	}
+	rf = reportFlags{}
 	fs := newFlagSet(e, "report "+name, "[flags] [PATH...]", reportUsage(q))
+	params := queries.BindParams(fs, q)
 	rf.register(fs, e)
-	params := map[string]*string{}
-	for _, p := range q.Params {
-		flagName := strings.ReplaceAll(p.Name, "_", "-")
-		usage := p.Description
-		if p.Type == "choice" {
-			usage += " (" + strings.Join(p.Choices, ", ") + ")"
-		}
-		if p.Required() {
-			usage += " (required)"
-		}
-		params[p.Name] = fs.String(flagName, p.Default, usage)
-	}
 	paths, err := parseArgs(fs, rest)
 	if err != nil {
 		return err
@@ -180,17 +155,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := rf.output.check(); err != nil {
 		return err
 	}
-	vals := queries.Values{}
-	fs.Visit(func(f *flag.Flag) {
-		pname := strings.ReplaceAll(f.Name, "-", "_")
-		if _, ok := params[pname]; ok {
-			vals[pname] = f.Value.String()
-		}
-	})
+	vals := params.Values()
 	now := time.Now()
-	filters := queries.Filters{Account: rf.account, Interface: rf.iface, CIDR: rf.cidr, Where: rf.where}
-	if filters.Since, filters.Until, err = parseWindow(rf.since, rf.until, now); err != nil {
-		return err
+	filters, err := rf.filters.Filters(now)
+	if err != nil {
+		return usagef("", "%v", err)
 	}
 	if rf.load.format != "" {
 		if err := rf.load.check(); err != nil {
@@ -228,11 +197,34 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	return writeResult(ctx, e, db, rf.output, p.SQL, p.Args...)
 }
 
-// reportUsage is the help text of one report.
+// reportUsage is the help text of one report: what it answers, its parameters, and a pointer
+// to the flags every report takes.
 func reportUsage(q *queries.Query) string {
 	var b strings.Builder
 	b.WriteString(q.Description)
-	b.WriteString("\n\nIts parameters are the first flags below; the others are the common flags of\nevery report (see 'flowsql report -h').")
+	if len(q.Params) > 0 {
+		b.WriteString("\n\nParameters:\n")
+		width := 0
+		names := make([]string, len(q.Params))
+		for i, p := range q.Params {
+			names[i] = "--" + strings.ReplaceAll(p.Name, "_", "-") + " " + queries.Placeholder(p)
+			width = max(width, len(names[i]))
+		}
+		for i, p := range q.Params {
+			line := fmt.Sprintf("  %-*s  %s", width, names[i], p.Description)
+			switch {
+			case p.Required():
+				line += " (required)"
+			case p.Default != "":
+				line += fmt.Sprintf(" (default %s)", p.Default)
+			}
+			if p.Type == "choice" {
+				line += " One of: " + strings.Join(p.Choices, ", ") + "."
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\nThe other flags below are those of every report (see 'flowsql report -h').")
 	if !q.Filters {
 		b.WriteString(" This report reads the load records, not flow records,\nso the time, account, interface, CIDR and WHERE filters do not apply.")
 	}

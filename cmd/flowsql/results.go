@@ -24,7 +24,7 @@ type outputFlags struct {
 func (o *outputFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 }, defaultFormat string) {
-	fs.StringVar(&o.format, "format", defaultFormat, "output `format`: table, csv, json, ndjson, markdown, line")
+	fs.StringVar(&o.format, "format", defaultFormat, "output `FORMAT`: table, csv, json, ndjson, markdown, line")
 	fs.StringVar(&o.out, "out", "", "write the result to `FILE` instead of stdout, in the format its extension names: .parquet, .csv, .json, .ndjson, .md")
 }
 
@@ -75,11 +75,13 @@ func writeRows(e *env, o outputFlags, res *output.Result) error {
 		defer file.Close()
 		w = file
 	}
-	human := o.out == "" && (f == output.Table || f == output.Markdown) && o.human
-	if human {
-		res.DropEmpty(o.optional)
+	var err error
+	if o.human && o.out == "" {
+		err = output.WriteReport(w, res, f, o.optional)
+	} else {
+		err = output.Write(w, res, f, output.Options{Footer: f == output.Table && o.out == ""})
 	}
-	if err := output.Write(w, res, f, output.Options{Human: human, Footer: f == output.Table && o.out == ""}); err != nil {
+	if err != nil {
 		return err
 	}
 	if o.out != "" {

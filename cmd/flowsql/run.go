@@ -54,7 +54,8 @@ func init() {
 		{"repl", "an interactive SQL shell (also: flowsql with no arguments on a terminal)", runREPL},
 		{"athena", "run the reports on Amazon Athena: the table DDL (reports: --engine athena)", runAthena},
 		{"enrich", "name addresses: network interfaces, whois/RDAP owners, AWS ranges", runEnrich},
-		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned)", runExport},
+		{"export", "write a table, view or query to Parquet (optionally Hive-partitioned), CSV or JSON", runExport},
+		{"version", "print flowsql's version and the DuckDB it embeds", runVersion},
 	}
 }
 
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	name := args[0]
 	switch name {
+	case "-v", "--version":
+		return report(ctx, e, "version", runVersion(ctx, e, nil))
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "-h"}, stdin, stdout, stderr)
@@ -117,10 +120,11 @@ func report(ctx context.Context, e *env, name string, err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "flowsql %s: %s\n", name, ue.msg)
-		if ue.hint != "" {
-			fmt.Fprintf(e.stderr, "%s\n", ue.hint)
+		hint := ue.hint
+		if hint == "" {
+			hint = fmt.Sprintf("Run 'flowsql %s -h' for usage.", name)
 		}
-		fmt.Fprintf(e.stderr, "Run 'flowsql %s -h' for usage.\n", name)
+		fmt.Fprintln(e.stderr, hint)
 		return exitUsage
 	case errors.As(err, &xe):
 		return xe.code
@@ -156,26 +160,33 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// newFlagSet makes a command's flag set, with usage text that names the command.
+// newFlagSet makes a command's flag set. Its Usage prints the command's help, with its flags,
+// on stdout: for -h only (see parseArgs); a mistake is one line on stderr.
 func newFlagSet(e *env, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stdout, "Usage: flowsql %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
 		fs.SetOutput(e.stdout)
 		fs.PrintDefaults()
-		fs.SetOutput(e.stderr)
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
 
 // parseArgs parses flags that may come before, between or after the positional arguments,
 // as users type them ("flowsql report top-sources --dst 10.0.0.5 logs/"); "--" ends flags.
+// -h prints the help on stdout and ends the command; a flag that is wrong is a usage error,
+// printed once, on stderr, by the command's caller.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, err
 			}
 			return nil, &usageError{msg: err.Error()}
@@ -198,5 +209,12 @@ func dbFlag(fs *flag.FlagSet, e *env) *string {
 	if def == "" {
 		def = flowdb.DefaultPath
 	}
-	return fs.String("db", def, "database `file` (\":memory:\" for a throwaway one; default $FLOWSQL_DB or flowsql.duckdb)")
+	return fs.String("db", def, "database `FILE` (\":memory:\" for a throwaway one; default $FLOWSQL_DB or flowsql.duckdb)")
+}
+
+// renamedFlag keeps a flag's old name as a mistake that says the new one.
+func renamedFlag(fs *flag.FlagSet, old, now string) {
+	fs.Func(old, "", func(string) error {
+		return fmt.Errorf("--%s is now --%s (--format means the output format in every command)", old, now)
+	})
 }

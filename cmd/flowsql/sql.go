@@ -28,7 +28,7 @@ Examples:
 func runSQL(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "sql", "[flags] 'STATEMENT'", sqlAbout)
 	db := dbFlag(fs, e)
-	format := fs.String("format", "table", "output `format`: table, csv, json, ndjson, markdown, line")
+	format := fs.String("format", "table", "output `FORMAT`: table, csv, json, ndjson, markdown, line")
 	maxRows := fs.Int("max-rows", 0, "print at most `N` rows of a table (0: all)")
 	write := fs.Bool("write", false, "open the database for writing (CREATE, INSERT, ...): it then needs the file to itself")
 	pos, err := parseArgs(fs, args)

@@ -46,7 +46,7 @@ func DDL(o DDLOptions) (string, error) {
 		o.Layout = "default"
 	}
 	if o.Format != "text" && o.Format != "parquet" {
-		return "", fmt.Errorf("--format %q: text or parquet", o.Format)
+		return "", fmt.Errorf("--file-format %q: text or parquet", o.Format)
 	}
 	if o.Layout != "default" && o.Layout != "hive" {
 		return "", fmt.Errorf("--layout %q: default or hive", o.Layout)
@@ -57,7 +57,7 @@ func DDL(o DDLOptions) (string, error) {
 	}
 	format, err := ingest.ParseFormatString(fields)
 	if err != nil {
-		return "", fmt.Errorf("--fields: %w", err)
+		return "", fmt.Errorf("--log-format: %w", err)
 	}
 	loc, err := ingest.ParseS3URI(o.Location)
 	if err != nil {

@@ -129,9 +129,13 @@ func render(res *Result, opts Options) rendered {
 	return r
 }
 
-// humanText renders a value for a table: NULL as NULL, and with Human the units of its column.
+// humanText renders a value for a table: with Human, NULL as an empty cell and numbers in the
+// units of their column; without, NULL as NULL (as the DuckDB CLI shows it, telling it from '').
 func humanText(v any, c Column, opts Options) string {
 	if v == nil {
+		if opts.Human {
+			return ""
+		}
 		return "NULL"
 	}
 	if !opts.Human || !isNumeric(c.Type) {
@@ -391,4 +395,15 @@ func writeLines(w *bufio.Writer, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// WriteReport writes a canned report's result as flowsql report does on a terminal: tables and
+// Markdown for people (binary units, shares with a bar, the optional columns that no row fills
+// left out, a row count under tables), other formats exact and whole.
+func WriteReport(w io.Writer, res *Result, f Format, optional []string) error {
+	human := f == Table || f == Markdown
+	if human {
+		res.DropEmpty(optional)
+	}
+	return Write(w, res, f, Options{Human: human, Footer: f == Table})
 }

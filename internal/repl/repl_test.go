@@ -111,7 +111,7 @@ func TestSessionErrors(t *testing.T) {
 		".once":                     "usage: .once FILE",
 		".export x.parquet":         "no result to export yet",
 		".run top-sources":          "--dst: report top-sources needs it",
-		".run top-sources --dst":    "--dst needs a value",
+		".run top-sources --dst":    "flag needs an argument: -dst",
 		".run top-sources 10.0.0.1": `"10.0.0.1": give parameters as --name value`,
 		".read /no/such/file":       "no such file",
 		".export x.xlsx SELECT 1":   "name the file .parquet",

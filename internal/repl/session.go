@@ -11,6 +11,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -281,7 +282,9 @@ func (s *Session) schema(ctx context.Context, table string) error {
 	return nil
 }
 
-// run runs a canned report: .run NAME [--param value | --param=value ...].
+// run runs a canned report: .run NAME [--param value | --param=value ...], with the flags of
+// flowsql report (the report's parameters and the common filters), and writes it as flowsql
+// report does.
 func (s *Session) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("usage: .run NAME [--param value ...]; .reports lists them")
@@ -290,58 +293,47 @@ func (s *Session) run(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("unknown report %q: .reports lists them", args[0])
 	}
-	vals := queries.Values{}
-	var f queries.Filters
-	var since, until string
-	for i := 1; i < len(args); i++ {
-		name, val, hasVal := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") {
-			return fmt.Errorf("%q: give parameters as --name value", args[i])
+	fs := flag.NewFlagSet(".run "+q.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	params := queries.BindParams(fs, q)
+	var filters queries.FilterFlags
+	filters.Register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(s.Stdout, ".run %s [flags]\n\n%s\n\n", q.Name, q.Description)
+			fs.SetOutput(s.Stdout)
+			fs.PrintDefaults()
+			return nil
 		}
-		if !hasVal {
-			if i+1 >= len(args) {
-				return fmt.Errorf("--%s needs a value", name)
-			}
-			i++
-			val = args[i]
-		}
-		switch name {
-		case "since":
-			since = val
-		case "until":
-			until = val
-		case "account":
-			f.Account = val
-		case "interface":
-			f.Interface = val
-		case "cidr":
-			f.CIDR = val
-		case "where":
-			f.Where = val
-		default:
-			vals[strings.ReplaceAll(name, "-", "_")] = val
-		}
+		return err
 	}
-	now := s.Now()
-	var err error
-	if since != "" {
-		if f.Since, err = queries.ParseTime(since, now); err != nil {
-			return fmt.Errorf("--since: %w", err)
-		}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%q: give parameters as --name value", fs.Arg(0))
 	}
-	if until != "" {
-		if f.Until, err = queries.ParseTime(until, now); err != nil {
-			return fmt.Errorf("--until: %w", err)
-		}
-	}
-	st, err := q.Statement(ctx, queries.DuckDB{}, vals, f, queries.DBKeys{DB: s.DB}, now)
+	f, err := filters.Filters(s.Now())
 	if err != nil {
 		return err
 	}
-	for _, n := range st.Notes {
+	out, err := s.Queries.Run(ctx, s.DB, q.Name, params.Values(), f)
+	if err != nil {
+		return cleanError(err)
+	}
+	for _, n := range out.Notes {
 		fmt.Fprintln(s.Stderr, n)
 	}
-	return s.runSQL(ctx, st.SQL, st.Args)
+	s.last = &query{out.SQL, out.Args}
+	w := s.Stdout
+	if s.file != nil {
+		w = s.file
+	}
+	err = output.WriteReport(w, out.Result, s.mode, q.Optional)
+	if s.once {
+		s.once = false
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 func (s *Session) redirect(name string, args []string) error {

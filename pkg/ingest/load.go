@@ -112,7 +112,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	if strings.TrimSpace(opts.Format) != "" {
 		f, err := ParseFormatString(opts.Format)
 		if err != nil {
-			return sum, fmt.Errorf("--format: %w", err)
+			return sum, fmt.Errorf("--log-format: %w", err)
 		}
 		format = &f
 	}
@@ -476,15 +476,15 @@ func (l *loader) prepareTask(t *task, seq int) error {
 		hint := ""
 		switch n {
 		case len(vpcFields[:14]):
-			hint = "; its first line has 14 fields, like the default format: --format default"
+			hint = "; its first line has 14 fields, like the default format: --log-format default"
 		case len(vpcFields):
-			hint = fmt.Sprintf("; its first line has %d fields, like all VPC fields in documented order: --format all", n)
+			hint = fmt.Sprintf("; its first line has %d fields, like all VPC fields in documented order: --log-format all", n)
 		case len(tgwFields):
-			hint = fmt.Sprintf("; its first line has %d fields, like a Transit Gateway log's default: --format tgw", n)
+			hint = fmt.Sprintf("; its first line has %d fields, like a Transit Gateway log's default: --log-format tgw", n)
 		default:
 			hint = fmt.Sprintf("; its first line has %d fields", n)
 		}
-		return fmt.Errorf("no header line, so its format is unknown: pass the flow log's format with --format '${version} ${account-id} ...' (aws ec2 describe-flow-logs shows it)%s", hint)
+		return fmt.Errorf("no header line, so its format is unknown: pass the flow log's format with --log-format '${version} ${account-id} ...' (aws ec2 describe-flow-logs shows it)%s", hint)
 	}
 	t.format = *l.format
 	return nil

@@ -275,7 +275,7 @@ func TestBadFiles(t *testing.T) {
 		"corrupt.log.gz":   "corrupt gzip",
 		"empty.log":        "empty file",
 		"binary.log":       "not a flow-log file",
-		"headerless.log":   "--format default",
+		"headerless.log":   "--log-format default",
 		"phony.log":        "no header line",
 		"fake.parquet":     "DuckDB could not read it",
 	}
