@@ -130,7 +130,7 @@ func render(res *Result, opts Options) rendered {
 }
 
 // humanText renders a value for a table: with Human, NULL as an empty cell and numbers in the
-// units of their column; without, NULL as NULL (as the DuckDB CLI shows it, telling it from '').
+// units of their column; without, NULL as NULL (as the DuckDB CLI shows it, telling it from ”).
 func humanText(v any, c Column, opts Options) string {
 	if v == nil {
 		if opts.Human {
