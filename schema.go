@@ -119,12 +119,15 @@ func pendingSteps(ctx context.Context, db queryer) ([]step, error) {
 		return nil, err
 	}
 	applied := map[string]string{}
-	rows, err := db.QueryContext(ctx, `SELECT step, checksum FROM flowsql_schema
-        WHERE EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'flowsql_schema')`)
-	if err != nil && !strings.Contains(err.Error(), "flowsql_schema does not exist") {
+	var exists bool
+	if err := queryRow(ctx, db, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'flowsql_schema'`, &exists); err != nil {
 		return nil, err
 	}
-	if err == nil {
+	if exists {
+		rows, err := db.QueryContext(ctx, `SELECT step, checksum FROM flowsql_schema`)
+		if err != nil {
+			return nil, err
+		}
 		for rows.Next() {
 			var name, sum string
 			if err := rows.Scan(&name, &sum); err != nil {
@@ -146,6 +149,25 @@ func pendingSteps(ctx context.Context, db queryer) ([]step, error) {
 		}
 	}
 	return pending, nil
+}
+
+// queryRow reads one value.
+func queryRow(ctx context.Context, db queryer, query string, dest any) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // migrate applies steps in one transaction and records them.

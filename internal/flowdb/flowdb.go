@@ -108,9 +108,14 @@ func (e *LockedError) Error() string {
 
 var lockPID = regexp.MustCompile(`Conflicting lock is held in (.*?) \(PID (\d+)\)`)
 
-// explainOpenError turns DuckDB's lock conflict into a LockedError naming the other process.
+// explainOpenError turns DuckDB's lock conflict (an I/O error) into a LockedError naming the
+// other process, whose PID and command the message holds.
 func explainOpenError(path string, err error) error {
-	m := lockPID.FindStringSubmatch(err.Error())
+	var de *duckdb.Error
+	if !errors.As(err, &de) || de.Type != duckdb.ErrorTypeIO {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	m := lockPID.FindStringSubmatch(de.Msg)
 	if m == nil {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}

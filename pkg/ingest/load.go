@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Options control a load.
@@ -524,8 +526,14 @@ func (l *loader) commitFiles(ctx context.Context, tasks []*task) error {
 		if !errors.As(err, &se) {
 			return err
 		}
-		// A statement failed on the data. Blame the file it names, or halve the batch.
-		if culprit := se.culprit(tasks); culprit != nil {
+		// A statement failed on the data. Blame the file it names, or halve the batch. An
+		// I/O error that names no file of the batch is the database's (a full disk).
+		culprit := se.culprit(tasks)
+		var de *duckdb.Error
+		if culprit == nil && errors.As(err, &de) && de.Type == duckdb.ErrorTypeIO {
+			return err
+		}
+		if culprit != nil {
 			l.fail(culprit, se.reason())
 			tasks = slices.DeleteFunc(tasks, func(t *task) bool { return t == culprit })
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -12,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // What goes to load_errors: the lines the screen rejected or altered (screen.go), the lines
@@ -24,13 +27,16 @@ type statementError struct{ err error }
 func (e *statementError) Error() string { return e.err.Error() }
 func (e *statementError) Unwrap() error { return e.err }
 
-// culprit returns the task whose file the error names, if any.
+// culprit returns the task whose file (or the pipe it streams through) the error names, if
+// any.
 func (e *statementError) culprit(tasks []*task) *task {
 	msg := e.err.Error()
 	var best *task
 	for _, t := range tasks {
-		if strings.Contains(msg, t.readPath) && (best == nil || len(t.readPath) > len(best.readPath)) {
-			best = t
+		for _, p := range []string{t.readPath, t.pipe} {
+			if p != "" && strings.Contains(msg, p) && (best == nil || len(p) > len(best.readPath)) {
+				best = t
+			}
 		}
 	}
 	return best
@@ -42,14 +48,21 @@ func (e *statementError) reason() string {
 	return "DuckDB could not read it: " + msg
 }
 
-// fatalPattern matches errors that no change of input would avoid.
-var fatalPattern = regexp.MustCompile(`(?i)out of memory|no space left|could not write|disk full|database is closed|INTERNAL Error|FATAL Error`)
-
+// asStatementError sorts a load statement's failure by DuckDB's error type: what a file's data
+// can cause (a value that does not convert, input DuckDB cannot read, an I/O error on a file)
+// fails the file, and the batch runs again without it; anything else (out of memory, an
+// interruption, a full disk while writing the database, an internal error) stops the load.
 func asStatementError(err error) error {
-	if err == nil || fatalPattern.MatchString(err.Error()) {
+	var de *duckdb.Error
+	if err == nil || !errors.As(err, &de) {
 		return err
 	}
-	return &statementError{err}
+	switch de.Type {
+	case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput, duckdb.ErrorTypeOutOfRange, duckdb.ErrorTypeIO,
+		duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType, duckdb.ErrorTypeSerialization:
+		return &statementError{err}
+	}
+	return err
 }
 
 // typeRejects reads the lines of a group's streams whose values DuckDB could not convert, as

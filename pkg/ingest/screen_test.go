@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -8,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
 )
 
 func TestScreenSpeed(t *testing.T) {
@@ -78,5 +83,30 @@ func TestParseIPv4Bytes(t *testing.T) {
 		if ok != wok || got != want {
 			t.Errorf("parseIPv4Bytes(%q) = %d %v, net/netip %d %v", s, got, ok, want, wok)
 		}
+	}
+}
+
+// TestStatementErrorTypes: a load statement's failure is sorted by DuckDB's error type, not by
+// its text: a value that does not convert fails a file; an interruption stops the load.
+func TestStatementErrorTypes(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, conv := db.Exec(`SELECT CAST('x' AS INTEGER)`)
+	var se *statementError
+	if !errors.As(asStatementError(conv), &se) {
+		t.Errorf("a conversion error: %v is not a file's fault", conv)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	_, stop := db.ExecContext(ctx, `SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b`)
+	if stop == nil || errors.As(asStatementError(stop), &se) {
+		t.Errorf("an interruption: %v became a file's fault", stop)
+	}
+	_, parse := db.Exec(`SELEC 1`)
+	if errors.As(asStatementError(parse), &se) {
+		t.Errorf("a syntax error: %v became a file's fault", parse)
 	}
 }
