@@ -27,7 +27,7 @@ import (
 	"github.com/flowsql/flowsql/internal/awscfg"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/internal/s3server"
-	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 )
 
 func main() {
@@ -71,8 +71,8 @@ func run(objects, rows int, latency time.Duration) error {
 		return err
 	}
 	client := srv.Client()
-	loc := ingest.S3Location{Bucket: "bench", Prefix: "AWSLogs/"}
-	listing, err := ingest.ListS3(ctx, client, loc, ingest.S3Filter{})
+	loc := s3logs.Location{Bucket: "bench", Prefix: "AWSLogs/"}
+	listing, err := s3logs.List(ctx, client, loc, s3logs.Filter{})
 	if err != nil {
 		return err
 	}
@@ -85,10 +85,10 @@ func run(objects, rows int, latency time.Duration) error {
 	fmt.Printf("%-28s %9s %11s %9s %16s\n", "concurrency", "wall", "objects/s", "MB/s", "CPU (both ends)")
 	rate := map[int]float64{}
 	cpu := map[int]float64{}
-	for _, c := range []int{1, ingest.DefaultFetchConcurrency} {
+	for _, c := range []int{1, s3logs.DefaultFetchConcurrency} {
 		dest := filepath.Join(work, fmt.Sprintf("dest-%d", c))
 		cpuBefore := cpuSeconds(os.Getpid()) + cpuSeconds(srv.PID())
-		sum, err := ingest.Fetch(ctx, client, loc, listing.Objects, dest, ingest.FetchOptions{Concurrency: c})
+		sum, err := s3logs.Fetch(ctx, client, loc, listing.Objects, dest, s3logs.FetchOptions{Concurrency: c})
 		cpu[c] = cpuSeconds(os.Getpid()) + cpuSeconds(srv.PID()) - cpuBefore
 		if err != nil {
 			return err
@@ -99,12 +99,12 @@ func run(objects, rows int, latency time.Duration) error {
 		secs := sum.Duration.Seconds()
 		rate[c] = float64(sum.Downloaded) / secs
 		name := fmt.Sprint(c)
-		if c == ingest.DefaultFetchConcurrency {
+		if c == s3logs.DefaultFetchConcurrency {
 			name += " (the default)"
 		}
 		fmt.Printf("%-28s %8.2fs %11.0f %9.1f %8.2fs (%3.0f%%)\n", name, secs, rate[c], float64(sum.Bytes)/1e6/secs, cpu[c], cpu[c]/secs/float64(runtime.NumCPU())*100)
 	}
-	ratio := rate[ingest.DefaultFetchConcurrency] / rate[1]
+	ratio := rate[s3logs.DefaultFetchConcurrency] / rate[1]
 	mark := "MET "
 	if ratio < 4 {
 		mark = "MISS"
@@ -119,8 +119,8 @@ func run(objects, rows int, latency time.Duration) error {
 		n := min(len(listing.Objects), 400)
 		fmt.Printf("\nthe first %d objects through a proxy that adds %v to each request:\n", n, latency)
 		var r1, rd float64
-		for _, c := range []int{1, ingest.DefaultFetchConcurrency} {
-			sum, err := ingest.Fetch(ctx, slow, loc, listing.Objects[:n], filepath.Join(work, fmt.Sprintf("slow-%d", c)), ingest.FetchOptions{Concurrency: c})
+		for _, c := range []int{1, s3logs.DefaultFetchConcurrency} {
+			sum, err := s3logs.Fetch(ctx, slow, loc, listing.Objects[:n], filepath.Join(work, fmt.Sprintf("slow-%d", c)), s3logs.FetchOptions{Concurrency: c})
 			if err != nil {
 				return err
 			}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/flowsql/flowsql/internal/awscfg"
-	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 )
 
 // awsFlags are the flags of every command that talks to AWS.
@@ -52,8 +52,8 @@ func (s *s3Flags) register(fs *flag.FlagSet) {
 }
 
 // filter builds the S3 filter; region is the --region flag.
-func (s *s3Flags) filter(region string, now time.Time) (ingest.S3Filter, error) {
-	f := ingest.S3Filter{Account: s.account, Region: region, Limit: s.limit}
+func (s *s3Flags) filter(region string, now time.Time) (s3logs.Filter, error) {
+	f := s3logs.Filter{Account: s.account, Region: region, Limit: s.limit}
 	var err error
 	f.Since, f.Until, err = parseWindow(s.since, s.until, now)
 	return f, err
@@ -70,13 +70,13 @@ func parseWindow(since, until string, now time.Time) (time.Time, time.Time, erro
 }
 
 // splitS3 separates s3:// URIs from local paths.
-func splitS3(paths []string) (local []string, remote []ingest.S3Location, err error) {
+func splitS3(paths []string) (local []string, remote []s3logs.Location, err error) {
 	for _, p := range paths {
 		if !strings.HasPrefix(p, "s3://") {
 			local = append(local, p)
 			continue
 		}
-		loc, err := ingest.ParseS3URI(p)
+		loc, err := s3logs.ParseURI(p)
 		if err != nil {
 			return nil, nil, usagef("Example: s3://my-bucket/AWSLogs/", "%v", err)
 		}

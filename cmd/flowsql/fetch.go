@@ -7,7 +7,7 @@ import (
 
 	"github.com/flowsql/flowsql/internal/awscfg"
 	"github.com/flowsql/flowsql/internal/output"
-	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 )
 
 const fetchAbout = `
@@ -32,7 +32,7 @@ Examples:
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "fetch", "s3://BUCKET/PREFIX [flags]", fetchAbout)
 	dest := fs.String("dest", ".", "`DIR` to download into (the keys become paths under it)")
-	concurrency := fs.Int("concurrency", ingest.DefaultFetchConcurrency, "download `N` objects at once")
+	concurrency := fs.Int("concurrency", s3logs.DefaultFetchConcurrency, "download `N` objects at once")
 	quiet := fs.Bool("quiet", false, "print no progress and no summary, only errors")
 	verbose := fs.Bool("verbose", false, "print a line for each object")
 	var sf s3Flags
@@ -46,7 +46,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("Example: flowsql fetch s3://my-logs/AWSLogs/ --since 24h", "give one s3://BUCKET/PREFIX")
 	}
-	loc, err := ingest.ParseS3URI(pos[0])
+	loc, err := s3logs.ParseURI(pos[0])
 	if err != nil {
 		return usagef("Example: s3://my-logs/AWSLogs/", "%v", err)
 	}
@@ -62,35 +62,35 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	client := awscfg.S3(cfg, o)
-	listing, err := ingest.ListS3(ctx, client, loc, filter)
+	listing, err := s3logs.List(ctx, client, loc, filter)
 	if err != nil {
 		return err
 	}
 	if !*quiet {
 		fmt.Fprintf(e.stderr, "listed %s under %s: %s to fetch\n", plural(listing.Listed, "object"), loc, plural(len(listing.Objects), "flow-log file"))
 	}
-	opts := ingest.FetchOptions{Concurrency: *concurrency}
+	opts := s3logs.FetchOptions{Concurrency: *concurrency}
 	var bar *progressBar
 	if !*quiet && isTerminal(e.stderr) {
 		bar = newProgressBar(e.stderr)
-		opts.Progress = func(p ingest.FetchProgress) {
+		opts.Progress = func(p s3logs.FetchProgress) {
 			bar.update(p.Bytes, p.BytesDone, fmt.Sprintf("%d/%d objects", p.ObjectsDone, p.Objects))
 		}
 	}
 	if *verbose {
-		opts.Done = func(r ingest.FetchResult) {
+		opts.Done = func(r s3logs.FetchResult) {
 			switch r.Status {
-			case ingest.Downloaded:
+			case s3logs.Downloaded:
 				fmt.Fprintf(e.stderr, "fetched %s\n", loc.URI(r.Object.Key))
-			case ingest.Present:
+			case s3logs.Present:
 				fmt.Fprintf(e.stderr, "present %s\n", loc.URI(r.Object.Key))
 			}
 		}
 	}
-	sum, err := ingest.Fetch(ctx, client, loc, listing.Objects, *dest, opts)
+	sum, err := s3logs.Fetch(ctx, client, loc, listing.Objects, *dest, opts)
 	bar.finish()
 	for _, r := range sum.Results {
-		if r.Status == ingest.FetchFailed && r.Err != nil {
+		if r.Status == s3logs.FetchFailed && r.Err != nil {
 			fmt.Fprintf(e.stderr, "flowsql fetch: %v\n", r.Err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowsql/flowsql/internal/awscfg"
 	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -84,7 +85,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	var client ingest.S3API
+	var client s3logs.Client
 	if len(remote) > 0 {
 		cfg, o, err := af.config(ctx)
 		if err != nil {
@@ -92,14 +93,14 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		}
 		client = awscfg.S3(cfg, o)
 		for _, loc := range remote {
-			listing, err := ingest.ListS3(ctx, client, loc, filter)
+			listing, err := s3logs.List(ctx, client, loc, filter)
 			if err != nil {
 				return err
 			}
 			if !lf.quiet {
 				fmt.Fprintf(e.stderr, "listed %s under %s: %s to load\n", plural(listing.Listed, "object"), loc, plural(len(listing.Objects), "flow-log file"))
 			}
-			files = append(files, ingest.S3Files(loc, listing.Objects)...)
+			files = append(files, s3logs.Files(loc, listing.Objects)...)
 		}
 	}
 	if len(files) == 0 {
@@ -116,7 +117,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		lf.fetch, lf.cleanup = ingest.FromS3(client, tmp)
+		lf.fetch, lf.cleanup = s3logs.Loader(client, tmp)
 	}
 	sum, err := loadFiles(ctx, e, conn, files, lf, e.stdout)
 	if err != nil {
@@ -332,7 +333,7 @@ func openDB(ctx context.Context, path string, mode dbMode) (*sql.DB, error) {
 // fails.
 func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []string, lf loadFlags) (*sql.DB, error) {
 	for _, p := range paths {
-		if ingest.IsS3URI(p) {
+		if s3logs.IsURI(p) {
 			return nil, usagef("Load it first: flowsql load "+p, "%s loads local paths only, not %s", command, p)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 )
 
 // DDLOptions describe the flow logs a table reads.
@@ -59,7 +60,7 @@ func DDL(o DDLOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--log-format: %w", err)
 	}
-	loc, err := ingest.ParseS3URI(o.Location)
+	loc, err := s3logs.ParseURI(o.Location)
 	if err != nil {
 		return "", err
 	}

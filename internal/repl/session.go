@@ -138,89 +138,111 @@ func cleanError(err error) error {
 	return errors.New(strings.TrimSpace(err.Error()))
 }
 
-// dotCommands are the dot commands with their usage, for .help and completion.
-var dotCommands = []struct{ name, args, help string }{
-	{".help", "", "this list"},
-	{".tables", "[PATTERN]", "the tables and views (flowsql's internal ones left out)"},
-	{".schema", "[TABLE]", "the columns of a table or view, or the CREATE statements of all"},
-	{".reports", "", "the canned reports of queries.sql, with their parameters"},
-	{".run", "NAME [--param value ...]", "run a canned report (also --since, --until, --account, --interface, --cidr, --where)"},
-	{".mode", "table|csv|json|ndjson|markdown|line", "how results are written"},
-	{".timer", "on|off", "print each statement's run time"},
-	{".maxrows", "N", "rows a table shows before it says how many it left out (0: all)"},
-	{".output", "[FILE]", "send results to FILE, or back to the screen"},
-	{".once", "FILE", "send the next result to FILE"},
-	{".export", "FILE.parquet|.csv|.json [QUERY]", "write a query's result, or the last result, to a file"},
-	{".load", "PATH...", "load flow-log files (as flowsql load)"},
-	{".read", "FILE", "run the statements in a file"},
-	{".quit", "", "leave (also .exit, Ctrl-D)"},
+// dotCommand is a dot command: its name, its arguments and help for .help (and completion),
+// and what it does with its arguments (split at spaces, quotes kept together) and the text
+// after its name.
+type dotCommand struct {
+	name, args, help string
+	run              func(s *Session, ctx context.Context, args []string, rest string) error
+}
+
+// dotCommands are the shell's dot commands, in the order .help lists them.
+var dotCommands []dotCommand
+
+func init() {
+	dotCommands = []dotCommand{
+		{".help", "", "this list", (*Session).help},
+		{".tables", "[PATTERN]", "the tables and views (flowsql's internal ones left out)",
+			func(s *Session, ctx context.Context, _ []string, rest string) error { return s.tables(ctx, rest) }},
+		{".schema", "[TABLE]", "the columns of a table or view, or the CREATE statements of all",
+			func(s *Session, ctx context.Context, _ []string, rest string) error { return s.schema(ctx, rest) }},
+		{".reports", "", "the canned reports of queries.sql, with their parameters",
+			func(s *Session, _ context.Context, _ []string, _ string) error {
+				fmt.Fprint(s.Stdout, "Reports (.run NAME --param value ...):\n")
+				s.Queries.Describe(s.Stdout)
+				return nil
+			}},
+		{".run", "NAME [--param value ...]", "run a canned report (also --since, --until, --account, --interface, --cidr, --where)",
+			func(s *Session, ctx context.Context, args []string, _ string) error { return s.run(ctx, args) }},
+		{".mode", "table|csv|json|ndjson|markdown|line", "how results are written", (*Session).setMode},
+		{".timer", "on|off", "print each statement's run time", (*Session).setTimer},
+		{".maxrows", "N", "rows a table shows before it says how many it left out (0: all)", (*Session).setMaxRows},
+		{".output", "[FILE]", "send results to FILE, or back to the screen",
+			func(s *Session, _ context.Context, args []string, _ string) error { return s.redirect(".output", args) }},
+		{".once", "FILE", "send the next result to FILE",
+			func(s *Session, _ context.Context, args []string, _ string) error { return s.redirect(".once", args) }},
+		{".export", "FILE.parquet|.csv|.json [QUERY]", "write a query's result, or the last result, to a file", (*Session).export},
+		{".load", "PATH...", "load flow-log files (as flowsql load; the shell needs --write)", (*Session).load},
+		{".read", "FILE", "run the statements in a file",
+			func(s *Session, ctx context.Context, args []string, _ string) error {
+				if len(args) != 1 {
+					return fmt.Errorf("usage: .read FILE")
+				}
+				return s.read(ctx, args[0])
+			}},
+		{".quit", "", "leave (also .exit, Ctrl-D)", func(*Session, context.Context, []string, string) error { return ErrQuit }},
+		{".exit", "", "", func(*Session, context.Context, []string, string) error { return ErrQuit }},
+	}
 }
 
 func (s *Session) dot(ctx context.Context, line string) error {
 	name, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
-	args := fields(rest)
-	switch name {
-	case ".help":
-		for _, c := range dotCommands {
-			fmt.Fprintf(s.Stdout, "%-9s %-36s %s\n", c.name, c.args, c.help)
+	for _, c := range dotCommands {
+		if c.name == name {
+			return c.run(s, ctx, fields(rest), rest)
 		}
-		fmt.Fprintln(s.Stdout, "\nSQL statements end with \";\" and may span lines. Ctrl-C cancels a running query.")
-		return nil
-	case ".quit", ".exit":
-		return ErrQuit
-	case ".tables":
-		return s.tables(ctx, rest)
-	case ".schema":
-		return s.schema(ctx, rest)
-	case ".reports":
-		fmt.Fprint(s.Stdout, "Reports (.run NAME --param value ...):\n")
-		s.Queries.Describe(s.Stdout)
-		return nil
-	case ".run":
-		return s.run(ctx, args)
-	case ".mode":
-		if len(args) != 1 {
-			return fmt.Errorf("usage: .mode table|csv|json|ndjson|markdown|line (now %s)", s.mode)
-		}
-		f, err := output.ParseFormat(args[0])
-		if err != nil {
-			return err
-		}
-		s.mode = f
-		return nil
-	case ".timer":
-		if len(args) != 1 || args[0] != "on" && args[0] != "off" {
-			return fmt.Errorf("usage: .timer on|off")
-		}
-		s.timer = args[0] == "on"
-		return nil
-	case ".maxrows":
-		n, err := strconv.Atoi(strings.Join(args, ""))
-		if err != nil || n < 0 {
-			return fmt.Errorf("usage: .maxrows N (now %d; 0 shows every row)", s.maxRows)
-		}
-		s.maxRows = n
-		return nil
-	case ".output", ".once":
-		return s.redirect(name, args)
-	case ".export":
-		return s.export(ctx, args, rest)
-	case ".load":
-		if len(args) == 0 {
-			return fmt.Errorf("usage: .load PATH... (files, directories or globs of flow logs)")
-		}
-		if s.Load == nil {
-			return fmt.Errorf(".load is not available here")
-		}
-		return s.Load(ctx, args)
-	case ".read":
-		if len(args) != 1 {
-			return fmt.Errorf("usage: .read FILE")
-		}
-		return s.read(ctx, args[0])
 	}
 	return fmt.Errorf("unknown command %s: .help lists the commands", name)
+}
+
+func (s *Session) help(context.Context, []string, string) error {
+	for _, c := range dotCommands {
+		if c.help != "" {
+			fmt.Fprintf(s.Stdout, "%-9s %-36s %s\n", c.name, c.args, c.help)
+		}
+	}
+	fmt.Fprintln(s.Stdout, "\nSQL statements end with \";\" and may span lines. Ctrl-C cancels a running query.")
+	return nil
+}
+
+func (s *Session) setMode(_ context.Context, args []string, _ string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: .mode table|csv|json|ndjson|markdown|line (now %s)", s.mode)
+	}
+	f, err := output.ParseFormat(args[0])
+	if err != nil {
+		return err
+	}
+	s.mode = f
+	return nil
+}
+
+func (s *Session) setTimer(_ context.Context, args []string, _ string) error {
+	if len(args) != 1 || args[0] != "on" && args[0] != "off" {
+		return fmt.Errorf("usage: .timer on|off")
+	}
+	s.timer = args[0] == "on"
+	return nil
+}
+
+func (s *Session) setMaxRows(_ context.Context, args []string, _ string) error {
+	n, err := strconv.Atoi(strings.Join(args, ""))
+	if err != nil || n < 0 {
+		return fmt.Errorf("usage: .maxrows N (now %d; 0 shows every row)", s.maxRows)
+	}
+	s.maxRows = n
+	return nil
+}
+
+func (s *Session) load(ctx context.Context, args []string, _ string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: .load PATH... (files, directories or globs of flow logs)")
+	}
+	if s.Load == nil {
+		return fmt.Errorf(".load is not available here")
+	}
+	return s.Load(ctx, args)
 }
 
 // internalTable matches flowsql's own tables: the per-format segments behind the flows views,

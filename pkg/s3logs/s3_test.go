@@ -1,8 +1,9 @@
-package ingest_test
+package s3logs_test
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/pkg/ingest"
+	"github.com/flowsql/flowsql/pkg/s3logs"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -159,11 +162,11 @@ func TestListS3(t *testing.T) {
 		{"s3://logs/hive/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/", 2},
 		{"s3://logs/AWSLogs/", 0},
 	} {
-		loc, err := ingest.ParseS3URI(c.loc)
+		loc, err := s3logs.ParseURI(c.loc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{Since: since, Until: until, Account: flowgen.Account, Region: "us-east-1"})
+		res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{Since: since, Until: until, Account: flowgen.Account, Region: "us-east-1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,14 +191,14 @@ func TestListS3(t *testing.T) {
 		}
 	}
 	// Another account or region, or a window outside the logs, keeps nothing.
-	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
-	for _, flt := range []ingest.S3Filter{{Account: "210987654321"}, {Region: "eu-west-1"}, {Since: night.Add(48 * time.Hour)}, {Until: night.Add(-time.Hour)}} {
-		res, err := ingest.ListS3(context.Background(), f.client, loc, flt)
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	for _, flt := range []s3logs.Filter{{Account: "210987654321"}, {Region: "eu-west-1"}, {Since: night.Add(48 * time.Hour)}, {Until: night.Add(-time.Hour)}} {
+		res, err := s3logs.List(context.Background(), f.client, loc, flt)
 		if err != nil || len(res.Objects) != 0 {
 			t.Errorf("%+v kept %d objects (%v)", flt, len(res.Objects), err)
 		}
 	}
-	res, _ := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{Limit: 5})
+	res, _ := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{Limit: 5})
 	if len(res.Objects) != 5 {
 		t.Errorf("--limit 5 kept %d", len(res.Objects))
 	}
@@ -207,7 +210,7 @@ func TestListS3Pages(t *testing.T) {
 	for i := range 1234 {
 		f.put("many", fmt.Sprintf("x/%04d.log", i), []byte("x"))
 	}
-	res, err := ingest.ListS3(context.Background(), f.client, ingest.S3Location{Bucket: "many", Prefix: "x/"}, ingest.S3Filter{})
+	res, err := s3logs.List(context.Background(), f.client, s3logs.Location{Bucket: "many", Prefix: "x/"}, s3logs.Filter{})
 	if err != nil || len(res.Objects) != 1234 {
 		t.Fatalf("listed %d objects, %v", len(res.Objects), err)
 	}
@@ -217,16 +220,16 @@ func TestListS3Pages(t *testing.T) {
 func TestFetch(t *testing.T) {
 	f := newFakeS3(t, "logs")
 	g := f.upload("logs", "", flowgen.Config{Seed: 2, Start: night, Files: 6, RowsPerFile: 50})
-	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
-	list := func() []ingest.S3Object {
-		res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	list := func() []s3logs.Object {
+		res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res.Objects
 	}
 	dest := t.TempDir()
-	sum, err := ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{Concurrency: 3})
+	sum, err := s3logs.Fetch(context.Background(), f.client, loc, list(), dest, s3logs.FetchOptions{Concurrency: 3})
 	if err != nil || sum.Downloaded != 6 || sum.Failed != 0 {
 		t.Fatalf("%+v, %v", sum, err)
 	}
@@ -236,12 +239,12 @@ func TestFetch(t *testing.T) {
 	if len(local) == 0 || sum.Bytes == 0 {
 		t.Fatal("nothing written")
 	}
-	sum, err = ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{})
+	sum, err = s3logs.Fetch(context.Background(), f.client, loc, list(), dest, s3logs.FetchOptions{})
 	if err != nil || sum.Downloaded != 0 || sum.Present != 6 {
 		t.Fatalf("second fetch: %+v, %v", sum, err)
 	}
 	f.put("logs", g.Key(3), []byte("replaced, and longer than it was before"))
-	sum, err = ingest.Fetch(context.Background(), f.client, loc, list(), dest, ingest.FetchOptions{})
+	sum, err = s3logs.Fetch(context.Background(), f.client, loc, list(), dest, s3logs.FetchOptions{})
 	if err != nil || sum.Downloaded != 1 || sum.Present != 5 {
 		t.Fatalf("after a change: %+v, %v", sum, err)
 	}
@@ -249,7 +252,7 @@ func TestFetch(t *testing.T) {
 	other := t.TempDir()
 	os.MkdirAll(filepath.Dir(filepath.Join(other, filepath.FromSlash(g.Key(0)))), 0o755)
 	os.Rename(filepath.Join(dest, filepath.FromSlash(g.Key(0))), filepath.Join(other, filepath.FromSlash(g.Key(0))))
-	sum, err = ingest.Fetch(context.Background(), f.client, loc, list()[:1], other, ingest.FetchOptions{})
+	sum, err = s3logs.Fetch(context.Background(), f.client, loc, list()[:1], other, s3logs.FetchOptions{})
 	if err != nil || sum.Present != 1 {
 		t.Fatalf("copied file: %+v, %v", sum, err)
 	}
@@ -262,8 +265,8 @@ func TestFetchErrors(t *testing.T) {
 	for _, k := range []string{"a/ok.log", "a/denied.log", "a/gone.log", "a/flaky.log"} {
 		f.put("logs", k, []byte("version srcaddr\n2 10.0.0.1\n"))
 	}
-	loc, _ := ingest.ParseS3URI("s3://logs/a/")
-	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	loc, _ := s3logs.ParseURI("s3://logs/a/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,13 +274,13 @@ func TestFetchErrors(t *testing.T) {
 	f.deny["a/denied.log"] = true
 	f.flaky["a/flaky.log"] = 2
 	dest := t.TempDir()
-	sum, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+	sum, err := s3logs.Fetch(context.Background(), f.client, loc, res.Objects, dest, s3logs.FetchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reasons := map[string]string{}
 	for _, r := range sum.Results {
-		if r.Status == ingest.FetchFailed {
+		if r.Status == s3logs.FetchFailed {
 			reasons[r.Object.Key] = r.Err.Error()
 		}
 	}
@@ -304,13 +307,13 @@ func TestFetchInterrupted(t *testing.T) {
 	f := newFakeS3(t, "logs")
 	f.put("logs", "a/big.log", bytes.Repeat([]byte("2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 400 1 2 ACCEPT OK\n"), 1000))
 	f.slow["a/big.log"] = true
-	loc, _ := ingest.ParseS3URI("s3://logs/a/")
-	res, _ := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	loc, _ := s3logs.ParseURI("s3://logs/a/")
+	res, _ := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
 	ctx, cancel := context.WithCancel(context.Background())
 	dest := t.TempDir()
 	done := make(chan error)
 	go func() {
-		_, err := ingest.Fetch(ctx, f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+		_, err := s3logs.Fetch(ctx, f.client, loc, res.Objects, dest, s3logs.FetchOptions{})
 		done <- err
 	}()
 	for f.getsOf("a/big.log") == 0 {
@@ -339,22 +342,28 @@ func (f *fakeS3) getsOf(key string) int {
 func TestLoadFromS3(t *testing.T) {
 	f := newFakeS3(t, "logs")
 	f.upload("logs", "", flowgen.Config{Seed: 8, Start: night, Files: 5, RowsPerFile: 300})
-	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
-	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if _, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dir, ingest.FetchOptions{}); err != nil {
+	if _, err := s3logs.Fetch(context.Background(), f.client, loc, res.Objects, dir, s3logs.FetchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	local := newDB(t)
-	load(t, local, ingest.Options{}, dir)
+	onDisk, err := ingest.LocalFiles([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Load(context.Background(), local, onDisk, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
 
 	remote := newDB(t)
 	tmp := t.TempDir()
-	fetch, cleanup := ingest.FromS3(f.client, tmp)
-	files := ingest.S3Files(loc, res.Objects)
+	fetch, cleanup := s3logs.Loader(f.client, tmp)
+	files := s3logs.Files(loc, res.Objects)
 	sum, err := ingest.Load(context.Background(), remote, files, ingest.Options{Fetch: fetch, Cleanup: cleanup, BatchFiles: 2})
 	if err != nil || sum.Loaded != 5 {
 		t.Fatalf("%+v %v", sum, err)
@@ -372,7 +381,7 @@ func TestLoadFromS3(t *testing.T) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("downloads left behind: %v", left)
 	}
-	sum, err = ingest.Load(context.Background(), remote, ingest.S3Files(loc, res.Objects), ingest.Options{Fetch: fetch, Cleanup: cleanup})
+	sum, err = ingest.Load(context.Background(), remote, s3logs.Files(loc, res.Objects), ingest.Options{Fetch: fetch, Cleanup: cleanup})
 	if err != nil || sum.Skipped != 5 || sum.Loaded != 0 {
 		t.Fatalf("second load: %+v %v", sum, err)
 	}
@@ -386,12 +395,12 @@ func TestFetchManifestKeys(t *testing.T) {
 	evil := "AWSLogs/a\tb\nAWSLogs/forged.log.gz\t5\tplanted.log.gz"
 	f.put("logs", evil, []byte("version srcaddr\n"))
 	f.put("logs", "AWSLogs/forged.log.gz", []byte("version srcaddr\n2 10.0.0.1\n"))
-	loc, _ := ingest.ParseS3URI("s3://logs/AWSLogs/")
-	res, err := ingest.ListS3(context.Background(), f.client, loc, ingest.S3Filter{})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var objs []ingest.S3Object
+	var objs []s3logs.Object
 	for _, o := range res.Objects {
 		if o.Key == evil {
 			objs = append(objs, o)
@@ -401,15 +410,34 @@ func TestFetchManifestKeys(t *testing.T) {
 		t.Fatalf("listing: %+v", res.Objects)
 	}
 	dest := t.TempDir()
-	if sum, err := ingest.Fetch(context.Background(), f.client, loc, objs, dest, ingest.FetchOptions{}); err != nil || sum.Downloaded != 1 {
+	if sum, err := s3logs.Fetch(context.Background(), f.client, loc, objs, dest, s3logs.FetchOptions{}); err != nil || sum.Downloaded != 1 {
 		t.Fatalf("%+v %v", sum, err)
 	}
 	manifest, _ := os.ReadFile(filepath.Join(dest, ".flowsql-fetch.tsv"))
 	if n := bytes.Count(manifest, []byte("\n")); n != 1 {
 		t.Errorf("the manifest has %d lines for one object:\n%q", n, manifest)
 	}
-	sum, err := ingest.Fetch(context.Background(), f.client, loc, res.Objects, dest, ingest.FetchOptions{})
+	sum, err := s3logs.Fetch(context.Background(), f.client, loc, res.Objects, dest, s3logs.FetchOptions{})
 	if err != nil || sum.Present != 1 || sum.Downloaded != 1 {
 		t.Errorf("second fetch (the evil key known, the forged one not): %+v %v", sum, err)
 	}
+}
+
+func newDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "s3.duckdb"), flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	var s sql.NullString
+	if err := db.QueryRow(q, args...).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s.String
 }

@@ -1,4 +1,9 @@
-package ingest
+// Package s3logs lists and downloads flow-log files from S3, where AWS delivers them: it reads
+// the account, region and time window of each object from AWS's key layouts and file names, so
+// that a prefix can be narrowed before anything is downloaded (List), downloads objects to a
+// directory, resumably (Fetch), and hands objects to pkg/ingest to load without keeping a copy
+// (Loader, Files).
+package s3logs
 
 import (
 	"context"
@@ -16,60 +21,61 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
-// S3API is the part of an S3 client that flowsql uses; *s3.Client has it.
-type S3API interface {
+// Client is the part of an S3 client that flowsql uses; *s3.Client has it.
+type Client interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-// S3Location is an s3://bucket/prefix URI.
-type S3Location struct {
+// Location is an s3://bucket/prefix URI.
+type Location struct {
 	Bucket, Prefix string
 }
 
-func (l S3Location) String() string { return "s3://" + l.Bucket + "/" + l.Prefix }
+func (l Location) String() string { return "s3://" + l.Bucket + "/" + l.Prefix }
 
 // URI returns the s3:// URI of a key in the location's bucket.
-func (l S3Location) URI(key string) string { return "s3://" + l.Bucket + "/" + key }
+func (l Location) URI(key string) string { return "s3://" + l.Bucket + "/" + key }
 
-// IsS3URI reports whether a path is an s3:// URI.
-func IsS3URI(s string) bool { return strings.HasPrefix(s, "s3://") }
+// IsURI reports whether a path is an s3:// URI.
+func IsURI(s string) bool { return strings.HasPrefix(s, "s3://") }
 
-// ParseS3URI reads s3://bucket/prefix.
-func ParseS3URI(s string) (S3Location, error) {
+// ParseURI reads s3://bucket/prefix.
+func ParseURI(s string) (Location, error) {
 	rest, ok := strings.CutPrefix(s, "s3://")
 	if !ok {
-		return S3Location{}, fmt.Errorf("%q is not an s3:// URI", s)
+		return Location{}, fmt.Errorf("%q is not an s3:// URI", s)
 	}
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if bucket == "" {
-		return S3Location{}, fmt.Errorf("%q names no bucket: write s3://BUCKET/PREFIX", s)
+		return Location{}, fmt.Errorf("%q names no bucket: write s3://BUCKET/PREFIX", s)
 	}
-	return S3Location{Bucket: bucket, Prefix: prefix}, nil
+	return Location{Bucket: bucket, Prefix: prefix}, nil
 }
 
-// S3Filter keeps the objects whose key says they may hold records of the wanted time,
+// Filter keeps the objects whose key says they may hold records of the wanted time,
 // account and region. What a key does not say does not exclude the object.
-type S3Filter struct {
+type Filter struct {
 	Since, Until    time.Time // records that overlap [Since, Until); zero for no bound
 	Account, Region string
 	Limit           int // at most this many objects, in key order (0: all)
 }
 
-// S3Object is a listed flow-log object and what its key says.
-type S3Object struct {
+// Object is a listed flow-log object and what its key says.
+type Object struct {
 	Key          string
 	Size         int64
 	ETag         string
 	LastModified time.Time
-	Info         KeyInfo
+	Info         ingest.KeyInfo
 }
 
-// S3Listing is the result of ListS3.
-type S3Listing struct {
-	Objects []S3Object
+// Listing is the result of List.
+type Listing struct {
+	Objects []Object
 	Listed  int      // objects listed
 	Pruned  int      // of those, left out by the filter (or not flow logs by name)
 	Scanned []string // the prefixes listed
@@ -84,7 +90,7 @@ const (
 )
 
 // keep reports whether an object may hold records that the filter wants.
-func (f S3Filter) keep(info KeyInfo) bool {
+func (f Filter) keep(info ingest.KeyInfo) bool {
 	if f.Account != "" && info.Account != "" && info.Account != f.Account {
 		return false
 	}
@@ -115,7 +121,7 @@ func (f S3Filter) keep(info KeyInfo) bool {
 // prefixes narrows a listing to the prefixes that can hold wanted objects: a prefix that stops
 // at the region (AWSLogs/<account>/vpcflowlogs/<region>/, or aws-region=<region>/ in the
 // Hive layout) with a time range becomes one prefix per day. Anything else is listed whole.
-func (f S3Filter) prefixes(prefix string) []string {
+func (f Filter) prefixes(prefix string) []string {
 	if f.Since.IsZero() {
 		return []string{prefix}
 	}
@@ -149,25 +155,25 @@ func (f S3Filter) prefixes(prefix string) []string {
 	return out
 }
 
-// ListS3 lists the flow-log objects under a location that the filter keeps, page by page.
-func ListS3(ctx context.Context, client S3API, loc S3Location, f S3Filter) (*S3Listing, error) {
-	res := &S3Listing{Scanned: f.prefixes(loc.Prefix)}
+// List lists the flow-log objects under a location that the filter keeps, page by page.
+func List(ctx context.Context, client Client, loc Location, f Filter) (*Listing, error) {
+	res := &Listing{Scanned: f.prefixes(loc.Prefix)}
 	for _, prefix := range res.Scanned {
 		p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(prefix)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return res, S3Error("list "+loc.URI(prefix), err)
+				return res, APIError("list "+loc.URI(prefix), err)
 			}
 			for _, o := range page.Contents {
 				key := aws.ToString(o.Key)
 				res.Listed++
-				info, _ := ParseKey(key)
-				if !HasFlowLogExtension(key) || !f.keep(info) {
+				info, _ := ingest.ParseKey(key)
+				if !ingest.HasFlowLogExtension(key) || !f.keep(info) {
 					res.Pruned++
 					continue
 				}
-				res.Objects = append(res.Objects, S3Object{Key: key, Size: aws.ToInt64(o.Size),
+				res.Objects = append(res.Objects, Object{Key: key, Size: aws.ToInt64(o.Size),
 					ETag: strings.Trim(aws.ToString(o.ETag), `"`), LastModified: aws.ToTime(o.LastModified).UTC(), Info: info})
 				if f.Limit > 0 && len(res.Objects) >= f.Limit {
 					return res, nil
@@ -178,32 +184,32 @@ func ListS3(ctx context.Context, client S3API, loc S3Location, f S3Filter) (*S3L
 	return res, nil
 }
 
-// S3Files turns listed objects into files to load, named by their s3:// URI.
-func S3Files(loc S3Location, objs []S3Object) []File {
-	out := make([]File, len(objs))
+// Files turns listed objects into files to load, named by their s3:// URI.
+func Files(loc Location, objs []Object) []ingest.File {
+	out := make([]ingest.File, len(objs))
 	for i, o := range objs {
-		out[i] = File{URI: loc.URI(o.Key), Size: o.Size, ModTime: o.LastModified.Truncate(time.Microsecond), ETag: o.ETag}
+		out[i] = ingest.File{URI: loc.URI(o.Key), Size: o.Size, ModTime: o.LastModified.Truncate(time.Microsecond), ETag: o.ETag}
 	}
 	return out
 }
 
-// FromS3 returns the Options.Fetch and Options.Cleanup that download the s3:// files of each
+// Loader returns the Options.Fetch and Options.Cleanup that download the s3:// files of each
 // batch into dir, and remove them once the batch is done.
-func FromS3(client S3API, dir string) (fetch func(context.Context, *File) error, cleanup func(*File)) {
+func Loader(client Client, dir string) (fetch func(context.Context, *ingest.File) error, cleanup func(*ingest.File)) {
 	var seq atomic.Int64
-	fetch = func(ctx context.Context, f *File) error {
-		loc, err := ParseS3URI(f.URI)
+	fetch = func(ctx context.Context, f *ingest.File) error {
+		loc, err := ParseURI(f.URI)
 		if err != nil {
 			return err
 		}
 		path := filepath.Join(dir, fmt.Sprintf("%d-%s", seq.Add(1), filepath.Base(loc.Prefix)))
-		if _, err := DownloadS3(ctx, client, loc.Bucket, loc.Prefix, path); err != nil {
+		if _, err := Download(ctx, client, loc.Bucket, loc.Prefix, path); err != nil {
 			return err
 		}
 		f.Path = path
 		return nil
 	}
-	cleanup = func(f *File) {
+	cleanup = func(f *ingest.File) {
 		if f.Path != "" && strings.HasPrefix(f.Path, dir) {
 			os.Remove(f.Path)
 			f.Path = ""
@@ -213,23 +219,23 @@ func FromS3(client S3API, dir string) (fetch func(context.Context, *File) error,
 }
 
 // KeepFile reports whether a file's path or key may hold records the filter wants.
-func (f S3Filter) KeepFile(uri string) bool {
-	info, _ := ParseKey(uri)
+func (f Filter) KeepFile(uri string) bool {
+	info, _ := ingest.ParseKey(uri)
 	return f.keep(info)
 }
 
-// DownloadS3 writes an object to dest. It writes to a temporary name beside dest and renames
+// Download writes an object to dest. It writes to a temporary name beside dest and renames
 // it once the whole object has arrived, so that an interrupted download leaves no file that
 // could pass for a complete one.
-func DownloadS3(ctx context.Context, client S3API, bucket, key, dest string) (int64, error) {
-	return downloadS3(ctx, client, bucket, key, dest, nil)
+func Download(ctx context.Context, client Client, bucket, key, dest string) (int64, error) {
+	return download(ctx, client, bucket, key, dest, nil)
 }
 
-// downloadS3 is DownloadS3 that adds the bytes it reads to counter, when set, as they arrive.
-func downloadS3(ctx context.Context, client S3API, bucket, key, dest string, counter *atomic.Int64) (int64, error) {
+// download is Download that adds the bytes it reads to counter, when set, as they arrive.
+func download(ctx context.Context, client Client, bucket, key, dest string, counter *atomic.Int64) (int64, error) {
 	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return 0, S3Error("get s3://"+bucket+"/"+key, err)
+		return 0, APIError("get s3://"+bucket+"/"+key, err)
 	}
 	defer out.Body.Close()
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
@@ -277,8 +283,8 @@ func (c contextReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// S3Error turns an S3 error into one line that says what to do.
-func S3Error(what string, err error) error {
+// APIError turns an S3 error into one line that says what to do.
+func APIError(what string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {

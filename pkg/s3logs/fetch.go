@@ -1,4 +1,4 @@
-package ingest
+package s3logs
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ const (
 
 // FetchResult is what happened to one object.
 type FetchResult struct {
-	Object S3Object
+	Object Object
 	Path   string
 	Status FetchStatus
 	Err    error
@@ -75,7 +75,7 @@ var md5ETag = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // Fetch downloads objects into dest, keeping their keys as paths. Objects already there with
 // the same size and ETag are left alone, so running a fetch again resumes it. Each object is
 // written under a temporary name and renamed when complete.
-func Fetch(ctx context.Context, client S3API, loc S3Location, objs []S3Object, dest string, opts FetchOptions) (*FetchSummary, error) {
+func Fetch(ctx context.Context, client Client, loc Location, objs []Object, dest string, opts FetchOptions) (*FetchSummary, error) {
 	start := time.Now()
 	sum := &FetchSummary{Results: make([]FetchResult, len(objs))}
 	defer func() { sum.Duration = time.Since(start) }()
@@ -154,7 +154,7 @@ func Fetch(ctx context.Context, client S3API, loc S3Location, objs []S3Object, d
 			defer wg.Done()
 			for i := range work {
 				r := &sum.Results[i]
-				n, err := downloadS3(ctx, client, loc.Bucket, r.Object.Key, r.Path, &done)
+				n, err := download(ctx, client, loc.Bucket, r.Object.Key, r.Path, &done)
 				mu.Lock()
 				if err != nil {
 					r.Status, r.Err = FetchFailed, err
@@ -197,7 +197,7 @@ func keyPath(dest, key string) (string, error) {
 
 // present reports whether an object is already downloaded: same size, and the same ETag as
 // recorded, or, for a file fetched otherwise, the MD5 that a simple upload's ETag is.
-func present(path string, o S3Object, etag string) bool {
+func present(path string, o Object, etag string) bool {
 	st, err := os.Stat(path)
 	if err != nil || st.Size() != o.Size {
 		return false
