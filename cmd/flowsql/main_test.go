@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
@@ -55,7 +54,6 @@ func TestScripts(t *testing.T) {
 			"gzip":     cmdGzip,
 			"truncate": cmdTruncate,
 			"corrupt":  cmdCorrupt,
-			"sleep":    cmdSleep,
 		},
 	})
 }
@@ -215,11 +213,4 @@ func glob(ts *testscript.TestScript, pattern string) []string {
 		ts.Fatalf("no file matches %s", pattern)
 	}
 	return m
-}
-
-// sleep DURATION
-func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
-	d, err := time.ParseDuration(args[0])
-	ts.Check(err)
-	time.Sleep(d)
 }

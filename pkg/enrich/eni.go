@@ -44,6 +44,11 @@ type eniRow struct {
 // records them in the eni table: addresses seen before get their attributes and last_seen
 // updated, new ones are added, and interfaces no longer there keep their rows.
 func SnapshotENIs(ctx context.Context, db *sql.DB, client EC2API, region string) (*ENISummary, error) {
+	return SnapshotENIsAt(ctx, db, client, region, time.Now())
+}
+
+// SnapshotENIsAt is SnapshotENIs with the time the snapshot is taken at given.
+func SnapshotENIsAt(ctx context.Context, db *sql.DB, client EC2API, region string, at time.Time) (*ENISummary, error) {
 	sum := &ENISummary{ByType: map[string]int{}}
 	var rows []eniRow
 	p := ec2.NewDescribeNetworkInterfacesPaginator(client, &ec2.DescribeNetworkInterfacesInput{})
@@ -60,7 +65,7 @@ func SnapshotENIs(ctx context.Context, db *sql.DB, client EC2API, region string)
 		}
 	}
 	sum.Addresses = len(rows)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := at.UTC().Truncate(time.Microsecond)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openrdap/rdap"
@@ -22,12 +23,17 @@ type RDAPResolver struct {
 	// Server is the RDAP server to ask; nil finds each address's registry through IANA's
 	// bootstrap files.
 	Server *url.URL
+
+	// bootstrap guards Client.Bootstrap, which loads and caches IANA's files without locks.
+	bootstrap sync.Mutex
 }
 
 // NewRDAPResolver returns a resolver that asks server, or the registries when server is "".
 func NewRDAPResolver(server string) (*RDAPResolver, error) {
 	hc := &http.Client{Timeout: 20 * time.Second, Transport: limitedTransport{base: http.DefaultTransport, max: MaxRDAPBody}}
-	r := &RDAPResolver{Client: &rdap.Client{HTTP: hc, Bootstrap: &bootstrap.Client{}}}
+	// Verbose is set here because Client.Do sets it on first use, which races between
+	// lookups in flight at once.
+	r := &RDAPResolver{Client: &rdap.Client{HTTP: hc, Bootstrap: &bootstrap.Client{}, Verbose: func(string) {}}}
 	if server != "" {
 		u, err := url.Parse(server)
 		if err != nil || u.Host == "" {
@@ -40,28 +46,46 @@ func NewRDAPResolver(server string) (*RDAPResolver, error) {
 
 // Registry names the server a lookup goes to, for limiting requests per registry.
 func (r *RDAPResolver) Registry(a netip.Addr) string {
+	if u, err := r.serverFor(a); err == nil {
+		return u.Host
+	}
+	return "rdap"
+}
+
+// serverFor is the RDAP server to ask about an address: Server, or the registry that IANA's
+// bootstrap files name. Each call gets a URL of its own: the library writes to a request's.
+func (r *RDAPResolver) serverFor(a netip.Addr) (*url.URL, error) {
 	if r.Server != nil {
-		return r.Server.Host
+		u := *r.Server
+		return &u, nil
 	}
 	q := &bootstrap.Question{RegistryType: bootstrap.IPv4, Query: a.String()}
 	if a.Is6() {
 		q.RegistryType = bootstrap.IPv6
 	}
-	if ans, err := r.Client.Bootstrap.Lookup(q); err == nil && len(ans.URLs) > 0 {
-		return ans.URLs[0].Host
+	r.bootstrap.Lock()
+	defer r.bootstrap.Unlock()
+	ans, err := r.Client.Bootstrap.Lookup(q)
+	if err != nil {
+		return nil, fmt.Errorf("rdap bootstrap for %s: %w", a, err)
 	}
-	return "rdap"
+	if len(ans.URLs) == 0 {
+		return nil, fmt.Errorf("rdap bootstrap: no registry serves %s", a)
+	}
+	u := *ans.URLs[0]
+	return &u, nil
 }
 
 // Lookup asks RDAP who holds an address. A 429 answer becomes a RateLimited error with the
 // server's Retry-After.
 func (r *RDAPResolver) Lookup(ctx context.Context, a netip.Addr) (*Owner, error) {
-	req := rdap.NewIPRequest(a.AsSlice()).WithContext(ctx)
-	if r.Server != nil {
-		req = req.WithServer(r.Server)
+	server, err := r.serverFor(a)
+	if err != nil {
+		return nil, err
 	}
+	req := rdap.NewIPRequest(a.AsSlice()).WithContext(ctx).WithServer(server)
 	resp, err := r.Client.Do(req)
-	registry := r.Registry(a)
+	registry := server.Host
 	if resp != nil {
 		for _, h := range resp.HTTP {
 			if h.Response != nil {
