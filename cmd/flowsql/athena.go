@@ -145,7 +145,7 @@ func runAthena(ctx context.Context, e *env, args []string) error {
 func runAthenaDDL(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "athena ddl", "s3://BUCKET/PREFIX/ [flags]", ddlAbout)
 	var o athenarun.DDLOptions
-	fs.StringVar(&o.Format, "file-format", "text", "how AWS delivers the logs (`FILEFORMAT`): text (gzip) or parquet")
+	fs.StringVar(&o.Format, "file-format", "text", "`KIND` of files AWS delivers: text (gzip) or parquet")
 	renamedFlag(fs, "format", "file-format")
 	fs.StringVar(&o.Layout, "layout", "default", "the S3 key `LAYOUT`: default or hive (Hive-compatible prefixes)")
 	fs.BoolVar(&o.Hourly, "hourly", false, "the logs are partitioned by hour too")

@@ -167,9 +167,15 @@ func newFlagSet(e *env, name, synopsis, about string) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stdout, "Usage: flowsql %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		// The flags that have a usage: a renamed flag's old name has none and stays unlisted.
+		listed := flag.NewFlagSet(name, flag.ContinueOnError)
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Usage != "" {
+				listed.Var(f.Value, f.Name, f.Usage)
+			}
+		})
+		listed.SetOutput(e.stdout)
+		listed.PrintDefaults()
 	}
 	return fs
 }
@@ -209,7 +215,7 @@ func dbFlag(fs *flag.FlagSet, e *env) *string {
 	if def == "" {
 		def = flowdb.DefaultPath
 	}
-	return fs.String("db", def, "database `FILE` (\":memory:\" for a throwaway one; default $FLOWSQL_DB or flowsql.duckdb)")
+	return fs.String("db", def, "database `FILE` (\":memory:\" for a throwaway one; $FLOWSQL_DB sets the default)")
 }
 
 // renamedFlag keeps a flag's old name as a mistake that says the new one.

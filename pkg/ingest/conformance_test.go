@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,18 +13,24 @@ import (
 	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
-// samplesDir finds the flow-log samples that other projects published (../shared/samples next
-// to the repository, or $FLOWSQL_SAMPLES). The conformance tests skip when it is absent.
-func samplesDir(t *testing.T) string {
+// sample finds a flow-log sample that another project published, by its path in the shared
+// collection: there ($FLOWSQL_SAMPLES, else ../shared/samples next to the repository), else in
+// testdata/samples, which bundles those whose licence allows a copy. A test of a sample that is
+// in neither place skips.
+func sample(t *testing.T, rel string) string {
 	t.Helper()
-	dir := os.Getenv("FLOWSQL_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "samples")
+	shared := os.Getenv("FLOWSQL_SAMPLES")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "..", "shared", "samples")
 	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no samples at %s (set FLOWSQL_SAMPLES)", dir)
+	for _, dir := range []string{shared, filepath.Join("testdata", "samples")} {
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
 	}
-	return dir
+	t.Skipf("no sample %s in %s or testdata/samples (set FLOWSQL_SAMPLES)", rel, shared)
+	return ""
 }
 
 // lineTotals is an independent reading of flow-log lines: records, and the sum of a field.
@@ -64,7 +71,6 @@ func readLines(t *testing.T, path string, skipHeader bool) []string {
 
 // TestConformanceHeaderFiles: S3-style files with a header load with no format given.
 func TestConformanceHeaderFiles(t *testing.T) {
-	dir := samplesDir(t)
 	for _, name := range []string{
 		"grafana-vpc-flow-logs-analyzer/aws-flow-logs-10.3.11.57-142.250.185.91.log",
 		"grafana-vpc-flow-logs-analyzer/aws-test_flow_logs.log",
@@ -72,7 +78,7 @@ func TestConformanceHeaderFiles(t *testing.T) {
 		"opentelemetry-collector-contrib/valid_vpc_flow_log_ecs.log",
 	} {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			path := filepath.Join(dir, name)
+			path := sample(t, name)
 			lines := readLines(t, path, false)
 			n, bytes := lineTotals(t, lines[0], lines[1:], "bytes")
 			db := newDB(t)
@@ -85,55 +91,64 @@ func TestConformanceHeaderFiles(t *testing.T) {
 			}
 		})
 	}
-	db := newDB(t)
-	load(t, db, ingest.Options{}, filepath.Join(dir, "grafana-vpc-flow-logs-analyzer"))
-	checks := map[string]string{
-		`SELECT pkt_srcaddr FROM flows WHERE bytes = 737`:                                  "142.250.185.91",
-		`SELECT pkt_dst_aws_service FROM flows WHERE dstaddr = '3.5.246.198'`:              "S3",
-		`SELECT pkt_src_aws_service FROM flows WHERE pkt_srcaddr = '3.78.206.74'`:          "AMAZON",
-		`SELECT log_status || ' ' || start FROM flows WHERE log_status = 'SKIPDATA'`:       "SKIPDATA 1754324989",
-		`SELECT CAST(count(*) AS VARCHAR) FROM flows WHERE pkt_dstaddr = '142.250.185.91'`: "15",
-	}
+	t.Run("grafana", func(t *testing.T) {
+		db := newDB(t)
+		load(t, db, ingest.Options{}, sample(t, "grafana-vpc-flow-logs-analyzer"))
+		checkStrings(t, db, map[string]string{
+			`SELECT pkt_srcaddr FROM flows WHERE bytes = 737`:                                  "142.250.185.91",
+			`SELECT pkt_dst_aws_service FROM flows WHERE dstaddr = '3.5.246.198'`:              "S3",
+			`SELECT pkt_src_aws_service FROM flows WHERE pkt_srcaddr = '3.78.206.74'`:          "AMAZON",
+			`SELECT log_status || ' ' || start FROM flows WHERE log_status = 'SKIPDATA'`:       "SKIPDATA 1754324989",
+			`SELECT CAST(count(*) AS VARCHAR) FROM flows WHERE pkt_dstaddr = '142.250.185.91'`: "15",
+		})
+	})
+	t.Run("ecs", func(t *testing.T) {
+		ecs := newDB(t)
+		load(t, ecs, ingest.Options{}, sample(t, "opentelemetry-collector-contrib/valid_vpc_flow_log_ecs.log"))
+		if got := queryString(t, ecs, `SELECT ecs_service_name || ' ' || ecs_task_id || ' ' || ecs_cluster_name FROM flows`); got != "my-service abcdef1234567890 my-cluster" {
+			t.Errorf("ECS fields: %q", got)
+		}
+	})
+}
+
+// checkStrings runs each query and compares its one value with the text wanted.
+func checkStrings(t *testing.T, db *sql.DB, checks map[string]string) {
+	t.Helper()
 	for q, want := range checks {
 		if got := queryString(t, db, q); got != want {
 			t.Errorf("%s = %q, want %q", q, got, want)
 		}
 	}
-	ecs := newDB(t)
-	load(t, ecs, ingest.Options{}, filepath.Join(dir, "opentelemetry-collector-contrib", "valid_vpc_flow_log_ecs.log"))
-	if got := queryString(t, ecs, `SELECT ecs_service_name || ' ' || ecs_task_id || ' ' || ecs_cluster_name FROM flows`); got != "my-service abcdef1234567890 my-cluster" {
-		t.Errorf("ECS fields: %q", got)
-	}
 }
 
 // TestConformanceTransitGateway: the Transit Gateway samples, with header and without.
 func TestConformanceTransitGateway(t *testing.T) {
-	dir := samplesDir(t)
 	db := newDB(t)
-	load(t, db, ingest.Options{}, filepath.Join(dir, "opentelemetry-collector-contrib", "valid_tgw_flow_log.log"))
+	load(t, db, ingest.Options{}, sample(t, "opentelemetry-collector-contrib/valid_tgw_flow_log.log"))
 	if got := queryString(t, db, `SELECT tgw_src_az_id || ' ' || tgw_pair_attachment_id || ' ' || flow_direction || ' ' || tcp_flags FROM tgw_flows`); got != "use1-az1 tgw-attach-0def12345abc67890 ingress 2" {
 		t.Errorf("tgw row: %q", got)
 	}
-	path := filepath.Join(dir, "elastic-integrations", "test-tgw-samples.log")
-	lines := readLines(t, path, false)
-	n, bytes := lineTotals(t, ingest.Presets["tgw"], lines, "bytes")
-	db = newDB(t)
-	sum := load(t, db, ingest.Options{Format: "tgw"}, path)
-	if sum.Rows != int64(n) || sum.Rejected != 0 || sum.Results[0].Table != "tgw_flows" {
-		t.Fatalf("%+v, want %d rows", sum.Results[0], n)
-	}
-	if got := queryInt(t, db, `SELECT sum(bytes) FROM tgw_flows`); got != bytes {
-		t.Errorf("sum(bytes) %d, want %d", got, bytes)
-	}
-	if got := queryString(t, db, `SELECT tgw_attachment_id FROM tgw_flows WHERE srcport = 39464`); got != "tgw-attach-0789ijkl" {
-		t.Errorf("tgw_attachment_id %q", got)
-	}
+	t.Run("headerless", func(t *testing.T) {
+		path := sample(t, "elastic-integrations/test-tgw-samples.log")
+		lines := readLines(t, path, false)
+		n, bytes := lineTotals(t, ingest.Presets["tgw"], lines, "bytes")
+		db := newDB(t)
+		sum := load(t, db, ingest.Options{Format: "tgw"}, path)
+		if sum.Rows != int64(n) || sum.Rejected != 0 || sum.Results[0].Table != "tgw_flows" {
+			t.Fatalf("%+v, want %d rows", sum.Results[0], n)
+		}
+		if got := queryInt(t, db, `SELECT sum(bytes) FROM tgw_flows`); got != bytes {
+			t.Errorf("sum(bytes) %d, want %d", got, bytes)
+		}
+		if got := queryString(t, db, `SELECT tgw_attachment_id FROM tgw_flows WHERE srcport = 39464`); got != "tgw-attach-0789ijkl" {
+			t.Errorf("tgw_attachment_id %q", got)
+		}
+	})
 }
 
 // TestConformanceHeaderless: Elastic's headerless lines of 14, 29, 39 and 40 fields, with the
 // format the integration documents for each.
 func TestConformanceHeaderless(t *testing.T) {
-	dir := samplesDir(t)
 	all := strings.Fields(ingest.Presets["all"])
 	cases := []struct {
 		file   string
@@ -148,7 +163,7 @@ func TestConformanceHeaderless(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			path := filepath.Join(dir, "elastic-integrations", c.file)
+			path := sample(t, "elastic-integrations/"+c.file)
 			format := c.format
 			if p, ok := ingest.Presets[format]; ok {
 				format = p
@@ -171,26 +186,28 @@ func TestConformanceHeaderless(t *testing.T) {
 
 // TestConformanceJSON: the {"message": ...} wrapper and a CloudWatch Logs subscription envelope.
 func TestConformanceJSON(t *testing.T) {
-	dir := samplesDir(t)
-	db := newDB(t)
-	sum := load(t, db, ingest.Options{Format: "default"}, filepath.Join(dir, "elastic-integrations", "test-with-message-field.log"))
-	if sum.Rows != 1 || queryString(t, db, `SELECT log_status || ' ' || account_id FROM flows`) != "NODATA 428961148399" {
-		t.Fatalf("message wrapper: %+v", sum.Results[0])
-	}
-	db = newDB(t)
-	sum = load(t, db, ingest.Options{Format: "${version} ${interface-id} ${srcaddr} ${dstaddr}"},
-		filepath.Join(dir, "opentelemetry-collector-contrib", "valid_vpc_flow_cw_custom.json"))
-	if sum.Rows != 2 || queryString(t, db, `SELECT string_agg(dstaddr, ',' ORDER BY dstaddr) FROM flows`) != "172.31.16.21,172.31.9.12" {
-		t.Fatalf("CloudWatch envelope: %+v", sum.Results[0])
-	}
+	t.Run("cloudwatch", func(t *testing.T) {
+		db := newDB(t)
+		sum := load(t, db, ingest.Options{Format: "${version} ${interface-id} ${srcaddr} ${dstaddr}"},
+			sample(t, "opentelemetry-collector-contrib/valid_vpc_flow_cw_custom.json"))
+		if sum.Rows != 2 || queryString(t, db, `SELECT string_agg(dstaddr, ',' ORDER BY dstaddr) FROM flows`) != "172.31.16.21,172.31.9.12" {
+			t.Fatalf("CloudWatch envelope: %+v", sum.Results[0])
+		}
+	})
+	t.Run("message", func(t *testing.T) {
+		db := newDB(t)
+		sum := load(t, db, ingest.Options{Format: "default"}, sample(t, "elastic-integrations/test-with-message-field.log"))
+		if sum.Rows != 1 || queryString(t, db, `SELECT log_status || ' ' || account_id FROM flows`) != "NODATA 428961148399" {
+			t.Fatalf("message wrapper: %+v", sum.Results[0])
+		}
+	})
 }
 
 // TestConformanceParquet: the Parquet file flowlogs-reader tests with (written by pandas:
 // account_id as a number, ports as strings, "None" for missing values).
 func TestConformanceParquet(t *testing.T) {
-	dir := samplesDir(t)
 	db := newDB(t)
-	sum := load(t, db, ingest.Options{}, filepath.Join(dir, "flowlogs-reader", "flows.parquet"))
+	sum := load(t, db, ingest.Options{}, sample(t, "flowlogs-reader/flows.parquet"))
 	if sum.Rows != 3 || sum.Failed != 0 {
 		t.Fatalf("%+v", sum.Results[0])
 	}
@@ -205,8 +222,8 @@ func TestConformanceParquet(t *testing.T) {
 // TestConformanceElasticDocExamples: every AWS documentation example in Elastic's test file,
 // each section loaded with its own format (one line has a double space).
 func TestConformanceElasticDocExamples(t *testing.T) {
-	dir := samplesDir(t)
-	sections := parseElasticYAML(t, filepath.Join(dir, "elastic-beats", "aws-vpc-flow-logs.yml"))
+	dir := sample(t, "elastic-beats")
+	sections := parseElasticYAML(t, filepath.Join(dir, "aws-vpc-flow-logs.yml"))
 	if len(sections) < 6 {
 		t.Fatalf("read %d sections", len(sections))
 	}
@@ -236,7 +253,7 @@ func TestConformanceElasticDocExamples(t *testing.T) {
 			}
 		})
 	}
-	bad := filepath.Join(dir, "elastic-beats", "bad.log")
+	bad := filepath.Join(dir, "bad.log")
 	db := newDB(t)
 	sum := load(t, db, ingest.Options{}, bad)
 	if sum.Failed != 1 || !strings.Contains(sum.Results[0].Note, "no header line") {
@@ -295,7 +312,7 @@ func parseElasticYAML(t *testing.T, path string) map[string]docSection {
 // TestConformanceSekoia: the raw lines of SEKOIA's test cases (default and version 5 lines,
 // and JSON records), checked against the values each case expects.
 func TestConformanceSekoia(t *testing.T) {
-	dir := filepath.Join(samplesDir(t), "SEKOIA-IO-intake-formats")
+	dir := sample(t, "SEKOIA-IO-intake-formats")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
