@@ -40,6 +40,10 @@ type Options struct {
 	ReadOnly bool
 	// Threads caps DuckDB's worker threads; 0 leaves DuckDB's default (one per core).
 	Threads int
+	// MemoryLimit caps DuckDB's memory ("4GB", as DuckDB's memory_limit takes it); beyond it,
+	// DuckDB spills to a directory beside the database. "" chooses from the machine's memory:
+	// a quarter of it, at most 1 GiB for a writer and 2 GiB for a reader.
+	MemoryLimit string
 }
 
 // Open opens (or creates) a flowsql database: a DuckDB file holding the tables and views that
@@ -49,7 +53,7 @@ type Options struct {
 // process holding the file in a way that conflicts is an error that names it.
 func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	memory := path == "" || path == Memory
-	fo := flowdb.Options{MustExist: opts.MustExist, ReadOnly: opts.ReadOnly && !memory, Threads: opts.Threads}
+	fo := flowdb.Options{MustExist: opts.MustExist, ReadOnly: opts.ReadOnly && !memory, Threads: opts.Threads, MemoryLimit: opts.MemoryLimit}
 	db, err := flowdb.Open(ctx, path, fo)
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ FROM (
                sum(bytes) AS bytes
         FROM (
             SELECT dst_ip, account_id, vpc_id, sum(bytes) AS bytes
-            FROM flows
+            FROM flow_summary
             WHERE log_status = 'OK' AND dst_ip IS NOT NULL
             GROUP BY ALL
         ) AS by_account
@@ -105,8 +105,9 @@ FROM (
                CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN vpc_id END AS scope_vpc,
                sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows
         FROM (
-            SELECT src_ip, account_id, vpc_id, sum(bytes) AS bytes, sum(packets) AS packets, count(*) AS flows
-            FROM flows
+            SELECT src_ip, account_id, vpc_id, sum(bytes) AS bytes, sum(packets) AS packets,
+                   CAST(sum(records) AS BIGINT) AS flows
+            FROM flow_summary
             WHERE log_status = 'OK' AND dst_ip = $dst AND src_ip IS NOT NULL
             GROUP BY ALL
         ) AS by_account
@@ -139,8 +140,8 @@ ORDER BY bytes DESC, srcaddr;
 -- param: limit int = 20: How many networks to show.
 -- engine: duckdb
 WITH senders AS (
-    SELECT src_ip, sum(bytes) AS bytes, count(*) AS flows
-    FROM flows
+    SELECT src_ip, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS flows
+    FROM flow_summary
     WHERE log_status = 'OK' AND dst_ip = $dst AND src_ip IS NOT NULL
     GROUP BY src_ip
 ),
@@ -180,13 +181,13 @@ ORDER BY bytes DESC, network;
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
 WITH ends AS (
-    SELECT 'to' AS direction, dst_ip AS addr, sum(bytes) AS bytes, count(*) AS flows
-    FROM flows
+    SELECT 'to' AS direction, dst_ip AS addr, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS flows
+    FROM flow_summary
     WHERE log_status = 'OK' AND dst_ip IS NOT NULL
     GROUP BY dst_ip
     UNION ALL
-    SELECT 'from', src_ip, sum(bytes), count(*)
-    FROM flows
+    SELECT 'from', src_ip, sum(bytes), CAST(sum(records) AS BIGINT)
+    FROM flow_summary
     WHERE log_status = 'OK' AND src_ip IS NOT NULL
     GROUP BY src_ip
 ),
@@ -227,13 +228,13 @@ FROM (
     SELECT src_ip, dst_ip,
            sum(bytes) AS bytes,
            sum(packets) AS packets,
-           count(*) AS flows,
-           CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
-               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
-    FROM flows
+           CAST(sum(records) AS BIGINT) AS flows,
+           CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END AS DOUBLE)
+               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END) OVER () AS share
+    FROM flow_summary
     WHERE log_status = 'OK' AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
     GROUP BY src_ip, dst_ip
-    ORDER BY CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, src_ip, dst_ip
+    ORDER BY CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END DESC, src_ip, dst_ip
     LIMIT $limit
 ) AS top
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
@@ -386,12 +387,12 @@ FROM (
     SELECT interface_id,
            coalesce(sum(bytes), 0) AS bytes,
            coalesce(sum(packets), 0) AS packets,
-           count(*) FILTER (WHERE log_status = 'OK') AS flows,
-           count(*) FILTER (WHERE action = 'REJECT') AS rejected,
+           CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT) AS flows,
+           CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'), 0) AS BIGINT) AS rejected,
            CAST(coalesce(sum(bytes), 0) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
            make_timestamp(min("start") * 1000000) AS first_seen,
            make_timestamp(max("end") * 1000000) AS last_seen
-    FROM flows
+    FROM flow_summary
     GROUP BY interface_id
     ORDER BY bytes DESC, interface_id
     LIMIT $limit
@@ -422,12 +423,12 @@ ORDER BY bytes DESC, interface_id;
 -- param: limit int = 1000: How many rows to show.
 -- engine: duckdb
 WITH per_hour AS (
-    SELECT interface_id, ("start" // 3600) * 3600 AS hour,
-           count(*) FILTER (WHERE log_status = 'OK') AS ok,
-           count(*) FILTER (WHERE log_status = 'NODATA') AS nodata,
-           count(*) FILTER (WHERE log_status = 'SKIPDATA') AS skipdata,
+    SELECT interface_id, start_hour * 3600 AS hour,
+           CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT) AS ok,
+           CAST(coalesce(sum(records) FILTER (WHERE log_status = 'NODATA'), 0) AS BIGINT) AS nodata,
+           CAST(coalesce(sum(records) FILTER (WHERE log_status = 'SKIPDATA'), 0) AS BIGINT) AS skipdata,
            coalesce(sum(bytes), 0) AS bytes
-    FROM flows
+    FROM flow_summary
     WHERE interface_id IS NOT NULL
     GROUP BY 1, 2
 ),
@@ -476,8 +477,8 @@ ORDER BY address;
 -- engine: duckdb
 SELECT ip_text(dst_ip) AS address, interface_id, records, bytes
 FROM (
-    SELECT dst_ip, interface_id, count(*) AS records, sum(bytes) AS bytes
-    FROM flows
+    SELECT dst_ip, interface_id, CAST(sum(records) AS BIGINT) AS records, sum(bytes) AS bytes
+    FROM flow_summary
     WHERE log_status = 'OK' AND pkt_dst_ip IS NOT NULL AND pkt_dst_ip <> dst_ip AND interface_id IS NOT NULL
     GROUP BY dst_ip, interface_id
     ORDER BY bytes DESC, dst_ip, interface_id
@@ -504,12 +505,12 @@ LIMIT 1;
 -- param: nat addr: The address said to be a NAT gateway's private address.
 -- param: nat_eni text: Its network interface.
 -- engine: duckdb
-SELECT count(*) AS records,
-       count(pkt_dst_ip) AS with_pkt,
-       count(*) FILTER (WHERE pkt_dst_ip <> dst_ip) AS translated,
+SELECT CAST(coalesce(sum(records), 0) AS BIGINT) AS records,
+       CAST(coalesce(sum(records) FILTER (WHERE pkt_dst_ip IS NOT NULL), 0) AS BIGINT) AS with_pkt,
+       CAST(coalesce(sum(records) FILTER (WHERE pkt_dst_ip <> dst_ip), 0) AS BIGINT) AS translated,
        (SELECT any_value(interface_type) FROM eni_latest WHERE interface_id = $nat_eni) AS interface_type,
        (SELECT any_value(coalesce(tags['Name'], nullif(description, ''))) FROM eni_latest WHERE interface_id = $nat_eni) AS interface_name
-FROM flows
+FROM flow_summary
 WHERE log_status = 'OK' AND interface_id = $nat_eni AND dst_ip = $nat;
 
 -- name: nat-summary
@@ -520,19 +521,19 @@ WHERE log_status = 'OK' AND interface_id = $nat_eni AND dst_ip = $nat;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 )
 SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        coalesce(sum(bytes) FILTER (WHERE inbound AND vpc_side), 0) AS bytes_in_from_source,
        coalesce(sum(bytes) FILTER (WHERE inbound AND NOT vpc_side), 0) AS bytes_in_from_destination,
        coalesce(sum(bytes) FILTER (WHERE vpc_side), 0) AS bytes_by_source,
-       count(*) AS records,
-       count(*) FILTER (WHERE vpc_side AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)) AS vpc_side_with_pkt,
-       count(*) FILTER (WHERE vpc_side) AS vpc_side_records,
+       CAST(coalesce(sum(records), 0) AS BIGINT) AS records,
+       CAST(coalesce(sum(records) FILTER (WHERE vpc_side AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)), 0) AS BIGINT) AS vpc_side_with_pkt,
+       CAST(coalesce(sum(records) FILTER (WHERE vpc_side), 0) AS BIGINT) AS vpc_side_records,
        min("start") AS first_start,
        max("end") AS last_end,
-       count(DISTINCT "start" // 3600) AS hours_with_records
+       count(DISTINCT start_hour) AS hours_with_records
 FROM legs;
 
 -- name: nat-sources
@@ -544,7 +545,7 @@ FROM legs;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
@@ -596,7 +597,7 @@ ORDER BY t.bytes DESC, source;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
@@ -630,7 +631,7 @@ ORDER BY bytes DESC, destination;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
@@ -672,7 +673,7 @@ ORDER BY bytes DESC, service;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 vpc_side AS (
@@ -698,11 +699,11 @@ scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
 ),
 own AS (
-    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flows, scope
+    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flow_summary, scope
     WHERE log_status = 'OK' AND interface_id <> $nat_eni AND src_ip IN (SELECT source FROM unpaired)
       AND dst_ip >= 0 AND NOT is_private_ip4_int(dst_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
     UNION ALL
-    SELECT dst_ip, src_ip, bytes FROM flows, scope
+    SELECT dst_ip, src_ip, bytes FROM flow_summary, scope
     WHERE log_status = 'OK' AND interface_id <> $nat_eni AND dst_ip IN (SELECT source FROM unpaired)
       AND src_ip >= 0 AND NOT is_private_ip4_int(src_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
 ),
@@ -738,7 +739,7 @@ LIMIT $limit;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
@@ -749,7 +750,8 @@ by_source AS (
 ),
 nat_az AS (
     SELECT coalesce((SELECT any_value(availability_zone_id) FROM eni_latest WHERE interface_id = $nat_eni),
-                    (SELECT mode(az_id) FROM legs)) AS az
+                    -- an interface is in one zone: the first record that names it will do
+                    (SELECT az_id FROM flows WHERE interface_id = $nat_eni AND az_id IS NOT NULL LIMIT 1)) AS az
 ),
 scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
@@ -782,11 +784,11 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
-    FROM flows
+    FROM flow_summary
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 hours AS (
-    SELECT ("start" // 3600) * 3600 AS hour, sum(bytes) AS bytes
+    SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
     FROM legs
     WHERE inbound
     GROUP BY 1
@@ -813,17 +815,17 @@ LIMIT $limit;
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH nat AS (
-    SELECT log_status, "start", "end" FROM flows WHERE interface_id = $nat_eni
+    SELECT log_status, start_hour, "start", "end", records FROM flow_summary WHERE interface_id = $nat_eni
 ),
 logged AS (
-    SELECT DISTINCT interface_id FROM flows WHERE interface_id IS NOT NULL
+    SELECT DISTINCT interface_id FROM flow_summary WHERE interface_id IS NOT NULL
 )
-SELECT count(*) FILTER (WHERE log_status = 'OK') AS ok_records,
-       count(*) FILTER (WHERE log_status = 'NODATA') AS nodata_records,
-       count(*) FILTER (WHERE log_status = 'SKIPDATA') AS skipdata_records,
+SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT) AS ok_records,
+       CAST(coalesce(sum(records) FILTER (WHERE log_status = 'NODATA'), 0) AS BIGINT) AS nodata_records,
+       CAST(coalesce(sum(records) FILTER (WHERE log_status = 'SKIPDATA'), 0) AS BIGINT) AS skipdata_records,
        min("start") AS first_start,
        max("end") AS last_end,
-       count(DISTINCT "start" // 3600) AS hours_with_records,
+       count(DISTINCT start_hour) AS hours_with_records,
        CAST(ceil(max("end") / 3600.0) - floor(min("start") / 3600.0) AS BIGINT) AS hours_spanned,
        (SELECT count(*) FROM logged) AS interfaces_logged,
        (SELECT count(DISTINCT interface_id) FROM eni_latest) AS interfaces_known,

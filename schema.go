@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -29,6 +30,7 @@ import (
 //     whole again whenever it changes (each statement replaces its macro or view).
 //   - The flows and tgw_flows views are generated from the tables that loads create
 //     (pkg/ingest); they are rebuilt whenever their generator changes.
+//   - Migrations that read the records through those views (lateMigrations) apply last.
 //
 // All pending steps apply in one transaction: a file is upgraded entirely or not at all.
 
@@ -80,13 +82,22 @@ func steps() ([]step, error) {
 		out = append(out, step{name: name, checksum: "go", apply: apply})
 	}
 	slices.SortFunc(out, func(a, b step) int { return strings.Compare(a.name, b.name) })
-	for i := 1; i < len(out); i++ {
-		if out[i].name[:4] == out[i-1].name[:4] {
-			return nil, fmt.Errorf("schema steps %s and %s share a number", out[i-1].name, out[i].name)
+	numbered := slices.Sorted(maps.Keys(lateMigrations))
+	for _, s := range out {
+		numbered = append(numbered, s.name)
+	}
+	slices.Sort(numbered)
+	for i := 1; i < len(numbered); i++ {
+		if numbered[i][:4] == numbered[i-1][:4] {
+			return nil, fmt.Errorf("schema steps %s and %s share a number", numbered[i-1], numbered[i])
 		}
 	}
 	out = append(out, repeat...)
 	out = append(out, step{name: "flow views", checksum: ingest.ViewsChecksum(), repeat: true, apply: ingest.RebuildViews})
+	late := slices.Sorted(maps.Keys(lateMigrations))
+	for _, name := range late {
+		out = append(out, step{name: name, checksum: "go", apply: lateMigrations[name]})
+	}
 	return out, nil
 }
 

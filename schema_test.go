@@ -139,6 +139,14 @@ func TestUpgradeRelease1(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT ip_text(dst_ip) FROM flow_records GROUP BY dst_ip ORDER BY sum(bytes) DESC LIMIT 1`).Scan(&top); err != nil || top != "10.0.101.10" {
 			t.Errorf("top destination %q, %v", top, err)
 		}
+		// The hourly summary is made from the records loaded before, and the addresses that are
+		// not IPv4 know whether they are private.
+		var records, summarized, v6, unknown int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records), (SELECT sum(records) FROM flow_hourly),
+            (SELECT count(*) FROM flowsql_addr_keys), (SELECT count(*) FROM flowsql_addr_keys WHERE private IS NULL)`).Scan(&records, &summarized, &v6, &unknown); err != nil ||
+			records == 0 || summarized != records || v6 == 0 || unknown != 0 {
+			t.Errorf("records %d, in flow_hourly %d; addresses not IPv4 %d, %d without private (%v)", records, summarized, v6, unknown, err)
+		}
 		db.Close()
 	}
 }

@@ -294,7 +294,7 @@ CREATE OR REPLACE MACRO same_network(acct, vpc, other_acct, other_vpc) AS (
 
 -- key_is_private(k): whether an address key is a private or reserved address (is_private_ip).
 CREATE OR REPLACE MACRO key_is_private(k) AS (
-    CASE WHEN k >= 0 THEN is_private_ip4_int(k) ELSE (SELECT is_private_ip(addr) FROM flowsql_addr_keys WHERE key = k) END
+    CASE WHEN k >= 0 THEN is_private_ip4_int(k) ELSE (SELECT private FROM flowsql_addr_keys WHERE key = k) END
 );
 
 

@@ -53,9 +53,17 @@ func main() {
 	reps := flag.Int("reps", 2, "runs of flowsql load and of raw read_csv, alternating")
 	flowsql := flag.String("flowsql", "bench/out/flowsql", "the flowsql binary")
 	pandas := flag.Bool("pandas", true, "run the pandas baseline (needs Debian's python3-pandas)")
+	generate := flag.Bool("generate", false, "generate the data set (unless it is there) and stop")
 	flag.Parse()
-	if *step == "raw" {
+	switch {
+	case *step == "raw":
 		rawLoad(*db, flag.Args())
+		return
+	case *generate:
+		if _, err := ensureData(*dir, *files, *rows); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if err := run(*dir, *files, *rows, *reps, *flowsql, *pandas); err != nil {

@@ -98,7 +98,7 @@ func runEnrichENI(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := openDB(ctx, *db, writeDB)
+	conn, err := e.openDB(ctx, *db, writeDB)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func runEnrichAWSRanges(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%w\nDownload it some other way and pass --file ip-ranges.json", err)
 		}
 	}
-	conn, err := openDB(ctx, *db, writeDB)
+	conn, err := e.openDB(ctx, *db, writeDB)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 	if *top > 0 {
 		mode = writeExistingDB
 	}
-	conn, err := openDB(ctx, *db, mode)
+	conn, err := e.openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	conn, err := openDB(ctx, *db, readDB)
+	conn, err := e.openDB(ctx, *db, readDB)
 	if err != nil {
 		return err
 	}

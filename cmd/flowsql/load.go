@@ -8,6 +8,7 @@ import (
 	"github.com/flowsql/flowsql"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -55,9 +56,15 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	sf.register(fs)
 	var af awsFlags
 	af.register(fs, "only files of this `REGION`, as their key says; for s3:// PATHs, also the AWS region to use when none is configured")
+	rebuild := fs.Bool("rebuild-summary", false, "make flow_hourly, the hourly summary that reports read, anew from the records (after changing them by hand), then load any PATHs")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if *rebuild {
+		if err := rebuildSummary(ctx, e, *db); err != nil || len(paths) == 0 {
+			return err
+		}
 	}
 	if len(paths) == 0 {
 		return usagef("Example: flowsql load ./AWSLogs/", "no PATH to load")
@@ -106,7 +113,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no flow-log files to load in %s (after --since, --until, --account, --region)", strings.Join(paths, " "))
 	}
-	conn, err := openDB(ctx, *db, writeDB)
+	conn, err := e.openDB(ctx, *db, writeDB)
 	if err != nil {
 		return err
 	}
@@ -322,9 +329,17 @@ const (
 
 // openDB opens the database for a command. Commands that only read open it read-only, and
 // need it to exist, so that a mistyped --db is an error rather than a new empty file.
-func openDB(ctx context.Context, path string, mode dbMode) (*sql.DB, error) {
-	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mode != writeDB, ReadOnly: mode == readDB})
+// $FLOWSQL_MEMORY_LIMIT sets DuckDB's memory limit ("4GB"; flowsql chooses one otherwise).
+func (e *env) openDB(ctx context.Context, path string, mode dbMode) (*sql.DB, error) {
+	limit := strings.TrimSpace(e.getenv("FLOWSQL_MEMORY_LIMIT"))
+	if limit != "" && !memorySize.MatchString(limit) {
+		return nil, usagef("Example: FLOWSQL_MEMORY_LIMIT=4GB", "FLOWSQL_MEMORY_LIMIT=%s is not a size", limit)
+	}
+	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mode != writeDB, ReadOnly: mode == readDB, MemoryLimit: limit})
 }
+
+// memorySize is a size as DuckDB's memory_limit takes it.
+var memorySize = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)$`)
 
 // openAndLoad opens the database for a command that answers from it, after loading the local
 // flow-log paths given with it (the database must exist when there are none, and is then
@@ -348,7 +363,7 @@ func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []st
 	if len(files) > 0 {
 		mode = writeDB
 	}
-	db, err := openDB(ctx, dbPath, mode)
+	db, err := e.openDB(ctx, dbPath, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -412,4 +427,30 @@ func (p *progressBar) finish() {
 		p.bar.Clear()
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// rebuildSummary makes the hourly summary anew from the records, in one transaction.
+func rebuildSummary(ctx context.Context, e *env, path string) error {
+	db, err := e.openDB(ctx, path, writeDB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := ingest.RebuildSummary(ctx, tx); err != nil {
+		return err
+	}
+	var groups, records int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0) FROM flow_hourly`).Scan(&groups, &records); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "flow_hourly made anew: %s summarising %s\n", plural(int(groups), "row"), plural(int(records), "record"))
+	return nil
 }

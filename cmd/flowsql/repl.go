@@ -48,7 +48,7 @@ func runREPL(ctx context.Context, e *env, args []string) error {
 	if *write {
 		mode = writeDB
 	}
-	conn, err := openDB(ctx, *db, mode)
+	conn, err := e.openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func runSQL(ctx context.Context, e *env, args []string) error {
 	if *write {
 		mode = writeDB
 	}
-	conn, err := openDB(ctx, *db, mode)
+	conn, err := e.openDB(ctx, *db, mode)
 	if err != nil {
 		return err
 	}

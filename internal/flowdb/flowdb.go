@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +35,9 @@ type Options struct {
 	ReadOnly bool
 	// Threads caps DuckDB's worker threads; 0 leaves DuckDB's default (one per core).
 	Threads int
+	// MemoryLimit is DuckDB's memory_limit ("4GB"); "" chooses one from the machine's memory
+	// (see memory.go).
+	MemoryLimit string
 }
 
 // Open opens the database at path (Memory for an in-memory one), creating it unless
@@ -59,6 +63,14 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	if opts.ReadOnly {
 		settings = append(settings, "access_mode=READ_ONLY")
 	}
+	limit := opts.MemoryLimit
+	if limit == "" {
+		limit = memoryLimit(ReaderMemory)
+		if !opts.ReadOnly {
+			limit = memoryLimit(WriterMemory)
+		}
+	}
+	settings = append(settings, "memory_limit="+url.QueryEscape(limit))
 	if opts.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("threads=%d", opts.Threads))
 	}

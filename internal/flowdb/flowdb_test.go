@@ -55,3 +55,39 @@ func TestLockedDatabase(t *testing.T) {
 }
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// TestMemoryLimit: DuckDB gets a limit of its own, a quarter of the machine's memory at most.
+func TestMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	for _, ro := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "m.duckdb")
+		if ro {
+			w, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+		}
+		db, err := Open(ctx, path, Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The setting reads as text: "1.9 GiB".
+		var bytes int64
+		if err := db.QueryRow(`SELECT CAST(CAST(regexp_extract(current_setting('memory_limit'), '^[0-9.]+') AS DOUBLE) *
+                CASE regexp_extract(current_setting('memory_limit'), '[A-Za-z]+$') WHEN 'MiB' THEN 1048576 WHEN 'GiB' THEN 1073741824 ELSE 1 END AS BIGINT)`).Scan(&bytes); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(WriterMemory)
+		if ro {
+			want = ReaderMemory
+		}
+		if total := physicalMemory(); total > 0 {
+			want = min(want, max(total/4, 128<<20))
+		}
+		if bytes < want*95/100 || bytes > want*105/100 {
+			t.Errorf("read-only %v: memory_limit %d bytes, want about %d", ro, bytes, want)
+		}
+		db.Close()
+	}
+}

@@ -152,10 +152,18 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			added := false
 			o, fromCache, err := lookupOne(ctx, a, opts, sem, func() *Owner {
 				mu.Lock()
 				defer mu.Unlock()
 				return cache.find(a)
+			}, func(o *Owner) {
+				mu.Lock()
+				defer mu.Unlock()
+				if !cache.has(o) {
+					cache.add(o)
+					added = true
+				}
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -167,8 +175,7 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 				r.Owner, r.Status = o, SameRange
 			default:
 				r.Owner, r.Status = o, Found
-				if !cache.has(o) {
-					cache.add(o)
+				if added {
 					if werr := writeOwner(ctx, db, o, opts.Now()); werr != nil && fatal == nil {
 						fatal = werr
 					}
@@ -192,8 +199,9 @@ func LookupOwners(ctx context.Context, db *sql.DB, addrs []netip.Addr, opts Look
 
 // lookupOne asks the resolvers in turn, waiting out rate limits, one request in flight per
 // slot of the registry's semaphore. cached is checked after waiting for a slot: another
-// lookup may have found a range that holds the address meanwhile.
-func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(string) chan struct{}, cached func() *Owner) (o *Owner, fromCache bool, err error) {
+// lookup may have found a range that holds the address meanwhile; remember records a range
+// found before the slot is given up, so the next holder of the slot sees it.
+func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(string) chan struct{}, cached func() *Owner, remember func(*Owner)) (o *Owner, fromCache bool, err error) {
 	var errs []error
 	for _, res := range []Resolver{opts.RDAP, opts.Whois} {
 		if res == nil {
@@ -212,6 +220,9 @@ func lookupOne(ctx context.Context, a netip.Addr, opts LookupOptions, sem func(s
 				return o, true, nil
 			}
 			o, err := res.Lookup(ctx, a)
+			if err == nil {
+				remember(o)
+			}
 			<-s
 			if err == nil {
 				return o, false, nil

@@ -137,7 +137,8 @@ func (k *addrKeys) Save(ctx context.Context, tx *sql.Tx) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO flowsql_addr_keys SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])`, ids, pending)
+	_, err := tx.ExecContext(ctx, `INSERT INTO flowsql_addr_keys (key, addr, private)
+        SELECT k, a, is_private_ip(a) FROM (SELECT unnest(?::BIGINT[]) AS k, unnest(?::VARCHAR[]) AS a)`, ids, pending)
 	return err
 }
 

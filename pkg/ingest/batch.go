@@ -45,6 +45,11 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		if t.oldID < 0 {
 			continue
 		}
+		if isSummarized(t.oldTable) {
+			if err := resummarizeHours(ctx, tx, t.oldTable, t.oldID); err != nil {
+				return err
+			}
+		}
 		if t.oldTable != "" {
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE file_id = ?", quoteIdent(t.oldTable)), t.oldID); err != nil {
 				return err
@@ -97,6 +102,9 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	}
 	if len(failed) > 0 {
 		return &errFileFailed{failed}
+	}
+	if err := summarize(ctx, tx, tasks); err != nil {
+		return err
 	}
 	for _, t := range tasks {
 		var found []loadError

@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// DuckDB is the local engine: reports read flow_records in the flowsql database.
-type DuckDB struct{}
+// DuckDB is the local engine: reports read flow_records in the flowsql database, and
+// flow_hourly, its summary by the hour, when Summary says it covers every record.
+type DuckDB struct {
+	Summary bool
+}
 
 // Engine names the engine.
 func (DuckDB) Engine() string { return "duckdb" }
@@ -97,3 +100,96 @@ func (k DBKeys) AddrKey(ctx context.Context, canonical string) (int64, bool, err
 	}
 	return key, err == nil, err
 }
+
+// SummaryCurrent reports whether flow_hourly sums every record of flow_records (a load keeps it
+// so; a change to the records by hand, or a sum beyond 64 bits, does not).
+func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+	var ok bool
+	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records) = (SELECT coalesce(sum(records), 0) FROM flow_hourly)`).Scan(&ok)
+	return ok, err
+}
+
+// summaryOfRecords is flow_summary with a row per record of the flows CTE.
+const summaryOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, "start", "end", account_id, vpc_id,
+       interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service,
+       "action", log_status, bytes, packets,
+       CAST(1 AS BIGINT) AS records
+FROM flows`
+
+// SummarySQL returns flow_summary under the filters (see SummaryName): flow_hourly's groups
+// that lie wholly inside them, and the records of the hours that --since or --until cut, one
+// by one, from the flows CTE (which the filters already narrow).
+func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
+	if !d.Summary || strings.TrimSpace(f.Where) != "" {
+		return summaryOfRecords, nil, nil
+	}
+	var conds, edges []string
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", first+len(args)-1)
+	}
+	// A group's records all end in end_hour and start in start_hour: they all end at or after
+	// --since when end_hour starts at or after it, and all start before --until when start_hour
+	// ends by then. The records of the hour that --since falls inside, and of the hour --until
+	// falls inside, are read one by one.
+	sinceHour := int64(0)
+	if !f.Since.IsZero() {
+		s := f.Since.Unix()
+		sinceHour = ceilDiv(s, 3600)
+		conds = append(conds, fmt.Sprintf("end_hour >= %d", sinceHour))
+		if s%3600 != 0 {
+			edges = append(edges, fmt.Sprintf(`"end" < %d`, sinceHour*3600))
+		}
+	}
+	if !f.Until.IsZero() {
+		u := f.Until.Unix()
+		untilHour := floorDiv(u, 3600)
+		conds = append(conds, fmt.Sprintf("start_hour < %d", untilHour))
+		if u%3600 != 0 {
+			e := fmt.Sprintf(`"start" >= %d`, untilHour*3600)
+			if !f.Since.IsZero() {
+				e += fmt.Sprintf(` AND "end" >= %d`, sinceHour*3600) // not in the first edge
+			}
+			edges = append(edges, e)
+		}
+	}
+	if f.Account != "" {
+		conds = append(conds, "account_id = "+param(f.Account))
+	}
+	if f.Interface != "" {
+		conds = append(conds, "interface_id = "+param(f.Interface))
+	}
+	if f.CIDR != "" {
+		c, err := ParseCIDR(f.CIDR)
+		if err != nil {
+			return "", nil, &ArgError{Param: "cidr", Msg: err.Error()}
+		}
+		p := netip.MustParsePrefix(c)
+		if !p.Addr().Is4() {
+			return summaryOfRecords, nil, nil // the summary has no IPv6 text to test
+		}
+		lo, hi := cidr4Range(p)
+		l, h := param(lo), param(hi)
+		conds = append(conds, fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h))
+	}
+	where := "true"
+	if len(conds) > 0 {
+		where = strings.Join(conds, " AND ")
+	}
+	parts := []string{"SELECT * FROM flow_hourly WHERE " + where}
+	for _, e := range edges {
+		parts = append(parts, summaryOfRecords+" WHERE "+e)
+	}
+	return strings.Join(parts, "\nUNION ALL\n"), args, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }

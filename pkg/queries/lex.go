@@ -217,3 +217,28 @@ func rewriteParams(sql string, replace func(name string) (string, bool)) string 
 	}
 	return b.String()
 }
+
+// ReferencesName reports whether SQL code (outside literals and comments) uses a name as a
+// word of its own: a table or CTE name, say. Case does not matter.
+func ReferencesName(sql, name string) bool {
+	name = strings.ToLower(name)
+	for _, s := range ScanSQL(sql) {
+		if s.Kind != Code {
+			continue
+		}
+		code := strings.ToLower(sql[s.Start:s.End])
+		for i := 0; ; {
+			j := strings.Index(code[i:], name)
+			if j < 0 {
+				break
+			}
+			j += i
+			end := j + len(name)
+			if (j == 0 || !isIdentChar(code[j-1])) && (end == len(code) || !isIdentChar(code[end])) {
+				return true
+			}
+			i = j + 1
+		}
+	}
+	return false
+}

@@ -47,14 +47,26 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if !ok {
 		return nil, fmt.Errorf("no report named %s", name)
 	}
+	var err error
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		return nil, &ArgError{Param: "until", Msg: fmt.Sprintf("%s is not after --since %s", stamp(f.Until), stamp(f.Since))}
 	}
-	st, err := q.Statement(ctx, DuckDB{}, vals, f, DBKeys{DB: db}, time.Now())
+	var d DuckDB
+	var stale bool
+	if body, _ := q.Body(d.Engine()); ReferencesName(body, SummaryName) {
+		if d.Summary, err = SummaryCurrent(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		stale = !d.Summary
+	}
+	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	p := &Prepared{Query: q, Statement: st}
+	if stale {
+		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
+	}
 	if !q.Filters && len(q.Needs) == 0 {
 		return p, nil
 	}

@@ -112,13 +112,43 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 	if err != nil {
 		return Statement{}, err
 	}
+	st.Args = append(st.Args, fargs...)
+	if ReferencesName(body, SummaryName) {
+		sd, ok := d.(summaryDialect)
+		if !ok {
+			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, SummaryName, d.Engine())}
+		}
+		sum, sargs, err := sd.SummarySQL(f, len(st.Args)+1)
+		if err != nil {
+			return Statement{}, err
+		}
+		st.SQL = withCTE(st.SQL, SummaryName+" AS NOT MATERIALIZED ("+sum+")")
+		st.Args = append(st.Args, sargs...)
+	}
 	cte := fmt.Sprintf("flows AS NOT MATERIALIZED (SELECT * FROM %s WHERE %s)", d.Records(), cond)
 	if d.Engine() != "duckdb" {
 		cte = fmt.Sprintf("flows AS (SELECT * FROM %s WHERE %s)", d.Records(), cond)
 	}
 	st.SQL = withCTE(st.SQL, cte)
-	st.Args = append(st.Args, fargs...)
 	return st, nil
+}
+
+// SummaryName is the relation that reports read for sums by the hour: flow_hourly's columns
+// (start_hour, end_hour, "start" and "end" as the earliest and latest, account_id, vpc_id,
+// interface_id, the four address keys, pkt_src_aws_service, pkt_dst_aws_service, action,
+// log_status, and the sums bytes, packets and
+// records), filtered as flows is. It is flow_hourly itself when the filters fall on whole
+// hours, with the records of the hours a window cuts through added one by one; and the
+// records, one row each (records = 1), when the filters need them (--where, an IPv6 CIDR) or
+// the summary does not cover every record. The answers are the same either way; a report
+// that reads it counts with sum(records), not count(*).
+const SummaryName = "flow_summary"
+
+// summaryDialect is an engine that can give reports the flow_summary relation.
+type summaryDialect interface {
+	// SummarySQL returns the relation's query under the filters; $N placeholders number from
+	// first. It may read the flows CTE.
+	SummarySQL(f Filters, first int) (string, []any, error)
 }
 
 var leadingWith = regexp.MustCompile(`(?is)^((?:\s|--[^\n]*\n)*)WITH\s`)

@@ -1,0 +1,57 @@
+package flowdb
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// DuckDB takes 80% of the machine's memory unless told otherwise, and a load or a report on a
+// hundred million records would use it: a laptop starts swapping, a container is killed.
+// flowsql gives DuckDB a limit instead, and DuckDB spills what does not fit to a temporary
+// directory beside the database (database.duckdb.tmp), at some cost in speed.
+
+// Memory limits for DuckDB, before they are capped by the machine's memory.
+const (
+	// WriterMemory is the limit of a process that loads: a batch's rows stream through DuckDB
+	// to disk, so more memory buys little.
+	WriterMemory = 1 << 30
+	// ReaderMemory is the limit of a process that runs reports: their hash tables grow with
+	// the distinct addresses and pairs they group.
+	ReaderMemory = 2 << 30
+)
+
+// memoryLimit is the memory_limit setting for a process that wants want bytes: at most a
+// quarter of the memory that the machine, or the container it runs in, has.
+func memoryLimit(want int64) string {
+	if total := physicalMemory(); total > 0 {
+		want = min(want, max(total/4, 128<<20))
+	}
+	return fmt.Sprintf("%dMB", want>>20)
+}
+
+// physicalMemory is the memory this process may use: the machine's, or its cgroup's limit
+// when lower; 0 when unknown.
+func physicalMemory() int64 {
+	var total int64
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+					total = kb << 10
+				}
+			}
+		}
+	}
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
+			total = n
+		}
+	}
+	return total
+}

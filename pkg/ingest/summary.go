@@ -1,0 +1,112 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The hourly summary, flow_hourly, holds the VPC flow records added up by the hour of their
+// start and of their end, account, VPC, interface, the four addresses, the AWS services the
+// logs name (pkt-src-aws-service, pkt-dst-aws-service), action and log status:
+// bytes, packets and records, with the earliest start and latest end of each group. Reports
+// that need no other column read it instead of the records (a tenth of the rows, or fewer),
+// and give the same answers: pkg/queries builds the flow_summary relation they read from it
+// or, when their filters need the records, from the records themselves.
+//
+// Invariant: flow_hourly is the summary of every record in flow_records. Each load keeps it
+// in the transaction that adds or replaces records: a batch adds the summary of its files'
+// records; a reload first replaces the summary of the hours its file's old records start in.
+// A group whose sums would overflow 64 bits is left out: the summary then covers fewer
+// records than the table holds, and reports read the records (queries.SummaryCurrent).
+
+// SummaryTable is the hourly summary of the VPC flow records.
+const SummaryTable = "flow_hourly"
+
+// SummaryDDL creates the summary table.
+const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
+    start_hour   BIGINT,          -- "start" // 3600 of the group's records
+    end_hour     BIGINT,          -- "end" // 3600
+    "start"      BIGINT,          -- the earliest start among them
+    "end"        BIGINT,          -- the latest end
+    account_id   VARCHAR,
+    vpc_id       VARCHAR,
+    interface_id VARCHAR,
+    src_ip       BIGINT,
+    dst_ip       BIGINT,
+    pkt_src_ip   BIGINT,
+    pkt_dst_ip   BIGINT,
+    pkt_src_aws_service VARCHAR,
+    pkt_dst_aws_service VARCHAR,
+    "action"     flow_action,
+    log_status   flow_log_status,
+    bytes        BIGINT,          -- sums; NULL when no record of the group has the field
+    packets      BIGINT,
+    records      BIGINT)`
+
+// summarySelect sums the records of flow_records that cond selects into summary rows. Groups
+// whose sums do not fit 64 bits are left out (see SummaryCurrent).
+func summarySelect(cond string) string {
+	return `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start"), max("end"),
+       account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
+       pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
+       TRY_CAST(sum(bytes) AS BIGINT), TRY_CAST(sum(packets) AS BIGINT), count(*)
+FROM flow_records
+WHERE ` + cond + `
+GROUP BY ALL
+HAVING (sum(bytes) IS NULL OR TRY_CAST(sum(bytes) AS BIGINT) IS NOT NULL)
+   AND (sum(packets) IS NULL OR TRY_CAST(sum(packets) AS BIGINT) IS NOT NULL)`
+}
+
+// summarizeRecords adds the summary of the records that cond selects to flow_hourly.
+func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond), args...); err != nil {
+		return fmt.Errorf("summarise records by hour: %w", err)
+	}
+	return nil
+}
+
+// RebuildSummary makes flow_hourly anew from the records (a migration, or after the records
+// were changed by hand).
+func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, SummaryDDL); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM flow_hourly"); err != nil {
+		return err
+	}
+	return summarizeRecords(ctx, tx, "true")
+}
+
+// resummarizeHours replaces the summary rows of the hours in which a file's records start
+// (whose records are about to go) by the summary of the other records of those hours.
+func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int64) error {
+	hours := fmt.Sprintf(`SELECT DISTINCT "start" // 3600 FROM %s WHERE file_id = %d`, quoteIdent(table), fileID)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM flow_hourly WHERE start_hour IN (%[1]s)
+        OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID)); err != nil {
+		return err
+	}
+	return summarizeRecords(ctx, tx, fmt.Sprintf(`file_id <> %[3]d AND ("start" // 3600 IN (%[1]s)
+        OR "start" IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL))`, hours, quoteIdent(table), fileID))
+}
+
+// isSummarized reports whether a table's records are in the summary: the VPC tables.
+func isSummarized(table string) bool {
+	return strings.HasPrefix(table, VPC.Table()+"_")
+}
+
+// summarize adds the VPC records of a batch's files to the summary.
+func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
+	var ids []string
+	for _, t := range tasks {
+		if t.format.Kind == VPC {
+			ids = append(ids, strconv.FormatInt(t.id, 10))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")))
+}

@@ -1,0 +1,124 @@
+package ingest_test
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
+)
+
+// summaryDiff compares flow_hourly with the records added up afresh, group by group: the rows
+// of each side that the other lacks (the summary may hold a group in several rows, one per file
+// or batch that added to it).
+func summaryDiff(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	const key = `start_hour, end_hour, account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service, "action", log_status`
+	q := fmt.Sprintf(`
+WITH summary AS (
+    SELECT %[1]s, min("start") AS s, max("end") AS e, sum(bytes) AS b, sum(packets) AS p, sum(records) AS r
+    FROM flow_hourly GROUP BY ALL
+), records AS (
+    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, account_id, vpc_id, interface_id,
+           src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
+           min("start") AS s, max("end") AS e, sum(bytes) AS b, sum(packets) AS p, count(*) AS r
+    FROM flow_records GROUP BY ALL
+)
+SELECT 'summary only: ' || CAST(x AS VARCHAR) FROM (SELECT * FROM summary EXCEPT ALL SELECT * FROM records) AS x
+UNION ALL
+SELECT 'records only: ' || CAST(y AS VARCHAR) FROM (SELECT * FROM records EXCEPT ALL SELECT * FROM summary) AS y
+LIMIT 5`, key)
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func checkSummary(t *testing.T, db *sql.DB) {
+	t.Helper()
+	if diff := summaryDiff(t, db); len(diff) > 0 {
+		t.Fatalf("flow_hourly differs from the records:\n%s", strings.Join(diff, "\n"))
+	}
+	if n, r := queryInt(t, db, `SELECT count(*) FROM flow_records`), queryInt(t, db, `SELECT coalesce(sum(records), 0) FROM flow_hourly`); n != r {
+		t.Fatalf("flow_hourly counts %d records of %d", r, n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly`); n == 0 && queryInt(t, db, `SELECT count(*) FROM flow_records`) > 0 {
+		t.Fatal("flow_hourly is empty")
+	}
+}
+
+// TestSummary: the hourly summary that loads keep equals the records added up, whatever the
+// format (fields in another order, no log-status, no pkt-* fields, a CloudWatch export), across
+// batches, forced reloads and Parquet.
+func TestSummary(t *testing.T) {
+	db := newDB(t)
+	custom, _ := generate(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 400})
+	def, _ := generate(t, flowgen.Config{Seed: 4, Files: 3, RowsPerFile: 300, Fields: flowgen.DefaultFields, Start: time.Date(2024, 5, 31, 22, 30, 0, 0, time.UTC)})
+	shuffled, _ := generate(t, flowgen.Config{Seed: 5, Files: 2, RowsPerFile: 300, Fields: flowgen.ShuffledFields})
+	sum := load(t, db, ingest.Options{BatchFiles: 3}, custom, def, shuffled)
+	if sum.Failed != 0 {
+		t.Fatalf("failed %d", sum.Failed)
+	}
+	checkSummary(t, db)
+
+	// A format without log-status (its records are OK when they carry traffic), records that
+	// span hours, NODATA, IPv6, and no pkt-* fields.
+	dir := t.TempDir()
+	writeFile(t, dir, "nostatus.log", `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action
+2 111111111111 eni-1 10.0.0.1 10.0.0.2 443 1025 6 10 1000 1717203590 1717203650 ACCEPT
+2 111111111111 eni-1 10.0.0.1 10.0.0.2 443 1025 6 5 500 1717203500 1717203550 ACCEPT
+2 111111111111 eni-1 - - - - - - - 1717203500 1717203550 -
+2 111111111111 eni-2 2001:db8::1 2001:db8::2 443 1025 6 1 60 1717207300 1717207310 REJECT
+`)
+	// A value written unusually (+5).
+	writeFile(t, dir, "odd.log", `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 222222222222 eni-3 10.0.0.9 10.0.0.2 443 1025 6 +5 1000 1717203590 1717203650 ACCEPT OK
+2 222222222222 eni-3 - - - - - - - 1717203500 1717203550 - NODATA
+`)
+	sum = load(t, db, ingest.Options{}, dir)
+	if sum.Loaded != 2 {
+		t.Fatalf("%+v", sum.Results)
+	}
+	checkSummary(t, db)
+
+	// A forced reload replaces a file's records and its share of the summary.
+	path := filepath.Join(dir, "nostatus.log")
+	data, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(data), " 1000 ", " 7000 ", 1)), 0o644)
+	load(t, db, ingest.Options{Force: true}, path)
+	checkSummary(t, db)
+	if got := queryInt(t, db, `SELECT sum(bytes) FROM flow_hourly WHERE interface_id = 'eni-1'`); got != 7500 {
+		t.Errorf("eni-1 bytes after the reload: %d", got)
+	}
+
+	// Parquet.
+	pq := filepath.Join(t.TempDir(), "flows.parquet")
+	if _, err := db.Exec(fmt.Sprintf(`COPY (SELECT version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, "start", "end", "action", log_status FROM flows WHERE interface_id = 'eni-1') TO '%s' (FORMAT parquet)`, pq)); err != nil {
+		t.Fatal(err)
+	}
+	sum = load(t, db, ingest.Options{}, pq)
+	if sum.Loaded != 1 {
+		t.Fatalf("parquet: %+v", sum.Results)
+	}
+	checkSummary(t, db)
+
+	// A CloudWatch export: a time before each line, no header.
+	export := writeFile(t, t.TempDir(), "export.log", "2024-06-01T01:00:00.000Z 2 333333333333 eni-9 10.1.0.1 10.1.0.2 1 2 6 3 300 1717203590 1717203650 ACCEPT OK\n")
+	load(t, db, ingest.Options{Format: "default"}, export)
+	checkSummary(t, db)
+}
