@@ -4,6 +4,9 @@
 #   bench/run.sh            # both
 #   bench/run.sh load       # load: flowsql vs raw read_csv vs pandas; then every canned report
 #   bench/run.sh fetch      # S3 fetch from versitygw on loopback, concurrency 1 vs the default
+#   bench/run.sh scale      # 100M rows (400 files, 1.5 GB gzip, generated once): load vs raw
+#                           # read_csv at 10M and 100M, every report and nat in its own process
+#                           # (about 15 minutes; needs about 10 GB of disk)
 #   BENCH_ROWS=25000 bench/run.sh load   # a quick, smaller run
 #
 # The load data set (bench/out/data-*, about 150 MB) is generated once. pandas comes from
@@ -22,6 +25,12 @@ if [[ "$what" == all || "$what" == load ]]; then
   go run ./bench/load -flowsql bench/out/flowsql -files "${BENCH_FILES:-40}" -rows "${BENCH_ROWS:-250000}" \
     -dir "bench/out/data-${BENCH_FILES:-40}x${BENCH_ROWS:-250000}"
   echo
+fi
+if [[ "$what" == scale ]]; then
+  go build -o bench/out/flowsql ./cmd/flowsql
+  go run ./bench/load -flowsql bench/out/flowsql -scale -files "${BENCH_FILES:-400}" -rows "${BENCH_ROWS:-250000}" \
+    -small "${BENCH_SMALL:-40}" -dir "bench/out/data-${BENCH_FILES:-400}x${BENCH_ROWS:-250000}"
+  exit
 fi
 if [[ "$what" == all || "$what" == fetch ]]; then
   if ! command -v versitygw >/dev/null; then
