@@ -832,6 +832,40 @@ SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT
        (SELECT count(DISTINCT interface_id) FROM eni_latest WHERE interface_id NOT IN (SELECT interface_id FROM logged)) AS known_not_logged
 FROM nat;
 
+-- name: nat-metered
+-- description: A NAT gateway's processed bytes per hour as CloudWatch metered them (flowsql enrich nat-metrics) against the bytes its flow logs explain: the share explained, and the hours where the logs fall short (sampling, missing files, interfaces without flow logs) or have no records. Hours are those of the loaded records' span; give --since/--until on whole hours.
+-- needs: interface-id, srcaddr, dstaddr, bytes
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: nat_gateway text: The NAT gateway's ID (nat-...).
+-- param: limit int = 10000: How many hours to show.
+-- engine: duckdb
+WITH span AS (
+    SELECT min(start_hour) AS first, max(start_hour) AS last FROM flow_summary
+),
+logged AS (
+    SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
+    FROM flow_summary
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND dst_ip = $nat
+    GROUP BY 1
+),
+metered AS (
+    SELECT CAST(epoch(hour) AS BIGINT) AS hour, bytes_in_from_source + bytes_in_from_destination AS bytes
+    FROM nat_metrics, span
+    WHERE nat_gateway_id = $nat_gateway AND epoch(hour) BETWEEN span.first * 3600 AND span.last * 3600
+)
+SELECT make_timestamp(m.hour * 1000000) AS hour, m.bytes AS metered_bytes, coalesce(l.bytes, 0) AS logged_bytes,
+       m.bytes - coalesce(l.bytes, 0) AS unexplained_bytes,
+       round(coalesce(l.bytes, 0) / nullif(m.bytes, 0), 4) AS explained,
+       CASE WHEN m.bytes IS NULL THEN 'no metric'
+            WHEN l.bytes IS NULL AND m.bytes > 0 THEN 'no records'
+            WHEN l.bytes < 0.95 * m.bytes THEN 'logs fall short'
+            WHEN l.bytes > 1.05 * m.bytes THEN 'logs exceed the meter' ELSE '' END AS note
+FROM metered AS m
+LEFT JOIN logged AS l ON l.hour = m.hour
+ORDER BY m.hour
+LIMIT $limit;
+
 -- name: ingest-summary
 -- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records, the time covered; and the files that failed.
 -- filters: none

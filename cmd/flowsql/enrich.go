@@ -23,15 +23,19 @@ Sources:
               whois (table ip_owner)
   aws-ranges  AWS's published IP ranges, ip-ranges.json, for the AWS service of an address
               (table aws_ip_ranges)
+  nat-metrics what CloudWatch metered for the NAT gateways, by the hour, for flowsql nat to
+              set beside the logs (table nat_metrics)
 
-Each reaches the network only when run: eni your AWS account, whois the registries' RDAP and
-whois servers, aws-ranges ip-ranges.amazonaws.com (or none of them, with a file).
+Each reaches the network only when run: eni and nat-metrics your AWS account, whois the
+registries' RDAP and whois servers, aws-ranges ip-ranges.amazonaws.com (or none of them, with
+a file).
 
 Examples:
   flowsql enrich eni --region us-east-1
   flowsql enrich whois --top 25                # the top 25 senders to the top destination
   flowsql enrich whois --top 25 --dst 10.0.101.10
   flowsql enrich aws-ranges
+  flowsql enrich nat-metrics --region us-east-1
   flowsql report by-network --dst 10.0.101.10
 
 Run 'flowsql enrich SOURCE -h' for a source's flags.`
@@ -40,6 +44,7 @@ var enrichSources = []command{
 	{"eni", "network interfaces from EC2 DescribeNetworkInterfaces", runEnrichENI},
 	{"whois", "owners of external addresses from RDAP, or whois", runEnrichWhois},
 	{"aws-ranges", "AWS's published IP ranges (ip-ranges.json)", runEnrichAWSRanges},
+	{"nat-metrics", "what CloudWatch metered for the NAT gateways, by the hour", runEnrichNATMetrics},
 }
 
 func runEnrich(ctx context.Context, e *env, args []string) error {

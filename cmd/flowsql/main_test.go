@@ -50,17 +50,19 @@ func TestScripts(t *testing.T) {
 			return startFakes(e)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"flowgen":  cmdFlowgen,
-			"gzip":     cmdGzip,
-			"truncate": cmdTruncate,
-			"corrupt":  cmdCorrupt,
+			"flowgen":    cmdFlowgen,
+			"gzip":       cmdGzip,
+			"truncate":   cmdTruncate,
+			"corrupt":    cmdCorrupt,
+			"cloudwatch": cmdCloudWatch,
 		},
 	})
 }
 
 // startFakes starts, for each script, the servers that enrich talks to, on loopback, and points
 // flowsql at them, so that no script can reach AWS or a registry: EC2 with the generated
-// world's interfaces, RDAP and whois that know its networks, and a copy of ip-ranges.json.
+// world's interfaces, CloudWatch with the metrics of the last flow logs generated (cmdFlowgen),
+// RDAP and whois that know its networks, and a copy of ip-ranges.json.
 func startFakes(e *testscript.Env) error {
 	ec2 := httptest.NewServer(fakeaws.NewEC2())
 	rdap := httptest.NewServer(&fakeaws.RDAP{})
@@ -77,6 +79,11 @@ func startFakes(e *testscript.Env) error {
 		whois.Close()
 	})
 	e.Setenv("AWS_ENDPOINT_URL_EC2", ec2.URL)
+	cw := fakeaws.NewCloudWatch(flowgen.NATID, nil)
+	cwSrv := httptest.NewServer(cw)
+	e.Defer(cwSrv.Close)
+	e.Values["cloudwatch"] = cw
+	e.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", cwSrv.URL)
 	e.Setenv("FLOWSQL_RDAP_URL", rdap.URL)
 	e.Setenv("FLOWSQL_WHOIS_SERVER", whoisAddr)
 	e.Setenv("FLOWSQL_AWS_RANGES_URL", ranges.URL+"/ip-ranges-sample.json")
@@ -148,15 +155,30 @@ func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
 	layout := fs.String("layout", "default", "")
 	noHeader := fs.Bool("no-header", false, "")
 	surge := fs.Int("surge-from", 0, "")
+	unlogged := fs.Int64("unlogged", 0, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: flowgen [flags] DIR")
 	}
 	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, SurgeFrom: *surge,
 		Fields: map[string][]string{"default": flowgen.DefaultFields, "custom": flowgen.CustomFields, "shuffled": flowgen.ShuffledFields}[*format]}
 	cfg.Layout = map[string]flowgen.Layout{"default": flowgen.LayoutDefault, "hourly": flowgen.LayoutHourly, "hive": flowgen.LayoutHive}[*layout]
-	if _, _, err := flowgen.New(cfg).WriteTree(ts.MkAbs(fs.Arg(0))); err != nil {
+	_, truth, err := flowgen.New(cfg).WriteTree(ts.MkAbs(fs.Arg(0)))
+	if err != nil {
 		ts.Fatalf("flowgen: %v", err)
 	}
+	// The loopback CloudWatch meters what the gateway of these logs processed, plus in the
+	// first hour -unlogged percent more that no log holds.
+	first := truth.NATStart - truth.NATStart%3600
+	extra := map[int64]int64{first: truth.NATByHour[first] * *unlogged / 100}
+	ts.Value("cloudwatch").(*fakeaws.CloudWatch).SetHours(flowgen.NATID, truth.NATMetrics(extra))
+}
+
+// cloudwatch deny|allow: the loopback CloudWatch refuses every request (AccessDenied), or not.
+func cmdCloudWatch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || args[0] != "deny" && args[0] != "allow" {
+		ts.Fatalf("usage: cloudwatch deny|allow")
+	}
+	ts.Value("cloudwatch").(*fakeaws.CloudWatch).Deny.Store(args[0] == "deny")
 }
 
 // gzip FILE: writes FILE.gz.

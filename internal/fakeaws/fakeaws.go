@@ -1,7 +1,9 @@
 // Package fakeaws serves the generated account's interfaces and the owners of its addresses on
 // loopback, for tests: an EC2 server that answers DescribeNetworkInterfaces in the Query
-// protocol (paginated, and with errors on demand), an RDAP server, and two whois servers with
-// an ARIN-style referral from the first to the second.
+// protocol (paginated, and with errors on demand), a CloudWatch server that answers
+// GetMetricData for NAT gateway metrics in RPC v2 CBOR (paginated, throttled or denied on
+// demand), an Athena server, an RDAP server, and two whois servers with an ARIN-style
+// referral from the first to the second.
 package fakeaws
 
 import (

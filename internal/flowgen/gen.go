@@ -152,8 +152,13 @@ type Truth struct {
 	NATBySource  map[string]int64
 	NATByDest    map[string]int64
 	NATByService map[string]int64
-	// NATByHour splits NATBytes by the hour of the records' start.
-	NATByHour map[int64]int64
+	// NATByHour splits NATBytes by the hour of the records' start; NATFromSourceByHour is the
+	// part of each hour that the gateway received from the sources in the VPC (the rest it
+	// received from the destinations).
+	NATByHour           map[int64]int64
+	NATFromSourceByHour map[int64]int64
+	// NATFlowsByHour counts the connections through the gateway that start in each hour.
+	NATFlowsByHour map[int64]int64
 	// CrossAZ holds the NAT bytes of sources in another availability zone than the NAT.
 	CrossAZ map[string]int64
 	// NATBySourceService splits NATBytes by source and service, keyed "10.0.2.34 S3".
@@ -165,7 +170,8 @@ type Truth struct {
 
 func newTruth() Truth {
 	return Truth{NATBySource: map[string]int64{}, NATByDest: map[string]int64{}, NATByService: map[string]int64{},
-		NATByHour: map[int64]int64{}, CrossAZ: map[string]int64{}, NATBySourceService: map[string]int64{}}
+		NATByHour: map[int64]int64{}, NATFromSourceByHour: map[int64]int64{}, NATFlowsByHour: map[int64]int64{},
+		CrossAZ: map[string]int64{}, NATBySourceService: map[string]int64{}}
 }
 
 // Add adds another truth into t.
@@ -182,9 +188,42 @@ func (t *Truth) Add(o Truth) {
 			p.dst[k] += v
 		}
 	}
-	for k, v := range o.NATByHour {
-		t.NATByHour[k] += v
+	for _, p := range []struct{ dst, src map[int64]int64 }{
+		{t.NATByHour, o.NATByHour}, {t.NATFromSourceByHour, o.NATFromSourceByHour}, {t.NATFlowsByHour, o.NATFlowsByHour}} {
+		for k, v := range p.src {
+			p.dst[k] += v
+		}
 	}
+}
+
+// NATHour is what CloudWatch counts for a NAT gateway in one hour (namespace AWS/NATGateway).
+type NATHour struct {
+	Hour                                                              int64 // Unix seconds
+	BytesInFromSource, BytesInFromDestination                         int64
+	BytesOutToSource, BytesOutToDestination, MaxActiveConnectionCount int64
+}
+
+// NATMetrics is what CloudWatch counts for the NAT gateway, hour by hour, when its traffic is
+// that of the records plus, in the hours that unlogged names, that many bytes more from
+// sources whose flows no log holds (an interface without flow logs, say). The gateway sends
+// on what it receives: out to destinations what came in from sources, and back.
+func (t Truth) NATMetrics(unlogged map[int64]int64) []NATHour {
+	hours := map[int64]bool{}
+	for h := range t.NATByHour {
+		hours[h] = true
+	}
+	for h := range unlogged {
+		hours[h] = true
+	}
+	var out []NATHour
+	for h := range hours {
+		src := t.NATFromSourceByHour[h] + unlogged[h]
+		dst := t.NATByHour[h] - t.NATFromSourceByHour[h]
+		out = append(out, NATHour{Hour: h, BytesInFromSource: src, BytesInFromDestination: dst,
+			BytesOutToDestination: src, BytesOutToSource: dst, MaxActiveConnectionCount: t.NATFlowsByHour[h]})
+	}
+	slices.SortFunc(out, func(a, b NATHour) int { return int(a.Hour - b.Hour) })
+	return out
 }
 
 // Version is the version field the format's records carry: the highest of its fields.
@@ -376,6 +415,8 @@ func (s *session) nat() {
 	t.NATByService[svc] += b
 	t.NATBySourceService[src.PrivateIP+" "+svc] += b
 	t.NATByHour[start-start%3600] += b
+	t.NATFromSourceByHour[start-start%3600] += out
+	t.NATFlowsByHour[start-start%3600]++
 	if src.Subnet.AZ != w.NAT.Subnet.AZ {
 		t.CrossAZ[src.PrivateIP] += b
 	}

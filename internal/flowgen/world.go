@@ -225,6 +225,8 @@ func NATArgument(param string) (value string, ok bool) {
 		return NATAddr, true
 	case "nat_eni":
 		return NATENI, true
+	case "nat_gateway":
+		return NATID, true
 	}
 	return "", false
 }

@@ -47,6 +47,12 @@ type (
 	bytesRow struct {
 		Bytes int64 `col:"bytes"`
 	}
+	meteredRow struct {
+		Hour    time.Time `col:"hour"`
+		Metered *int64    `col:"metered_bytes"`
+		Logged  int64     `col:"logged_bytes"`
+		Note    string    `col:"note"`
+	}
 )
 
 // analyze runs every figure for one gateway and prices it.
@@ -122,6 +128,45 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
 	gw.coverage(coverage)
+	return r.metered(ctx, gw, vals)
+}
+
+// metered sets what CloudWatch metered against what the logs explain, when the gateway's ID
+// is known and its metrics were fetched.
+func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) queries.Values) error {
+	if gw.NATGatewayID == "" {
+		return nil
+	}
+	out, err := r.run(ctx, gw, "nat-metered", vals("nat_gateway", gw.NATGatewayID))
+	if err != nil {
+		return err
+	}
+	rows, err := queries.Scan[meteredRow](out.Result)
+	if err != nil {
+		return fmt.Errorf("nat-metered: %w", err)
+	}
+	if len(rows) == 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("How much of what AWS metered do these logs explain? 'flowsql enrich nat-metrics' fetches %s's CloudWatch metrics for the hours of the records, and this report then sets them side by side.", gw.NATGatewayID))
+		return nil
+	}
+	gw.Figures = append(gw.Figures, &Figure{Name: "nat-metered", Title: "Metered by CloudWatch against the flow logs", SQL: out.Inline(), Result: out.Result})
+	m := &Metered{}
+	for _, v := range rows {
+		m.Hours++
+		if v.Metered != nil {
+			m.MeteredBytes += *v.Metered
+		}
+		m.LoggedBytes += v.Logged
+		if v.Note == "logs fall short" || v.Note == "no records" {
+			m.ShortHours = append(m.ShortHours, fmt.Sprintf("%s (%s of %s)", v.Hour.UTC().Format("2006-01-02 15:04"),
+				output.Bytes(float64(v.Logged)), output.Bytes(float64(*v.Metered))))
+		}
+	}
+	if m.MeteredBytes > 0 {
+		m.Explained = float64(m.LoggedBytes) / float64(m.MeteredBytes)
+	}
+	m.MeteredCost = Cost(m.MeteredBytes, gw.Prices.PerGB)
+	gw.Metered = m
 	return nil
 }
 

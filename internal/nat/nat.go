@@ -92,7 +92,10 @@ type Gateway struct {
 	Endpoints      []EndpointCase   `json:"interface_endpoints,omitempty"`
 	StandOut       []string         `json:"hours_that_stand_out,omitempty"`
 	Coverage       Coverage         `json:"coverage"`
-	Notes          []string         `json:"notes,omitempty"`
+	// Metered is what CloudWatch counted for the gateway against what the logs explain; nil
+	// when flowsql enrich nat-metrics has not fetched its metrics.
+	Metered *Metered `json:"cloudwatch,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 
 	// Figures are the tables, each with its query, in the order they are shown.
 	Figures []*Figure `json:"figures"`
@@ -119,6 +122,18 @@ type Coverage struct {
 	InterfacesLogged int64 `json:"interfaces_logged" col:"interfaces_logged"`
 	InterfacesKnown  int64 `json:"interfaces_known" col:"interfaces_known"`
 	KnownNotLogged   int64 `json:"known_interfaces_not_logged" col:"known_not_logged"`
+}
+
+// Metered sets the bytes CloudWatch counted as processed (BytesInFromSource +
+// BytesInFromDestination) in the hours of the records against the bytes the records explain.
+type Metered struct {
+	Hours        int64   `json:"hours"`
+	MeteredBytes int64   `json:"metered_bytes"`
+	LoggedBytes  int64   `json:"logged_bytes"`
+	Explained    float64 `json:"share_explained"`
+	MeteredCost  float64 `json:"metered_processing_cost"`
+	// ShortHours are the hours where the logs explain less than 95% of the meter, or nothing.
+	ShortHours []string `json:"hours_logs_fall_short,omitempty"`
 }
 
 // Figure is one table of the analysis and the query that produced it.

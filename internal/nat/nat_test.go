@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
@@ -615,5 +616,54 @@ func TestWindowAndFields(t *testing.T) {
 	gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
 	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "1 of the ") || !strings.Contains(notes, "have no interface-id field") {
 		t.Errorf("notes: %s", notes)
+	}
+}
+
+// TestCloudWatchReconciliation: with the gateway's CloudWatch metrics fetched (a real SDK
+// client against the loopback CloudWatch, metrics made from the generator's truth plus
+// traffic that no log holds in one hour), nat sets the meter beside the logs, to the byte.
+func TestCloudWatchReconciliation(t *testing.T) {
+	ctx := context.Background()
+	db, truth := scenario(t, flowgen.Config{Seed: 13, Files: 6, RowsPerFile: 1000, Fields: flowgen.DefaultFields})
+	ec2srv := httptest.NewServer(fakeaws.NewEC2())
+	defer ec2srv.Close()
+	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(ec2srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
+		t.Fatal(err)
+	}
+	first := truth.NATStart - truth.NATStart%3600
+	unlogged := map[int64]int64{first: truth.NATByHour[first]} // the first hour: half unlogged
+	cw := httptest.NewServer(fakeaws.NewCloudWatch(flowgen.NATID, truth.NATMetrics(unlogged)))
+	defer cw.Close()
+	cwClient := cloudwatch.New(cloudwatch.Options{Region: flowgen.Region, BaseEndpoint: aws.String(cw.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	if _, err := enrich.FetchNATMetrics(ctx, db, cwClient, flowgen.Region, []string{flowgen.NATID},
+		time.Unix(truth.NATStart, 0), time.Unix(truth.NATEnd, 0)); err != nil {
+		t.Fatal(err)
+	}
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	m := gw.Metered
+	if m == nil {
+		t.Fatalf("no CloudWatch figures; notes: %v", gw.Notes)
+	}
+	metered := truth.NATBytes + unlogged[first]
+	if m.MeteredBytes != metered || m.LoggedBytes != truth.NATBytes || m.Hours != int64(len(truth.NATByHour)) {
+		t.Errorf("metered %d, logged %d in %d hours; want %d, %d in %d", m.MeteredBytes, m.LoggedBytes, m.Hours, metered, truth.NATBytes, len(truth.NATByHour))
+	}
+	if want := float64(truth.NATBytes) / float64(metered); math.Abs(m.Explained-want) > 1e-12 {
+		t.Errorf("explained %v, want %v", m.Explained, want)
+	}
+	if len(m.ShortHours) != 1 || !strings.HasPrefix(m.ShortHours[0], time.Unix(first, 0).UTC().Format("2006-01-02 15:04")) {
+		t.Errorf("hours that fall short: %v, want only the first", m.ShortHours)
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CloudWatch", "the flow logs explain", "logs fall short", "Metered by CloudWatch against the flow logs"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
 	}
 }

@@ -180,6 +180,15 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	} else if gw.UnknownAZBytes == 0 {
 		facts = append(facts, [2]string{"Cross-AZ", "every source is in the gateway's zone"})
 	}
+	if m := gw.Metered; m != nil {
+		text := fmt.Sprintf("metered %s processed in the %s of the records (%s at %s/GB); the flow logs explain %s of it (%.1f%%)",
+			output.Bytes(float64(m.MeteredBytes)), plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
+			output.Bytes(float64(m.LoggedBytes)), 100*m.Explained)
+		if len(m.ShortHours) > 0 {
+			text += fmt.Sprintf("; in %s the logs fall short by more than 5%%: %s", plural(int64(len(m.ShortHours)), "hour"), strings.Join(m.ShortHours, "; "))
+		}
+		facts = append(facts, [2]string{"CloudWatch", text})
+	}
 	if len(gw.StandOut) > 0 {
 		facts = append(facts, [2]string{"Stands out", strings.Join(gw.StandOut, "; ")})
 	}
@@ -194,7 +203,10 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		case "nat-summary", "nat-coverage":
 			continue
 		case "nat-hourly":
-			r.hourlyFigure(f)
+			r.hourlyFigure(f, "none stands out (more than 3x the median hour) and none is without records", "those that stand out or have no records")
+			continue
+		case "nat-metered":
+			r.hourlyFigure(f, "in each the logs explain the meter within 5%", "those where the logs and the meter differ by more than 5%")
 			continue
 		case "nat-cross-az":
 			if len(f.Result.Rows) == 0 {
@@ -219,19 +231,21 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	r.notes(gw)
 }
 
-func (r *renderer) hourlyFigure(f *Figure) {
+// hourlyFigure shows the hours of a figure whose last column (a note) is set: quiet says
+// what it means that none is, marked what the hours shown are.
+func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 	r.heading(2, f.Title)
-	marked := &output.Result{Columns: f.Result.Columns}
+	noted := &output.Result{Columns: f.Result.Columns}
 	for _, row := range f.Result.Rows {
 		if output.Text(row[len(row)-1], "") != "" {
-			marked.Rows = append(marked.Rows, row)
+			noted.Rows = append(noted.Rows, row)
 		}
 	}
-	if len(marked.Rows) == 0 {
-		r.printf("%d hours; none stands out (more than 3x the median hour) and none is without records.\n\n", len(f.Result.Rows))
+	if len(noted.Rows) == 0 {
+		r.printf("%d hours; %s.\n\n", len(f.Result.Rows), quiet)
 	} else {
-		r.printf("%d hours; those that stand out or have no records:\n\n", len(f.Result.Rows))
-		r.table(marked)
+		r.printf("%d hours; %s:\n\n", len(f.Result.Rows), marked)
+		r.table(noted)
 	}
 	r.sql(f)
 }

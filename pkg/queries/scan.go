@@ -72,13 +72,20 @@ func columnNames(res *Result) string {
 	return s
 }
 
-// assign sets a field from a value that DuckDB returned.
+// assign sets a field from a value that DuckDB returned. NULL is the zero value, or nil for
+// a pointer field (which tells NULL from zero).
 func assign(f reflect.Value, v any) error {
 	if v == nil {
 		f.SetZero()
 		return nil
 	}
 	switch f.Kind() {
+	case reflect.Pointer:
+		p := reflect.New(f.Type().Elem())
+		if err := assign(p.Elem(), v); err != nil {
+			return err
+		}
+		f.Set(p)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, err := toInt64(v)
 		if err != nil {
