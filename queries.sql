@@ -866,6 +866,38 @@ LEFT JOIN logged AS l ON l.hour = m.hour
 ORDER BY m.hour
 LIMIT $limit;
 
+-- name: nat-billed
+-- description: What the bill says (flowsql enrich cost: Cost Explorer, for every NAT gateway of the account in the region) on each day a NAT gateway's records touch, beside the bytes its logs explain that day.
+-- needs: interface-id, dstaddr, bytes
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: bill_region text: The gateway's region, as the bill names it (us-east-1).
+-- engine: duckdb
+WITH logged AS (
+    SELECT CAST(make_timestamp(start_hour * 3600000000) AS DATE) AS day,
+           count(DISTINCT start_hour) AS hours_with_records, sum(bytes) AS bytes
+    FROM flow_summary
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND dst_ip = $nat
+    GROUP BY 1
+),
+billed AS (
+    SELECT day,
+           sum(quantity) FILTER (WHERE charge = 'data processing') AS billed_gb,
+           sum(cost) FILTER (WHERE charge = 'data processing') AS billed_processing,
+           sum(quantity) FILTER (WHERE charge = 'hours') AS billed_hours,
+           sum(cost) FILTER (WHERE charge = 'hours') AS billed_hourly,
+           any_value(currency) AS currency
+    FROM billed_cost
+    WHERE region = $bill_region
+    GROUP BY day
+)
+SELECT l.day, l.hours_with_records, l.bytes AS logged_bytes, round(l.bytes / 1073741824.0, 6) AS logged_gb,
+       b.billed_gb, b.billed_processing, b.billed_hours, b.billed_hourly, b.currency,
+       CASE WHEN b.day IS NULL THEN 'not in the bill (flowsql enrich cost)' ELSE '' END AS note
+FROM logged AS l
+LEFT JOIN billed AS b ON b.day = l.day
+ORDER BY l.day;
+
 -- name: ingest-summary
 -- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records, the time covered; and the files that failed.
 -- filters: none

@@ -25,8 +25,10 @@ Sources:
               (table aws_ip_ranges)
   nat-metrics what CloudWatch metered for the NAT gateways, by the hour, for flowsql nat to
               set beside the logs (table nat_metrics)
+  cost        what the bill says about NAT gateways, by day, from Cost Explorer, for flowsql
+              nat to set beside its own figures and price with (table billed_cost)
 
-Each reaches the network only when run: eni and nat-metrics your AWS account, whois the
+Each reaches the network only when run: eni, nat-metrics and cost your AWS account, whois the
 registries' RDAP and whois servers, aws-ranges ip-ranges.amazonaws.com (or none of them, with
 a file).
 
@@ -36,6 +38,7 @@ Examples:
   flowsql enrich whois --top 25 --dst 10.0.101.10
   flowsql enrich aws-ranges
   flowsql enrich nat-metrics --region us-east-1
+  flowsql enrich cost
   flowsql report by-network --dst 10.0.101.10
 
 Run 'flowsql enrich SOURCE -h' for a source's flags.`
@@ -45,6 +48,7 @@ var enrichSources = []command{
 	{"whois", "owners of external addresses from RDAP, or whois", runEnrichWhois},
 	{"aws-ranges", "AWS's published IP ranges (ip-ranges.json)", runEnrichAWSRanges},
 	{"nat-metrics", "what CloudWatch metered for the NAT gateways, by the hour", runEnrichNATMetrics},
+	{"cost", "what the bill says about NAT gateways, by day, from Cost Explorer", runEnrichCost},
 }
 
 func runEnrich(ctx context.Context, e *env, args []string) error {

@@ -75,21 +75,9 @@ func runEnrichNATMetrics(ctx context.Context, e *env, args []string) error {
 				"the eni table knows no NAT gateway: record the VPC's interfaces first, or name the gateways with --nat-gateway")
 		}
 	}
-	start, end := filters.Since, filters.Until
-	if start.IsZero() || end.IsZero() {
-		first, last, err := recordSpan(ctx, conn)
-		if err != nil {
-			return err
-		}
-		if first.IsZero() && (start.IsZero() || end.IsZero()) {
-			return usagef("Example: --since 2024-06-01 --until 2024-06-08", "no records are loaded to take the window from: load flow logs first, or give --since and --until")
-		}
-		if start.IsZero() {
-			start = first
-		}
-		if end.IsZero() {
-			end = last
-		}
+	start, end, err := fetchWindow(ctx, conn, filters)
+	if err != nil {
+		return err
 	}
 	cfg, _, err := af.config(ctx)
 	if err != nil {
@@ -133,14 +121,25 @@ func knownNATGateways(ctx context.Context, db *sql.DB) ([]string, error) {
 	return ids, nil
 }
 
-// recordSpan is the first start and the last end of the loaded VPC records (zero when none).
-func recordSpan(ctx context.Context, db *sql.DB) (time.Time, time.Time, error) {
+// fetchWindow is the time to fetch what AWS measured for: --since and --until, or else the
+// first start and the last end of the loaded VPC records.
+func fetchWindow(ctx context.Context, db *sql.DB, f queries.Filters) (time.Time, time.Time, error) {
+	start, end := f.Since, f.Until
+	if !start.IsZero() && !end.IsZero() {
+		return start, end, nil
+	}
 	var first, last sql.NullInt64
 	if err := db.QueryRowContext(ctx, `SELECT min("start"), max("end") FROM flow_records`).Scan(&first, &last); err != nil {
-		return time.Time{}, time.Time{}, err
+		return start, end, err
 	}
 	if !first.Valid || !last.Valid {
-		return time.Time{}, time.Time{}, nil
+		return start, end, usagef("Example: --since 2024-06-01 --until 2024-06-08", "no records are loaded to take the window from: load flow logs first, or give --since and --until")
 	}
-	return time.Unix(first.Int64, 0), time.Unix(last.Int64, 0), nil
+	if start.IsZero() {
+		start = time.Unix(first.Int64, 0)
+	}
+	if end.IsZero() {
+		end = time.Unix(last.Int64, 0)
+	}
+	return start, end, nil
 }

@@ -61,7 +61,8 @@ func TestScripts(t *testing.T) {
 
 // startFakes starts, for each script, the servers that enrich talks to, on loopback, and points
 // flowsql at them, so that no script can reach AWS or a registry: EC2 with the generated
-// world's interfaces, CloudWatch with the metrics of the last flow logs generated (cmdFlowgen),
+// world's interfaces, CloudWatch and Cost Explorer with the metrics and the bill of the last
+// flow logs generated (cmdFlowgen),
 // RDAP and whois that know its networks, and a copy of ip-ranges.json.
 func startFakes(e *testscript.Env) error {
 	ec2 := httptest.NewServer(fakeaws.NewEC2())
@@ -84,6 +85,11 @@ func startFakes(e *testscript.Env) error {
 	e.Defer(cwSrv.Close)
 	e.Values["cloudwatch"] = cw
 	e.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", cwSrv.URL)
+	ce := fakeaws.NewCostExplorer(nil)
+	ceSrv := httptest.NewServer(ce)
+	e.Defer(ceSrv.Close)
+	e.Values["costexplorer"] = ce
+	e.Setenv("AWS_ENDPOINT_URL_COST_EXPLORER", ceSrv.URL)
 	e.Setenv("FLOWSQL_RDAP_URL", rdap.URL)
 	e.Setenv("FLOWSQL_WHOIS_SERVER", whoisAddr)
 	e.Setenv("FLOWSQL_AWS_RANGES_URL", ranges.URL+"/ip-ranges-sample.json")
@@ -171,6 +177,8 @@ func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
 	first := truth.NATStart - truth.NATStart%3600
 	extra := map[int64]int64{first: truth.NATByHour[first] * *unlogged / 100}
 	ts.Value("cloudwatch").(*fakeaws.CloudWatch).SetHours(flowgen.NATID, truth.NATMetrics(extra))
+	// The loopback Cost Explorer bills the same at a negotiated $0.04/GB and $0.05/hour.
+	ts.Value("costexplorer").(*fakeaws.CostExplorer).SetDays(truth.NATBill(extra, 0.04, 0.05))
 }
 
 // cloudwatch deny|allow: the loopback CloudWatch refuses every request (AccessDenied), or not.

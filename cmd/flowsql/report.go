@@ -144,8 +144,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	rf = reportFlags{}
 	fs := newFlagSet(e, "report "+name, "[flags] [PATH...]", reportUsage(q))
-	params := queries.BindParams(fs, q)
 	rf.register(fs, e)
+	params, err := queries.BindParams(fs, q)
+	if err != nil {
+		return err
+	}
 	paths, err := parseArgs(fs, rest)
 	if err != nil {
 		return err

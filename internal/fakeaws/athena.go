@@ -56,7 +56,7 @@ func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := strings.TrimPrefix(target, "AmazonAthena.")
 	var in map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		athenaError(w, 400, "InvalidRequestException", "bad JSON: "+err.Error())
+		jsonError(w, 400, "InvalidRequestException", "bad JSON: "+err.Error())
 		return
 	}
 	f.mu.Lock()
@@ -69,7 +69,7 @@ func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, _ := in["QueryExecutionId"].(string)
 	q := f.queries[id]
 	if action != "StartQueryExecution" && q == nil {
-		athenaError(w, 400, "InvalidRequestException", "QueryExecution "+id+" was not found")
+		jsonError(w, 400, "InvalidRequestException", "QueryExecution "+id+" was not found")
 		return
 	}
 	switch action {
@@ -84,7 +84,7 @@ func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			q.database = str(qc["Database"])
 		}
 		if q.workgroup == "nosuchgroup" {
-			athenaError(w, 400, "InvalidRequestException", "WorkGroup nosuchgroup is not found.")
+			jsonError(w, 400, "InvalidRequestException", "WorkGroup nosuchgroup is not found.")
 			return
 		}
 		f.queries[id] = q
@@ -113,7 +113,7 @@ func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}})
 	case "GetQueryResults":
 		if q.state != "SUCCEEDED" {
-			athenaError(w, 400, "InvalidRequestException", "Query has not yet finished. Current state: "+q.state)
+			jsonError(w, 400, "InvalidRequestException", "Query has not yet finished. Current state: "+q.state)
 			return
 		}
 		size := f.PageSize
@@ -151,7 +151,7 @@ func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, map[string]any{})
 	default:
-		athenaError(w, 400, "UnknownOperationException", "unknown operation "+target)
+		jsonError(w, 400, "UnknownOperationException", "unknown operation "+target)
 	}
 }
 
@@ -251,7 +251,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func athenaError(w http.ResponseWriter, status int, code, msg string) {
+// jsonError writes an AWS JSON protocol (1.0 and 1.1) error.
+func jsonError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)

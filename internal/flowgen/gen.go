@@ -203,6 +203,31 @@ type NATHour struct {
 	BytesOutToSource, BytesOutToDestination, MaxActiveConnectionCount int64
 }
 
+// NATBillDay is what Cost Explorer bills for the NAT gateway on one UTC day.
+type NATBillDay struct {
+	Day                       string  // 2006-01-02
+	ProcessedGB, Hours        float64 // usage: GB (2^30 bytes) processed, gateway-hours
+	ProcessingCost, HoursCost float64
+}
+
+// NATBill is the daily bill of the NAT gateway at the given prices, for the days its records
+// touch, with the unlogged bytes of NATMetrics: it processed what the records and the unlogged
+// traffic hold, and it ran all day, every day.
+func (t Truth) NATBill(unlogged map[int64]int64, perGB, perHour float64) []NATBillDay {
+	bytes := map[int64]int64{}
+	for _, h := range t.NATMetrics(unlogged) {
+		bytes[h.Hour-h.Hour%86400] += h.BytesInFromSource + h.BytesInFromDestination
+	}
+	var out []NATBillDay
+	for d, b := range bytes {
+		gb := float64(b) / (1 << 30)
+		out = append(out, NATBillDay{Day: time.Unix(d, 0).UTC().Format(time.DateOnly), ProcessedGB: gb, Hours: 24,
+			ProcessingCost: gb * perGB, HoursCost: 24 * perHour})
+	}
+	slices.SortFunc(out, func(a, b NATBillDay) int { return strings.Compare(a.Day, b.Day) })
+	return out
+}
+
 // NATMetrics is what CloudWatch counts for the NAT gateway, hour by hour, when its traffic is
 // that of the records plus, in the hours that unlogged names, that many bytes more from
 // sources whose flows no log holds (an interface without flow logs, say). The gateway sends

@@ -227,6 +227,8 @@ func NATArgument(param string) (value string, ok bool) {
 		return NATENI, true
 	case "nat_gateway":
 		return NATID, true
+	case "bill_region":
+		return Region, true
 	}
 	return "", false
 }

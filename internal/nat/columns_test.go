@@ -48,6 +48,8 @@ func TestQueryColumns(t *testing.T) {
 		"nat-cross-az":     {gw, func(r *queries.Result) error { _, err := queries.Scan[crossAZRow](r); return err }},
 		"nat-hourly":       {gw, func(r *queries.Result) error { _, err := queries.Scan[hourRow](r); return err }},
 		"nat-coverage":     {queries.Values{"nat_eni": flowgen.NATENI}, func(r *queries.Result) error { _, err := queries.Scan[Coverage](r); return err }},
+		"nat-billed": {queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "bill_region": flowgen.Region},
+			func(r *queries.Result) error { _, err := queries.Scan[billedRow](r); return err }},
 		"nat-metered": {queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "nat_gateway": flowgen.NATID},
 			func(r *queries.Result) error { _, err := queries.Scan[meteredRow](r); return err }},
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowsql/flowsql/internal/output"
@@ -47,6 +48,15 @@ type (
 	bytesRow struct {
 		Bytes int64 `col:"bytes"`
 	}
+	billedRow struct {
+		Day            time.Time `col:"day"`
+		LoggedBytes    int64     `col:"logged_bytes"`
+		GB             *float64  `col:"billed_gb"`
+		ProcessingCost *float64  `col:"billed_processing"`
+		Hours          *float64  `col:"billed_hours"`
+		HoursCost      *float64  `col:"billed_hourly"`
+		Currency       string    `col:"currency"`
+	}
 	meteredRow struct {
 		Hour    time.Time `col:"hour"`
 		Metered *int64    `col:"metered_bytes"`
@@ -58,6 +68,10 @@ type (
 // analyze runs every figure for one gateway and prices it.
 func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if err := r.price(gw); err != nil {
+		return err
+	}
+	billFigure, err := r.bill(ctx, gw)
+	if err != nil {
 		return err
 	}
 	vals := func(extra ...string) queries.Values {
@@ -128,7 +142,72 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
 	gw.coverage(coverage)
+	if b := gw.Billed; b != nil {
+		b.Computed = gw.TotalCost
+		b.Difference = b.ProcessingCost + b.HoursCost - b.Computed
+		gw.Figures = append(gw.Figures, billFigure)
+	}
 	return r.metered(ctx, gw, vals)
+}
+
+// bill reads what Cost Explorer billed in the gateway's region on the days of its records
+// (flowsql enrich cost) and, unless the command line gives prices, prices the analysis at the
+// bill's rates: its unblended cost per GB processed and per gateway-hour.
+func (r *runner) bill(ctx context.Context, gw *Gateway) (*Figure, error) {
+	out, err := r.run(ctx, gw, "nat-billed", queries.Values{"nat": gw.Address, "nat_eni": gw.InterfaceID, "bill_region": gw.Prices.Region})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := queries.Scan[billedRow](out.Result)
+	if err != nil {
+		return nil, fmt.Errorf("nat-billed: %w", err)
+	}
+	b := &Billed{Region: gw.Prices.Region}
+	var loggedAll int64
+	for _, v := range rows {
+		loggedAll += v.LoggedBytes
+		if v.GB == nil && v.Hours == nil {
+			b.Unbilled = append(b.Unbilled, v.Day.Format(time.DateOnly))
+			continue
+		}
+		b.Days++
+		b.LoggedBytes += v.LoggedBytes
+		for _, x := range []struct{ dst, src *float64 }{{&b.ProcessedGB, v.GB}, {&b.ProcessingCost, v.ProcessingCost}, {&b.Hours, v.Hours}, {&b.HoursCost, v.HoursCost}} {
+			if x.src != nil {
+				*x.dst += *x.src
+			}
+		}
+		b.Currency = v.Currency
+	}
+	if b.Days == 0 {
+		if loggedAll > 0 {
+			gw.Notes = append(gw.Notes, fmt.Sprintf("What did AWS bill for these days? 'flowsql enrich cost' fetches the NAT charges from Cost Explorer, and this report then sets them beside its own figures and prices at the bill's rates."))
+		}
+		return nil, nil
+	}
+	if b.ProcessedGB > 0 {
+		b.Explained = float64(b.LoggedBytes) / GB / b.ProcessedGB
+	}
+	if len(b.Unbilled) > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("The bill fetched has no NAT gateway charge in %s on %s: run 'flowsql enrich cost' again once those days are billed.", b.Region, strings.Join(b.Unbilled, ", ")))
+	}
+	p := &gw.Prices
+	if r.opts.PerGB <= 0 && b.ProcessedGB > 0 {
+		p.PerGB = b.ProcessingCost / b.ProcessedGB
+		p.Source = fmt.Sprintf("the bill: Cost Explorer's unblended cost per unit in %s on the %s of the records", b.Region, pluralDays(b.Days))
+	}
+	if r.opts.PerHour <= 0 && b.Hours > 0 {
+		p.PerHour = b.HoursCost / b.Hours
+	}
+	gw.Billed = b
+	return &Figure{Name: "nat-billed", Title: "The bill (Cost Explorer) on the days of the records", SQL: out.Inline(), Result: out.Result}, nil
+}
+
+func pluralDays(n int64) string {
+	if n == 1 {
+		return "day"
+	}
+	return strconv.FormatInt(n, 10) + " days"
 }
 
 // metered sets what CloudWatch metered against what the logs explain, when the gateway's ID

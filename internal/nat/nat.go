@@ -95,7 +95,10 @@ type Gateway struct {
 	// Metered is what CloudWatch counted for the gateway against what the logs explain; nil
 	// when flowsql enrich nat-metrics has not fetched its metrics.
 	Metered *Metered `json:"cloudwatch,omitempty"`
-	Notes   []string `json:"notes,omitempty"`
+	// Billed is what Cost Explorer billed on the days of the records; nil when flowsql enrich
+	// cost has not fetched the bill.
+	Billed *Billed  `json:"bill,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 
 	// Figures are the tables, each with its query, in the order they are shown.
 	Figures []*Figure `json:"figures"`
@@ -134,6 +137,27 @@ type Metered struct {
 	MeteredCost  float64 `json:"metered_processing_cost"`
 	// ShortHours are the hours where the logs explain less than 95% of the meter, or nothing.
 	ShortHours []string `json:"hours_logs_fall_short,omitempty"`
+}
+
+// Billed is the bill (Cost Explorer's unblended cost) on the days the gateway's records touch,
+// for every NAT gateway of the account in its region, beside what this analysis computed.
+type Billed struct {
+	Region         string  `json:"region"`
+	Days           int64   `json:"days"`
+	ProcessedGB    float64 `json:"billed_gb"`
+	ProcessingCost float64 `json:"billed_processing_cost"`
+	Hours          float64 `json:"billed_gateway_hours"`
+	HoursCost      float64 `json:"billed_hours_cost"`
+	Currency       string  `json:"currency"`
+	// LoggedBytes are this gateway's processed bytes in its records on those days; Explained
+	// is their share of the GB billed.
+	LoggedBytes int64   `json:"logged_bytes"`
+	Explained   float64 `json:"share_explained"`
+	// Computed is this analysis's cost (processing and hours) of the records; Difference is
+	// the bill's total less it: traffic and hours the records do not hold.
+	Computed   float64  `json:"computed_cost"`
+	Difference float64  `json:"difference"`
+	Unbilled   []string `json:"days_not_in_bill,omitempty"`
 }
 
 // Figure is one table of the analysis and the query that produced it.

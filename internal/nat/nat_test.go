@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
@@ -619,10 +620,11 @@ func TestWindowAndFields(t *testing.T) {
 	}
 }
 
-// TestCloudWatchReconciliation: with the gateway's CloudWatch metrics fetched (a real SDK
-// client against the loopback CloudWatch, metrics made from the generator's truth plus
-// traffic that no log holds in one hour), nat sets the meter beside the logs, to the byte.
-func TestCloudWatchReconciliation(t *testing.T) {
+// TestReconciliation: with the gateway's CloudWatch metrics and the bill fetched (real SDK
+// clients against the loopback CloudWatch and Cost Explorer, made from the generator's truth
+// plus traffic that no log holds in one hour), nat sets the meter beside the logs to the byte,
+// and the bill beside its own figures to the cent, at the bill's rates.
+func TestReconciliation(t *testing.T) {
 	ctx := context.Background()
 	db, truth := scenario(t, flowgen.Config{Seed: 13, Files: 6, RowsPerFile: 1000, Fields: flowgen.DefaultFields})
 	ec2srv := httptest.NewServer(fakeaws.NewEC2())
@@ -657,11 +659,46 @@ func TestCloudWatchReconciliation(t *testing.T) {
 	if len(m.ShortHours) != 1 || !strings.HasPrefix(m.ShortHours[0], time.Unix(first, 0).UTC().Format("2006-01-02 15:04")) {
 		t.Errorf("hours that fall short: %v, want only the first", m.ShortHours)
 	}
+
+	// The bill: Cost Explorer at a negotiated $0.04/GB and $0.05/hour, for the days of the
+	// records; the analysis prices at the bill's rates and sets its total beside the bill's.
+	bill := truth.NATBill(unlogged, 0.04, 0.05)
+	ce := httptest.NewServer(fakeaws.NewCostExplorer(bill))
+	defer ce.Close()
+	ceClient := costexplorer.New(costexplorer.Options{Region: flowgen.Region, BaseEndpoint: aws.String(ce.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	if _, err := enrich.FetchNATCost(ctx, db, ceClient, time.Unix(truth.NATStart, 0), time.Unix(truth.NATEnd, 0)); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, db, nat.Options{}).Gateways[0]
+	b := gw.Billed
+	if b == nil {
+		t.Fatalf("no bill; notes: %v", gw.Notes)
+	}
+	var billGB, billTotal float64
+	for _, d := range bill {
+		billGB += d.ProcessedGB
+		billTotal += d.ProcessingCost + d.HoursCost
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if b.Days != int64(len(bill)) || !near(b.ProcessedGB, billGB) || b.LoggedBytes != truth.NATBytes ||
+		!near(b.Explained, float64(truth.NATBytes)/nat.GB/billGB) {
+		t.Errorf("bill %+v; want %d days, %v GB, %d logged bytes", b, len(bill), billGB, truth.NATBytes)
+	}
+	if !near(gw.Prices.PerGB, 0.04) || !near(gw.Prices.PerHour, 0.05) || !strings.Contains(gw.Prices.Source, "the bill") {
+		t.Errorf("prices %+v, want the bill's", gw.Prices)
+	}
+	computed := float64(truth.NATBytes)/nat.GB*0.04 + float64(gw.Hours)*0.05
+	if !near(gw.TotalCost, computed) || !near(b.Computed, computed) || !near(b.Difference, billTotal-computed) {
+		t.Errorf("computed %v (bill says %v, difference %v); want %v and %v", gw.TotalCost, b.Computed, b.Difference, computed, billTotal-computed)
+	}
+
 	var text bytes.Buffer
 	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CloudWatch", "the flow logs explain", "logs fall short", "Metered by CloudWatch against the flow logs"} {
+	for _, want := range []string{"CloudWatch", "the flow logs explain", "logs fall short", "Metered by CloudWatch against the flow logs",
+		"Cost Explorer billed", "The bill (Cost Explorer) on the days of the records", "the bill is $"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

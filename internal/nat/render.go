@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,6 +181,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	} else if gw.UnknownAZBytes == 0 {
 		facts = append(facts, [2]string{"Cross-AZ", "every source is in the gateway's zone"})
 	}
+	if b := gw.Billed; b != nil {
+		facts = append(facts, [2]string{"Bill", fmt.Sprintf("Cost Explorer billed %s for %s GB processed and %s for %s gateway-hours in %s on the %s of the records, for every NAT gateway of the account there; this gateway's records explain %s GB of it (%.1f%%). Computed here from the records: %s; %s",
+			money(b.ProcessingCost), strconv.FormatFloat(b.ProcessedGB, 'f', 2, 64), money(b.HoursCost), strconv.FormatFloat(b.Hours, 'f', -1, 64), b.Region, pluralDays(b.Days),
+			gb(b.LoggedBytes), 100*b.Explained, money(b.Computed), difference(b.Difference))})
+	}
 	if m := gw.Metered; m != nil {
 		text := fmt.Sprintf("metered %s processed in the %s of the records (%s at %s/GB); the flow logs explain %s of it (%.1f%%)",
 			output.Bytes(float64(m.MeteredBytes)), plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
@@ -204,6 +210,12 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 			continue
 		case "nat-hourly":
 			r.hourlyFigure(f, "none stands out (more than 3x the median hour) and none is without records", "those that stand out or have no records")
+			continue
+		case "nat-billed":
+			r.heading(2, f.Title)
+			r.table(f.Result)
+			r.printf("The bill covers every NAT gateway of the account in the region, and each whole day; the records, this gateway and the hours they hold.\n\n")
+			r.sql(f)
 			continue
 		case "nat-metered":
 			r.hourlyFigure(f, "in each the logs explain the meter within 5%", "those where the logs and the meter differ by more than 5%")
@@ -287,6 +299,14 @@ func (r *renderer) notes(gw *Gateway) {
 }
 
 // money writes an amount of dollars: cents, more digits below a cent, thousands separated.
+// difference says how the bill compares with the figures computed from the records.
+func difference(d float64) string {
+	if d >= 0 {
+		return "the bill is " + money(d) + " more: traffic and hours the records do not hold"
+	}
+	return "the bill is " + money(-d) + " less: the records hold more than was billed (another account's bill, or days not final)"
+}
+
 func money(v float64) string {
 	if v != 0 && v < 0.01 && v > -0.01 {
 		return fmt.Sprintf("$%.4f", v)
@@ -304,7 +324,10 @@ func money(v float64) string {
 }
 
 // rate writes a price as given: $0.045.
-func rate(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
+// rate is a price per unit: as given ($0.045), or at most six decimals when derived from a bill.
+func rate(v float64) string {
+	return "$" + strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+}
 
 func gb(b int64) string { return fmt.Sprintf("%.2f", float64(b)/GB) }
 

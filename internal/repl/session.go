@@ -317,9 +317,12 @@ func (s *Session) run(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet(".run "+q.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	params := queries.BindParams(fs, q)
 	var filters queries.FilterFlags
 	filters.Register(fs)
+	params, err := queries.BindParams(fs, q)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(s.Stdout, ".run %s [flags]\n\n%s\n\n", q.Name, q.Description)

@@ -20,10 +20,14 @@ import (
 // cloudWatchClient is a real SDK client of the loopback server, retrying at once.
 func cloudWatchClient(url string) *cloudwatch.Client {
 	return cloudwatch.New(cloudwatch.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})})
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), Retryer: retryAtOnce()})
+}
+
+// retryAtOnce is the SDK's standard retryer without the wait between attempts.
+func retryAtOnce() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+	})
 }
 
 // TestFetchNATMetrics: every hour of every metric across pages, through a throttled request,

@@ -18,11 +18,16 @@ type ParamFlags struct {
 	params map[string]string // flag name -> parameter name
 }
 
-// BindParams registers a flag for each of a query's parameters on fs.
-func BindParams(fs *flag.FlagSet, q *Query) *ParamFlags {
+// BindParams registers a flag for each of a query's parameters on fs. Register the command's
+// own flags first: a parameter whose flag fs already has is an error.
+func BindParams(fs *flag.FlagSet, q *Query) (*ParamFlags, error) {
 	p := &ParamFlags{fs: fs, params: map[string]string{}}
 	for _, prm := range q.Params {
 		name := strings.ReplaceAll(prm.Name, "_", "-")
+		if fs.Lookup(name) != nil {
+			return nil, fmt.Errorf("report %s: its parameter $%s would be the flag --%s, which %s has already: rename the parameter in the report file",
+				q.Name, prm.Name, name, fs.Name())
+		}
 		usage := prm.Description + " (`" + Placeholder(prm) + "`"
 		if prm.Type == "choice" {
 			usage += ": " + strings.Join(prm.Choices, ", ")
@@ -34,7 +39,7 @@ func BindParams(fs *flag.FlagSet, q *Query) *ParamFlags {
 		fs.String(name, prm.Default, usage)
 		p.params[name] = prm.Name
 	}
-	return p
+	return p, nil
 }
 
 // Placeholder is what a parameter's value is called in help: ADDR, N, INTERVAL, ...
