@@ -25,10 +25,10 @@
 -- unless --by says otherwise).
 
 -- name: top-destinations
--- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service.
+-- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service; and from Route 53 Resolver query logs loaded with the flow logs, the name last resolved to it.
 -- needs: dstaddr, bytes
 -- param: limit int = 10: How many addresses to show.
--- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service
+-- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service, domain
 -- engine: duckdb
 SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        CASE WHEN shown THEN scope_account END AS account_id,
@@ -37,7 +37,8 @@ SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        key_interface_name(scope_account, scope_vpc, dst_ip) AS interface_name,
        key_network(dst_ip) AS network,
        key_organisation(dst_ip) AS organisation,
-       key_aws_service(dst_ip) AS aws_service
+       key_aws_service(dst_ip) AS aws_service,
+       key_domain(dst_ip, last_end) AS domain
 FROM (
     SELECT *,
            CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
@@ -49,9 +50,9 @@ FROM (
         SELECT dst_ip,
                CASE WHEN key_is_private(dst_ip) THEN account_id END AS scope_account,
                CASE WHEN key_is_private(dst_ip) THEN vpc_id END AS scope_vpc,
-               sum(bytes) AS bytes
+               sum(bytes) AS bytes, max(last_end) AS last_end
         FROM (
-            SELECT dst_ip, account_id, vpc_id, sum(bytes) AS bytes
+            SELECT dst_ip, account_id, vpc_id, sum(bytes) AS bytes, max("end") AS last_end
             FROM flow_summary
             WHERE log_status = 'OK' AND dst_ip IS NOT NULL
             GROUP BY ALL
@@ -75,6 +76,35 @@ FROM (
     LIMIT $limit
 ) AS top
 ORDER BY bytes DESC, dstaddr;
+
+-- name: top-domains
+-- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for each record, the most recent answer with its destination's (or source's) address before it, within --window. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
+-- needs: srcaddr, dstaddr, bytes
+-- param: window interval = 1h: How long after an answer its name still holds for the address.
+-- param: limit int = 10: How many names to show.
+-- engine: duckdb
+WITH answers AS (
+    SELECT answer_ip AS addr, CAST(epoch(query_time) AS BIGINT) AS t, query_name
+    FROM dns_queries
+    WHERE answer_ip IS NOT NULL
+),
+-- Each record by itself (not the hourly summary): the answer that names it is the last before it.
+traffic AS (
+    SELECT dst_ip AS addr, "start", bytes FROM flows WHERE log_status = 'OK' AND dst_ip IS NOT NULL
+    UNION ALL
+    SELECT src_ip, "start", bytes FROM flows WHERE log_status = 'OK' AND src_ip IS NOT NULL
+),
+named AS (
+    SELECT a.query_name AS domain, f.addr, f.bytes
+    FROM traffic AS f
+    ASOF JOIN answers AS a ON f.addr = a.addr AND f."start" >= a.t
+    WHERE a.t >= f."start" - $window
+)
+SELECT domain, sum(bytes) AS bytes, count(*) AS records, count(DISTINCT addr) AS addresses
+FROM named
+GROUP BY domain
+ORDER BY bytes DESC, domain
+LIMIT $limit;
 
 -- name: top-sources
 -- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
@@ -831,6 +861,41 @@ SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT
        (SELECT count(DISTINCT interface_id) FROM eni_latest) AS interfaces_known,
        (SELECT count(DISTINCT interface_id) FROM eni_latest WHERE interface_id NOT IN (SELECT interface_id FROM logged)) AS known_not_logged
 FROM nat;
+
+-- name: nat-domains
+-- description: What a NAT gateway processed, by the name its sources resolved each destination from (Route 53 Resolver query logs, loaded with the flow logs): the most recent answer with the address before the traffic, within --window. Which service eats the bill, by name; a NULL domain is traffic to addresses no logged answer named.
+-- needs: interface-id, srcaddr, dstaddr, bytes
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: window interval = 1h: How long after an answer its name still holds for the address.
+-- param: limit int = 10: How many names to show.
+-- engine: duckdb
+WITH legs AS (
+    SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
+    FROM flow_summary
+    WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
+),
+outside AS (
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, "start", "end", bytes
+    FROM legs
+    WHERE NOT vpc_side
+),
+answers AS (
+    SELECT answer_ip AS addr, CAST(epoch(query_time) AS BIGINT) AS t, query_name
+    FROM dns_queries
+    WHERE answer_ip IS NOT NULL
+),
+named AS (
+    SELECT CASE WHEN a.t >= o."start" - $window THEN a.query_name END AS domain, o.addr, o.bytes
+    FROM outside AS o
+    ASOF LEFT JOIN answers AS a ON o.addr = a.addr AND o."start" >= a.t
+)
+SELECT domain, sum(bytes) AS bytes, CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+       count(DISTINCT addr) AS addresses
+FROM named
+GROUP BY domain
+ORDER BY bytes DESC, domain
+LIMIT $limit;
 
 -- name: nat-metered
 -- description: A NAT gateway's processed bytes per hour as CloudWatch metered them (flowsql enrich nat-metrics) against the bytes its flow logs explain: the share explained, and the hours where the logs fall short (sampling, missing files, interfaces without flow logs) or have no records. Hours are those of the loaded records' span; give --since/--until on whole hours.

@@ -417,3 +417,11 @@ CREATE OR REPLACE MACRO key_interface
 CREATE OR REPLACE MACRO key_interface_name
     (k) AS ((SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_at(NULL, NULL, k))),
     (acct, vpc, k) AS ((SELECT coalesce(tags['Name'], nullif(description, '')) FROM eni_at(acct, vpc, k)));
+
+-- key_domain(dst_ip, "end") = 'registry-1.docker.io': the name that a Route 53 Resolver query
+-- log (loaded with the flow logs, into dns_queries) answered with the address most recently at
+-- or before a time (Unix seconds), whoever asked; NULL when no answer named it.
+CREATE OR REPLACE MACRO key_domain(k, until_s) AS (
+    (SELECT arg_max(query_name, query_time) FROM dns_queries
+     WHERE answer_ip = k AND query_time <= make_timestamp(CAST(until_s AS BIGINT) * 1000000))
+);

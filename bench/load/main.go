@@ -212,6 +212,9 @@ func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error
 	check(perM <= 35, "at most 35 MB per million rows: %.1f", perM)
 	check(q.topDest <= 100*time.Millisecond, "top-10 destinations in at most 100 ms: %.0f ms", ms(q.topDest))
 
+	if err := loadResolverLogs(dir, nfiles, nrows, flowsql, lastDB); err != nil {
+		return err
+	}
 	reports, err := reportTimes(lastDB)
 	if err != nil {
 		return err
@@ -577,6 +580,44 @@ func ensureData(dir string, files, rows int) ([]string, error) {
 		return nil, err
 	}
 	return paths, os.WriteFile(marker, nil, 0o644)
+}
+
+// ensureResolverLogs generates, once, the Route 53 Resolver query logs that go with the data
+// set's NAT traffic (the flow logs the generator writes beside them are removed), and returns
+// their directory.
+func ensureResolverLogs(dir string, files, rows int) (string, error) {
+	out := dir + "-resolver"
+	logs := filepath.Join(out, "AWSLogs", flowgen.Account, "vpcdnsquerylogs")
+	marker := filepath.Join(out, fmt.Sprintf(".generated-%d-%d", files, rows))
+	if _, err := os.Stat(marker); err == nil {
+		return logs, nil
+	}
+	os.RemoveAll(out)
+	fmt.Fprintf(os.Stderr, "generating the Route 53 Resolver query logs of %d files under %s ...\n", files, out)
+	g := flowgen.New(flowgen.Config{Seed: 1, Files: files, RowsPerFile: rows, Fields: flowgen.DefaultFields, ResolverLogs: true})
+	if _, _, err := g.WriteTree(out); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(filepath.Join(out, "AWSLogs", flowgen.Account, "vpcflowlogs")); err != nil {
+		return "", err
+	}
+	return logs, os.WriteFile(marker, nil, 0o644)
+}
+
+// loadResolverLogs loads the data set's resolver logs into a flowsql database, for the reports
+// that join them (top-domains, nat-domains, the domain column).
+func loadResolverLogs(dir string, files, rows int, bin, dbPath string) error {
+	logs, err := ensureResolverLogs(dir, files, rows)
+	if err != nil {
+		return err
+	}
+	r, err := measure("flowsql load (resolver logs)", dbPath, bin, "load", "--quiet", "--db", dbPath, logs)
+	if err != nil {
+		return err
+	}
+	n, _ := countRows(dbPath, "dns_queries")
+	fmt.Printf("\nRoute 53 Resolver query logs of the NAT traffic: %d answers loaded in %.2f s, for the reports that join them\n", n, r.wall.Seconds())
+	return nil
 }
 
 func textSize(gz string) int64 {

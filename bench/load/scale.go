@@ -109,6 +109,9 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 	}
 	check(loadRSS <= 2048, "load peak RSS at most 2 GB: %.0f MB", loadRSS)
 
+	if err := loadResolverLogs(dir, nfiles, nrows, bin, bigDB); err != nil {
+		return err
+	}
 	if err := reportsAtScale(bigDB, bigF.rows, bin); err != nil {
 		return err
 	}

@@ -162,10 +162,11 @@ func cmdFlowgen(ts *testscript.TestScript, neg bool, args []string) {
 	noHeader := fs.Bool("no-header", false, "")
 	surge := fs.Int("surge-from", 0, "")
 	unlogged := fs.Int64("unlogged", 0, "")
+	resolver := fs.Bool("resolver-logs", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		ts.Fatalf("usage: flowgen [flags] DIR")
 	}
-	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, SurgeFrom: *surge,
+	cfg := flowgen.Config{Seed: *seed, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, SurgeFrom: *surge, ResolverLogs: *resolver,
 		Fields: map[string][]string{"default": flowgen.DefaultFields, "custom": flowgen.CustomFields, "shuffled": flowgen.ShuffledFields}[*format]}
 	cfg.Layout = map[string]flowgen.Layout{"default": flowgen.LayoutDefault, "hourly": flowgen.LayoutHourly, "hive": flowgen.LayoutHive}[*layout]
 	_, truth, err := flowgen.New(cfg).WriteTree(ts.MkAbs(fs.Arg(0)))

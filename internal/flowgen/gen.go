@@ -2,7 +2,9 @@ package flowgen
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -60,6 +62,9 @@ type Config struct {
 	// SurgeFrom, when positive, is the first file in which the cross-AZ uploader sends 20
 	// times as much to S3 through the NAT gateway: a bill that started at a known hour.
 	SurgeFrom int
+	// ResolverLogs writes, beside each flow-log file, the Route 53 Resolver query log of its
+	// window (the lookups of its NAT traffic), as AWS delivers it to S3.
+	ResolverLogs bool
 	// S3Prefixes and DynamoDBPrefixes, when set, are the IPv4 prefixes that the S3 and DynamoDB
 	// hosts are drawn from (AWS's published ones, say) instead of the world's fixed pools.
 	S3Prefixes, DynamoDBPrefixes []string
@@ -139,6 +144,17 @@ type File struct {
 	Key     string
 	Records []Record
 	Truth   Truth
+	// Queries are the DNS lookups of the window's NAT traffic, for the Route 53 Resolver
+	// query log that Config.ResolverLogs writes beside the flow logs.
+	Queries []Query
+}
+
+// Query is a DNS lookup that the VPC's resolver logged: a source asked for a name and got an
+// address, at a time (Unix seconds).
+type Query struct {
+	Time          int64
+	Src, Instance string
+	Name, Answer  string
 }
 
 // Truth is what a NAT analysis of a file must find.
@@ -159,6 +175,8 @@ type Truth struct {
 	NATFromSourceByHour map[int64]int64
 	// NATFlowsByHour counts the connections through the gateway that start in each hour.
 	NATFlowsByHour map[int64]int64
+	// NATByDomain splits NATBytes by the name the source resolved the external address from.
+	NATByDomain map[string]int64
 	// CrossAZ holds the NAT bytes of sources in another availability zone than the NAT.
 	CrossAZ map[string]int64
 	// NATBySourceService splits NATBytes by source and service, keyed "10.0.2.34 S3".
@@ -170,7 +188,7 @@ type Truth struct {
 
 func newTruth() Truth {
 	return Truth{NATBySource: map[string]int64{}, NATByDest: map[string]int64{}, NATByService: map[string]int64{},
-		NATByHour: map[int64]int64{}, NATFromSourceByHour: map[int64]int64{}, NATFlowsByHour: map[int64]int64{},
+		NATByHour: map[int64]int64{}, NATFromSourceByHour: map[int64]int64{}, NATFlowsByHour: map[int64]int64{}, NATByDomain: map[string]int64{},
 		CrossAZ: map[string]int64{}, NATBySourceService: map[string]int64{}}
 }
 
@@ -183,7 +201,7 @@ func (t *Truth) Add(o Truth) {
 	t.NATEnd = max(t.NATEnd, o.NATEnd)
 	for _, p := range []struct{ dst, src map[string]int64 }{
 		{t.NATBySource, o.NATBySource}, {t.NATByDest, o.NATByDest}, {t.NATByService, o.NATByService}, {t.CrossAZ, o.CrossAZ},
-		{t.NATBySourceService, o.NATBySourceService}} {
+		{t.NATBySourceService, o.NATBySourceService}, {t.NATByDomain, o.NATByDomain}} {
 		for k, v := range p.src {
 			p.dst[k] += v
 		}
@@ -380,13 +398,14 @@ func (s *session) nat() {
 	default:
 		src = w.Apps[3+s.r.IntN(len(w.Apps)-3)]
 	}
-	var ext, svc string
+	var ext, svc, domain string
 	var out, in int64
 	switch x := s.r.Float64(); {
 	case x < 0.45: // downloads from a CDN
 		ext, out, in = s.pick(w.CDN), s.lognormal(2e3, 0.5), s.lognormal(4e6, 0.8)
+		domain = "registry-1.docker.io"
 	case x < 0.70: // S3 through the NAT: avoidable with a gateway endpoint
-		ext, svc = s.pick(s.g.s3), "S3"
+		ext, svc, domain = s.pick(s.g.s3), "S3", "s3.us-east-1.amazonaws.com"
 		out, in = s.lognormal(3e6, 0.9), s.lognormal(8e3, 0.5)
 		if src == w.Heavy[1] {
 			out *= 4 // the cross-AZ uploader
@@ -396,12 +415,16 @@ func (s *session) nat() {
 		}
 	case x < 0.80:
 		ext, svc, out, in = s.pick(s.g.dynamoDB), "DYNAMODB", s.lognormal(2e5, 0.6), s.lognormal(6e5, 0.6)
+		domain = "dynamodb.us-east-1.amazonaws.com"
 	case x < 0.85:
 		ext, svc, out, in = s.pick(w.EC2), "EC2", s.lognormal(5e4, 0.6), s.lognormal(1e5, 0.6)
+		domain = "api.partner.example.com"
 	case x < 0.90:
 		ext, out, in = s.pick(w.Google), s.lognormal(3e3, 0.5), s.lognormal(1e5, 0.7)
+		domain = "www.googleapis.com"
 	default:
 		ext, out, in = internetAddr(s.r), s.lognormal(2e3, 0.6), s.lognormal(3e4, 0.9)
+		domain = "updates.example.org"
 	}
 	sport, nport, dport := 32768+s.r.IntN(28000), 1024+s.r.IntN(64000), 443
 	start, end := s.times()
@@ -440,6 +463,9 @@ func (s *session) nat() {
 	t.NATByService[svc] += b
 	t.NATBySourceService[src.PrivateIP+" "+svc] += b
 	t.NATByHour[start-start%3600] += b
+	t.NATByDomain[domain] += b
+	// The source looked the name up shortly before (a Route 53 Resolver query log record).
+	s.f.Queries = append(s.f.Queries, Query{Time: start - 1 - start%30, Src: src.PrivateIP, Instance: src.InstanceID, Name: domain, Answer: ext})
 	t.NATFromSourceByHour[start-start%3600] += out
 	t.NATFlowsByHour[start-start%3600]++
 	if src.Subnet.AZ != w.NAT.Subnet.AZ {
@@ -666,6 +692,9 @@ func (g *Generator) WriteTree(dir string) ([]string, Truth, error) {
 			paths[i] = filepath.Join(dir, filepath.FromSlash(f.Key))
 			truths[i] = f.Truth
 			errs[i] = g.writeFile(paths[i], f)
+			if errs[i] == nil && g.cfg.ResolverLogs {
+				errs[i] = g.writeResolverLog(dir, i, f)
+			}
 		}()
 	}
 	wg.Wait()
@@ -704,4 +733,33 @@ func (g *Generator) writeFile(path string, f File) error {
 		}
 	}
 	return out.Close()
+}
+
+// writeResolverLog writes the Route 53 Resolver query log of file i's window under dir, at the
+// key AWS gives it: AWSLogs/{account}/vpcdnsquerylogs/{vpc}/{yyyy}/{mm}/{dd}/....log.gz.
+func (g *Generator) writeResolverLog(dir string, i int, f File) error {
+	t := g.cfg.Start.Add(time.Duration(i) * 5 * time.Minute).UTC()
+	key := fmt.Sprintf("AWSLogs/%s/vpcdnsquerylogs/%s/%s/%s_vpcdnsquerylogs_%s_%s_%08x.log.gz", Account, VPCID,
+		t.Format("2006/01/02"), Account, VPCID, t.Format("20060102T1504Z"), uint32(g.cfg.Seed)*2654435761+uint32(i))
+	path := filepath.Join(dir, filepath.FromSlash(g.cfg.Prefix+key))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	enc := json.NewEncoder(zw)
+	for _, q := range f.Queries {
+		enc.Encode(map[string]any{
+			"version": "1.100000", "account_id": Account, "region": Region, "vpc_id": VPCID,
+			"query_timestamp": time.Unix(q.Time, 0).UTC().Format(time.RFC3339), "query_name": q.Name + ".",
+			"query_type": "A", "query_class": "IN", "rcode": "NOERROR",
+			"answers": []map[string]string{{"Rdata": q.Answer, "Type": "A", "Class": "IN"}},
+			"srcaddr": q.Src, "srcport": strconv.Itoa(1024 + int(q.Time%60000)), "transport": "UDP",
+			"srcids": map[string]string{"instance": q.Instance},
+		})
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

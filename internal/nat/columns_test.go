@@ -50,6 +50,7 @@ func TestQueryColumns(t *testing.T) {
 		"nat-coverage":     {queries.Values{"nat_eni": flowgen.NATENI}, func(r *queries.Result) error { _, err := queries.Scan[Coverage](r); return err }},
 		"nat-billed": {queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "bill_region": flowgen.Region},
 			func(r *queries.Result) error { _, err := queries.Scan[billedRow](r); return err }},
+		"nat-domains": {gw, func(r *queries.Result) error { _, err := queries.Scan[domainRow](r); return err }},
 		"nat-metered": {queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "nat_gateway": flowgen.NATID},
 			func(r *queries.Result) error { _, err := queries.Scan[meteredRow](r); return err }},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ type (
 		HoursCost      *float64  `col:"billed_hourly"`
 		Currency       string    `col:"currency"`
 	}
+	domainRow struct {
+		Domain *string `col:"domain"`
+		Bytes  int64   `col:"bytes"`
+	}
 	meteredRow struct {
 		Hour    time.Time `col:"hour"`
 		Metered *int64    `col:"metered_bytes"`
@@ -93,6 +98,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		{"nat-avoidable", "Avoidable: S3 and DynamoDB through the gateway, by source", vals("limit", top)},
 		{"nat-cross-az", "Sources in another availability zone", vals()},
 		{"nat-hourly", "Bytes per hour", vals()},
+		{"nat-domains", "By domain: the names the sources resolved (Route 53 Resolver query logs)", vals("limit", top)},
 		{"nat-coverage", "Coverage of the logs", queries.Values{"nat_eni": gw.InterfaceID}},
 	}
 	results := map[string]*output.Result{}
@@ -142,12 +148,40 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
 	gw.coverage(coverage)
+	domains, err := queries.Scan[domainRow](results["nat-domains"])
+	if err != nil {
+		return fmt.Errorf("nat-domains: %w", err)
+	}
+	gw.domains(domains)
 	if b := gw.Billed; b != nil {
 		b.Computed = gw.TotalCost
 		b.Difference = b.ProcessingCost + b.HoursCost - b.Computed
 		gw.Figures = append(gw.Figures, billFigure)
 	}
-	return r.metered(ctx, gw, vals)
+	if err := r.metered(ctx, gw, vals); err != nil {
+		return err
+	}
+	if len(gw.hints) > 0 {
+		gw.Notes = append(gw.Notes, "To check these figures against AWS's own and name the destinations: "+strings.Join(gw.hints, "; ")+".")
+	}
+	return nil
+}
+
+// domains reads nat-domains: the bytes by the name the sources resolved; without Resolver
+// query logs there is none, and the figure goes.
+func (gw *Gateway) domains(rows []domainRow) {
+	for _, v := range rows {
+		if v.Domain != nil {
+			if gw.ByDomain == nil {
+				gw.ByDomain = map[string]int64{}
+			}
+			gw.ByDomain[*v.Domain] = v.Bytes
+		}
+	}
+	if gw.ByDomain == nil {
+		gw.Figures = slices.DeleteFunc(gw.Figures, func(f *Figure) bool { return f.Name == "nat-domains" })
+		gw.hints = append(gw.hints, "Route 53 Resolver query logs loaded with the flow logs (the names behind the destinations)")
+	}
 }
 
 // bill reads what Cost Explorer billed in the gateway's region on the days of its records
@@ -181,7 +215,7 @@ func (r *runner) bill(ctx context.Context, gw *Gateway) (*Figure, error) {
 	}
 	if b.Days == 0 {
 		if loggedAll > 0 {
-			gw.Notes = append(gw.Notes, fmt.Sprintf("What did AWS bill for these days? 'flowsql enrich cost' fetches the NAT charges from Cost Explorer, and this report then sets them beside its own figures and prices at the bill's rates."))
+			gw.hints = append(gw.hints, "'flowsql enrich cost' (what the bill charged, by day, and its rates)")
 		}
 		return nil, nil
 	}
@@ -225,7 +259,7 @@ func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) 
 		return fmt.Errorf("nat-metered: %w", err)
 	}
 	if len(rows) == 0 {
-		gw.Notes = append(gw.Notes, fmt.Sprintf("How much of what AWS metered do these logs explain? 'flowsql enrich nat-metrics' fetches %s's CloudWatch metrics for the hours of the records, and this report then sets them side by side.", gw.NATGatewayID))
+		gw.hints = append(gw.hints, "'flowsql enrich nat-metrics' (what CloudWatch metered for "+gw.NATGatewayID+", by the hour)")
 		return nil
 	}
 	gw.Figures = append(gw.Figures, &Figure{Name: "nat-metered", Title: "Metered by CloudWatch against the flow logs", SQL: out.Inline(), Result: out.Result})

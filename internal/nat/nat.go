@@ -97,8 +97,13 @@ type Gateway struct {
 	Metered *Metered `json:"cloudwatch,omitempty"`
 	// Billed is what Cost Explorer billed on the days of the records; nil when flowsql enrich
 	// cost has not fetched the bill.
-	Billed *Billed  `json:"bill,omitempty"`
-	Notes  []string `json:"notes,omitempty"`
+	Billed *Billed `json:"bill,omitempty"`
+	// ByDomain is the processed bytes by the name the sources resolved each destination from
+	// (Route 53 Resolver query logs); nil without them. Traffic to addresses no answer
+	// named is not in it.
+	ByDomain map[string]int64 `json:"bytes_by_domain,omitempty"`
+	Notes    []string         `json:"notes,omitempty"`
+	hints    []string         // where more could be learnt: one note at the end
 
 	// Figures are the tables, each with its query, in the order they are shown.
 	Figures []*Figure `json:"figures"`

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -702,5 +703,35 @@ func TestReconciliation(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
+	}
+}
+
+// TestDomains: with the Route 53 Resolver query logs of the NAT traffic loaded beside the flow
+// logs, nat splits what the gateway processed by the name each destination was resolved from,
+// to the byte; without them the figure is left out and a note says what would name them.
+func TestDomains(t *testing.T) {
+	db, truth := scenario(t, flowgen.Config{Seed: 21, Files: 6, RowsPerFile: 1000, ResolverLogs: true})
+	gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if len(truth.NATByDomain) < 5 {
+		t.Fatalf("the generator named %d domains", len(truth.NATByDomain))
+	}
+	sameMap(t, "bytes by domain", gw.ByDomain, truth.NATByDomain)
+	res := figure(t, gw, "nat-domains")
+	if got := column(t, res, "bytes")["registry-1.docker.io"]; got != truth.NATByDomain["registry-1.docker.io"] {
+		t.Errorf("nat-domains table: registry-1.docker.io %d, want %d", got, truth.NATByDomain["registry-1.docker.io"])
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "By domain: the names the sources resolved") || !strings.Contains(text.String(), "s3.us-east-1.amazonaws.com") {
+		t.Errorf("text report:\n%s", text.String())
+	}
+
+	plain, _ := scenario(t, flowgen.Config{Seed: 21, Files: 2, RowsPerFile: 500})
+	gw = analyze(t, plain, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if gw.ByDomain != nil || slices.ContainsFunc(gw.Figures, func(f *nat.Figure) bool { return f.Name == "nat-domains" }) ||
+		!strings.Contains(strings.Join(gw.Notes, " "), "Route 53 Resolver query logs") {
+		t.Errorf("without resolver logs: %v, notes %v", gw.ByDomain, gw.Notes)
 	}
 }

@@ -60,23 +60,35 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		}
 	}
 
-	groups, err := l.group(ctx, tx, tasks)
+	var flowTasks, resolverTasks []*task
+	for _, t := range tasks {
+		if t.format.Kind == ResolverQueries {
+			resolverTasks = append(resolverTasks, t)
+		} else {
+			flowTasks = append(flowTasks, t)
+		}
+	}
+	groups, err := l.group(ctx, tx, flowTasks)
 	if err != nil {
 		return err
 	}
 	id := l.nextID
-	for _, g := range groups {
-		for _, t := range g.tasks {
-			t.id = id
-			t.rows, t.rejected, t.recovered, t.altered, t.suspicious, t.nodata, t.skipdata = 0, 0, 0, 0, 0, 0, 0
-			t.lineLog, t.rejects = "", nil
-			id++
-		}
+	for _, t := range append(groupTasks(groups), resolverTasks...) {
+		t.id = id
+		t.rows, t.rejected, t.recovered, t.altered, t.suspicious, t.nodata, t.skipdata = 0, 0, 0, 0, 0, 0, 0
+		t.lineLog, t.rejects = "", nil
+		id++
 	}
 	for _, g := range groups {
 		if err := l.insertGroup(ctx, tx, g); err != nil {
 			return err
 		}
+	}
+	for _, t := range resolverTasks {
+		if err := l.insertResolver(ctx, tx, t); err != nil {
+			return err
+		}
+		t.rejects, t.rejected = t.resolverRejects, int64(len(t.resolverRejects))
 	}
 	// A stream that could not be read to its end (corrupt or truncated gzip, a read error)
 	// fails its file: what DuckDB read of it must not stay.
@@ -96,7 +108,11 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	}
 	for _, t := range tasks {
 		if t.rows == 0 && t.rejected > 0 {
-			l.fail(t, fmt.Sprintf("no line of it reads as a %s flow log with fields: %s", t.format.Kind, clip(t.format.String(), 120)))
+			if t.format.Kind == ResolverQueries {
+				l.fail(t, "no line of it is a Route 53 Resolver query record")
+			} else {
+				l.fail(t, fmt.Sprintf("no line of it reads as a %s flow log with fields: %s", t.format.Kind, clip(t.format.String(), 120)))
+			}
 			failed = append(failed, t)
 		}
 	}
@@ -292,3 +308,12 @@ func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 
 var _ = errors.New
 var _ = strings.Join
+
+// groupTasks lists the tasks of groups, in order.
+func groupTasks(groups []*group) []*task {
+	var out []*task
+	for _, g := range groups {
+		out = append(out, g.tasks...)
+	}
+	return out
+}

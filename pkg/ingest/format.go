@@ -14,19 +14,27 @@ const (
 	VPC Kind = iota
 	// TransitGateway flow logs load into the tgw_flows table.
 	TransitGateway
+	// ResolverQueries are Route 53 Resolver query logs, which load into dns_queries.
+	ResolverQueries
 )
 
 // Table is the name of the table that records of this kind load into.
 func (k Kind) Table() string {
-	if k == TransitGateway {
+	switch k {
+	case TransitGateway:
 		return "tgw_flows"
+	case ResolverQueries:
+		return ResolverTable
 	}
 	return "flows"
 }
 
 func (k Kind) String() string {
-	if k == TransitGateway {
+	switch k {
+	case TransitGateway:
 		return "transit-gateway"
+	case ResolverQueries:
+		return "route53-resolver"
 	}
 	return "vpc"
 }

@@ -226,6 +226,8 @@ type task struct {
 	lineLog             string
 	rejects             []loadError
 	firstStart, lastEnd sql.NullInt64
+	// resolverRejects are the lines of a Resolver query log that are not query records.
+	resolverRejects []loadError
 }
 
 // plan reads the manifest and decides which files to load.
@@ -435,6 +437,9 @@ func (l *loader) prepareTask(t *task, seq int) error {
 		t.container = "json"
 		if sn.gzip {
 			t.container += "+gzip"
+		}
+		if isResolverLine(sn.firstLine) {
+			return l.prepareResolver(t, seq)
 		}
 		out := fmt.Sprintf("%s/json-%d.log", l.tmp, seq)
 		f, err := os.Create(out)

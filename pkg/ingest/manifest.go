@@ -89,7 +89,9 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
 			logDate = t.key.Date.Format("2006-01-02")
 		}
 		header := t.format.String()
-		if t.sn.container == containerParquet {
+		if t.format.Kind == ResolverQueries {
+			header = "route53 resolver query log"
+		} else if t.sn.container == containerParquet {
 			header = "parquet: " + strings.ReplaceAll(header, "-", "_")
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO ingested_files (file_id, uri, size, modified, etag, container, header, target,

@@ -331,7 +331,7 @@ func toInt(v any) int64 {
 // TestEveryReportRuns runs each built-in report on generated data and checks what can be
 // checked cheaply; the exact output is held by the golden files of cmd/flowsql.
 func TestEveryReportRuns(t *testing.T) {
-	db, recs := loaded(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 1000})
+	db, recs := loaded(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 1000, ResolverLogs: true})
 	var rejected int64
 	for _, r := range recs {
 		if r.Action == "REJECT" && r.Status == "OK" {
@@ -554,7 +554,7 @@ func TestInline(t *testing.T) {
 // flow_hourly as from the records, with no filter and with each filter: windows on whole hours
 // and cutting hours, account, interface, IPv4 and IPv6 CIDRs, a WHERE of the user's.
 func TestSummaryMatchesRecords(t *testing.T) {
-	db, recs := loaded(t, flowgen.Config{Seed: 23, Files: 30, RowsPerFile: 300})
+	db, recs := loaded(t, flowgen.Config{Seed: 23, Files: 30, RowsPerFile: 300, ResolverLogs: true})
 	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ func main() {
 	noHeader := flag.Bool("no-header", false, "write no header line, as CloudWatch Logs exports")
 	plain := flag.Bool("plain", false, "write .log files instead of .log.gz")
 	surge := flag.Int("surge-from", 0, "from this file on, one server sends 20x as much to S3 through the NAT gateway (0: never)")
+	resolver := flag.Bool("resolver-logs", false, "write the Route 53 Resolver query logs of the NAT traffic too")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "flowgen: -dir is required")
@@ -34,7 +35,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "flowgen: -start:", err)
 		os.Exit(2)
 	}
-	cfg := flowgen.Config{Seed: *seed, Start: t, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, Plain: *plain, SurgeFrom: *surge}
+	cfg := flowgen.Config{Seed: *seed, Start: t, Files: *files, RowsPerFile: *rows, NoHeader: *noHeader, Plain: *plain, SurgeFrom: *surge,
+		ResolverLogs: *resolver}
 	switch *format {
 	case "default":
 		cfg.Fields = flowgen.DefaultFields

@@ -1,0 +1,60 @@
+package ingest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/pkg/ingest"
+)
+
+// resolverLog is a Route 53 Resolver query log as AWS delivers it: an answer through a CNAME to
+// two addresses, NXDOMAIN, an IPv6 answer, and a line that is no record.
+const resolverLog = `{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"2024-06-01T00:00:05Z","query_name":"registry-1.docker.io.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"registry.docker.io.","Type":"CNAME","Class":"IN"},{"Rdata":"54.1.2.3","Type":"A","Class":"IN"},{"Rdata":"54.1.2.4","Type":"A","Class":"IN"}],"srcaddr":"10.0.2.34","srcport":"53211","transport":"UDP","srcids":{"instance":"i-0abc"}}
+{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"2024-06-01T00:00:06Z","query_name":"nope.example.","query_type":"AAAA","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"10.0.2.35","srcport":"5321","transport":"UDP","srcids":{"instance":"i-0abd"}}
+{"query_name": "half a record"}
+{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"2024-06-01T00:00:07Z","query_name":"S3.us-east-1.amazonaws.com.","query_type":"AAAA","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"2600:1f18::1","Type":"AAAA","Class":"IN"}],"srcaddr":"10.0.2.34","srcport":53212,"transport":"UDP","srcids":{"instance":"i-0abc"}}
+`
+
+// TestResolverLogs: Route 53 Resolver query logs are recognised by content and load into
+// dns_queries, a row per answered address with its key; a line that is no record is counted
+// and kept; loading again skips the file, --force replaces its rows.
+func TestResolverLogs(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log.gz", resolverLog)
+	sum := load(t, db, ingest.Options{}, dir)
+	if sum.Loaded != 1 || sum.Rows != 4 || sum.Rejected != 1 || sum.Results[0].Table != ingest.ResolverTable {
+		t.Fatalf("summary: %+v %+v", sum, sum.Results[0])
+	}
+	got := queryString(t, db, `SELECT string_agg(concat_ws(' ', strftime(query_time, '%H:%M:%S'), srcaddr, src_ip = ip4_int(srcaddr), instance_id,
+        query_name, rcode, coalesce(answer, '-'), coalesce(ip_text(answer_ip), '-')), '; ' ORDER BY query_time, answer)
+        FROM dns_queries`)
+	want := "00:00:05 10.0.2.34 true i-0abc registry-1.docker.io NOERROR 54.1.2.3 54.1.2.3; " +
+		"00:00:05 10.0.2.34 true i-0abc registry-1.docker.io NOERROR 54.1.2.4 54.1.2.4; " +
+		"00:00:06 10.0.2.35 true i-0abd nope.example NXDOMAIN - -; " +
+		"00:00:07 10.0.2.34 true i-0abc s3.us-east-1.amazonaws.com NOERROR 2600:1f18::1 2600:1f18::1"
+	if got != want {
+		t.Errorf("dns_queries:\n got %s\nwant %s", got, want)
+	}
+	if got := queryString(t, db, `SELECT line || ' ' || kind || ': ' || reason FROM load_errors`); !strings.HasPrefix(got, "3 rejected: a Resolver query record needs query_timestamp") {
+		t.Errorf("load_errors: %s", got)
+	}
+	if got := queryString(t, db, `SELECT concat_ws(' ', target, header, rows_loaded, rows_rejected, first_start) FROM ingested_files`); got != "dns_queries route53 resolver query log 4 1 2024-06-01 00:00:05" {
+		t.Errorf("ingested_files: %s", got)
+	}
+	if sum := load(t, db, ingest.Options{}, dir); sum.Skipped != 1 {
+		t.Errorf("second load: %+v", sum)
+	}
+	load(t, db, ingest.Options{Force: true}, dir)
+	if n := queryInt(t, db, `SELECT count(*) FROM dns_queries`); n != 4 {
+		t.Errorf("after --force: %d rows, want 4", n)
+	}
+	// Beside flow logs, in one load: both land, each in its table.
+	db2 := newDB(t)
+	gen, _ := generate(t, flowgen.Config{Seed: 5, Files: 2, RowsPerFile: 300, ResolverLogs: true})
+	sum = load(t, db2, ingest.Options{}, gen)
+	if sum.Loaded != 4 || queryInt(t, db2, `SELECT count(*) FROM dns_queries`) == 0 || queryInt(t, db2, `SELECT count(*) FROM flows`) == 0 {
+		t.Errorf("flow and resolver logs together: %+v", sum)
+	}
+}
