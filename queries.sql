@@ -88,19 +88,29 @@ WITH answers AS (
     FROM dns_queries
     WHERE answer_ip IS NOT NULL
 ),
--- Each record by itself (not the hourly summary): the answer that names it is the last before it.
+-- Each record by itself (not the hourly summary): the answer that names it is the last before
+-- it. Only records to or from an address some answer gave can have a name.
+named_addrs AS (
+    SELECT DISTINCT addr FROM answers
+),
 traffic AS (
-    SELECT dst_ip AS addr, "start", bytes FROM flows WHERE log_status = 'OK' AND dst_ip IS NOT NULL
-    UNION ALL
-    SELECT src_ip, "start", bytes FROM flows WHERE log_status = 'OK' AND src_ip IS NOT NULL
+    SELECT addr, "start", sum(bytes) AS bytes, count(*) AS records
+    FROM (
+        SELECT dst_ip AS addr, "start", bytes FROM flows
+        WHERE log_status = 'OK' AND dst_ip IN (SELECT addr FROM named_addrs)
+        UNION ALL
+        SELECT src_ip, "start", bytes FROM flows
+        WHERE log_status = 'OK' AND src_ip IN (SELECT addr FROM named_addrs)
+    ) AS ends
+    GROUP BY addr, "start"
 ),
 named AS (
-    SELECT a.query_name AS domain, f.addr, f.bytes
+    SELECT a.query_name AS domain, f.addr, f.bytes, f.records
     FROM traffic AS f
     ASOF JOIN answers AS a ON f.addr = a.addr AND f."start" >= a.t
     WHERE a.t >= f."start" - $window
 )
-SELECT domain, sum(bytes) AS bytes, count(*) AS records, count(DISTINCT addr) AS addresses
+SELECT domain, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS records, count(DISTINCT addr) AS addresses
 FROM named
 GROUP BY domain
 ORDER BY bytes DESC, domain
