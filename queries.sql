@@ -78,9 +78,9 @@ FROM (
 ORDER BY bytes DESC, dstaddr;
 
 -- name: top-domains
--- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for each record, the most recent answer with its destination's (or source's) address before it, within --window. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
+-- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
 -- needs: srcaddr, dstaddr, bytes
--- param: window interval = 1h: How long after an answer its name still holds for the address.
+-- param: window interval = 1h: How long before the hour an answer still names its address.
 -- param: limit int = 10: How many names to show.
 -- engine: duckdb
 WITH answers AS (
@@ -88,27 +88,26 @@ WITH answers AS (
     FROM dns_queries
     WHERE answer_ip IS NOT NULL
 ),
--- Each record by itself (not the hourly summary): the answer that names it is the last before
--- it. Only records to or from an address some answer gave can have a name.
+-- Only traffic to or from an address some answer gave can have a name.
 named_addrs AS (
     SELECT DISTINCT addr FROM answers
 ),
 traffic AS (
-    SELECT addr, "start", sum(bytes) AS bytes, count(*) AS records
+    SELECT addr, start_hour, sum(bytes) AS bytes, sum(records) AS records
     FROM (
-        SELECT dst_ip AS addr, "start", bytes FROM flows
+        SELECT dst_ip AS addr, start_hour, bytes, records FROM flow_summary
         WHERE log_status = 'OK' AND dst_ip IN (SELECT addr FROM named_addrs)
         UNION ALL
-        SELECT src_ip, "start", bytes FROM flows
+        SELECT src_ip, start_hour, bytes, records FROM flow_summary
         WHERE log_status = 'OK' AND src_ip IN (SELECT addr FROM named_addrs)
     ) AS ends
-    GROUP BY addr, "start"
+    GROUP BY addr, start_hour
 ),
 named AS (
     SELECT a.query_name AS domain, f.addr, f.bytes, f.records
     FROM traffic AS f
-    ASOF JOIN answers AS a ON f.addr = a.addr AND f."start" >= a.t
-    WHERE a.t >= f."start" - $window
+    ASOF JOIN answers AS a ON f.addr = a.addr AND (f.start_hour + 1) * 3600 - 1 >= a.t
+    WHERE a.t >= f.start_hour * 3600 - $window
 )
 SELECT domain, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS records, count(DISTINCT addr) AS addresses
 FROM named
@@ -873,11 +872,11 @@ SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT
 FROM nat;
 
 -- name: nat-domains
--- description: What a NAT gateway processed, by the name its sources resolved each destination from (Route 53 Resolver query logs, loaded with the flow logs): the most recent answer with the address before the traffic, within --window. Which service eats the bill, by name; a NULL domain is traffic to addresses no logged answer named.
+-- description: What a NAT gateway processed, by the name its sources resolved each destination from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with the address before the hour ends, if given no more than --window before the hour began. Which service eats the bill, by name; a NULL domain is traffic to addresses no logged answer named.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
--- param: window interval = 1h: How long after an answer its name still holds for the address.
+-- param: window interval = 1h: How long before the hour an answer still names its address.
 -- param: limit int = 10: How many names to show.
 -- engine: duckdb
 WITH legs AS (
@@ -886,7 +885,7 @@ WITH legs AS (
     WHERE interface_id = $nat_eni AND log_status = 'OK' AND (src_ip = $nat OR dst_ip = $nat)
 ),
 outside AS (
-    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, "start", "end", bytes
+    SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, start_hour, bytes
     FROM legs
     WHERE NOT vpc_side
 ),
@@ -896,9 +895,9 @@ answers AS (
     WHERE answer_ip IS NOT NULL
 ),
 named AS (
-    SELECT CASE WHEN a.t >= o."start" - $window THEN a.query_name END AS domain, o.addr, o.bytes
+    SELECT CASE WHEN a.t >= o.start_hour * 3600 - $window THEN a.query_name END AS domain, o.addr, o.bytes
     FROM outside AS o
-    ASOF LEFT JOIN answers AS a ON o.addr = a.addr AND o."start" >= a.t
+    ASOF LEFT JOIN answers AS a ON o.addr = a.addr AND (o.start_hour + 1) * 3600 - 1 >= a.t
 )
 SELECT domain, sum(bytes) AS bytes, CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
        count(DISTINCT addr) AS addresses
