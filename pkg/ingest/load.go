@@ -438,8 +438,8 @@ func (l *loader) prepareTask(t *task, seq int) error {
 		if sn.gzip {
 			t.container += "+gzip"
 		}
-		if isResolverLine(sn.firstLine) {
-			return l.prepareResolver(t, seq)
+		if isResolverLine(sn.firstLine) || isResolverEnvelope(sn.firstLine) {
+			return l.prepareResolver(t, seq, !isResolverLine(sn.firstLine))
 		}
 		out := fmt.Sprintf("%s/json-%d.log", l.tmp, seq)
 		f, err := os.Create(out)

@@ -64,6 +64,17 @@ func isResolverLine(line string) bool {
 	return name && ts
 }
 
+// isResolverEnvelope reports whether a line is a CloudWatch Logs subscription envelope (as
+// Firehose delivers a log group's events) whose first event is a Resolver query log record.
+func isResolverEnvelope(line string) bool {
+	var env struct {
+		LogEvents []struct {
+			Message string `json:"message"`
+		} `json:"logEvents"`
+	}
+	return json.Unmarshal([]byte(line), &env) == nil && len(env.LogEvents) > 0 && isResolverLine(env.LogEvents[0].Message)
+}
+
 // resolverColumns are the columns of the tab-separated rows convertResolver writes, as
 // read_csv reads them.
 const resolverColumns = `{'query_time': 'TIMESTAMP', 'account_id': 'VARCHAR', 'region': 'VARCHAR', 'vpc_id': 'VARCHAR',
@@ -205,13 +216,28 @@ func (l *loader) insertResolver(ctx context.Context, tx *sql.Tx, t *task) error 
 
 // prepareResolver converts a Resolver query log for loading (the rows, and the lines that are
 // not query records).
-func (l *loader) prepareResolver(t *task, seq int) error {
+func (l *loader) prepareResolver(t *task, seq int, envelopes bool) error {
+	in, gz := t.file.Path, t.sn.gzip
+	if envelopes { // the events of CloudWatch Logs envelopes, a record a line
+		in, gz = fmt.Sprintf("%s/dns-%d.json", l.tmp, seq), false
+		f, err := os.Create(in)
+		if err != nil {
+			return err
+		}
+		_, err = convertJSON(t.file.Path, t.sn.gzip, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
 	out := fmt.Sprintf("%s/dns-%d.tsv", l.tmp, seq)
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
-	_, rejects, err := convertResolver(t.file.Path, t.file.URI, t.sn.gzip, f)
+	_, rejects, err := convertResolver(in, t.file.URI, gz, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

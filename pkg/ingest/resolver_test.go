@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,6 +51,19 @@ func TestResolverLogs(t *testing.T) {
 	if n := queryInt(t, db, `SELECT count(*) FROM dns_queries`); n != 4 {
 		t.Errorf("after --force: %d rows, want 4", n)
 	}
+	// As CloudWatch Logs delivers them through a subscription (Firehose to S3): envelopes whose
+	// events are the records.
+	var events []string
+	for _, line := range strings.Split(strings.TrimSpace(resolverLog), "\n")[:2] {
+		events = append(events, `{"id":"1","timestamp":1717200005000,"message":`+strconv.Quote(line)+`}`)
+	}
+	env := `{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/route53/resolver","logStream":"vpc-0a1b","subscriptionFilters":["f"],"logEvents":[` + strings.Join(events, ",") + `]}`
+	dbEnv := newDB(t)
+	sum = load(t, dbEnv, ingest.Options{}, writeFile(t, t.TempDir(), "firehose.gz", env+"\n"))
+	if sum.Loaded != 1 || queryInt(t, dbEnv, `SELECT count(*) FROM dns_queries`) != 3 {
+		t.Errorf("CloudWatch Logs envelopes: %+v, %d rows, want 3", sum, queryInt(t, dbEnv, `SELECT count(*) FROM dns_queries`))
+	}
+
 	// Beside flow logs, in one load: both land, each in its table.
 	db2 := newDB(t)
 	gen, _ := generate(t, flowgen.Config{Seed: 5, Files: 2, RowsPerFile: 300, ResolverLogs: true})
