@@ -63,8 +63,9 @@ func runEnrichCost(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(cfg.Region, "cn-") {
-		cfg.Region = "us-east-1" // Cost Explorer's one endpoint
+	cfg.Region = "us-east-1" // Cost Explorer has one endpoint per partition
+	if strings.HasPrefix(af.region, "cn-") {
+		cfg.Region = "cn-northwest-1"
 	}
 	sum, err := enrich.FetchNATCost(ctx, conn, costexplorer.NewFromConfig(cfg), start, end)
 	if err != nil {
