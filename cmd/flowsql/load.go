@@ -255,6 +255,15 @@ func loadSummaryLine(sum *ingest.Summary) string {
 	}
 	fmt.Fprintf(&b, "loaded %s, %s in %.1f s (%s rows/s)", plural(sum.Loaded, "file"),
 		plural64(sum.Rows, "row"), secs, shortCount(rate))
+	var answers int64 // rows of Route 53 Resolver query logs, which are no flow records
+	for _, r := range sum.Results {
+		if r.Status == ingest.Loaded && r.Table == ingest.ResolverTable {
+			answers += r.Rows
+		}
+	}
+	if answers > 0 {
+		fmt.Fprintf(&b, ": %s and %s", plural64(sum.Rows-answers, "flow record"), plural64(answers, "Route 53 Resolver answer"))
+	}
 	if sum.Rejected > 0 {
 		fmt.Fprintf(&b, "; %s unreadable (in load_errors)", plural64(sum.Rejected, "line"))
 	}
