@@ -235,6 +235,8 @@ func TestShellTypeAhead(t *testing.T) {
 	term, cmd, exited = startShell(t, db, true)
 	term.send("SELECT 6 * 9 AS answer;\r")
 	term.expect("54")
+	term.expect("(1 row)")
+	term.expect("flowsql> ") // Ctrl-D at the prompt: sent earlier, it may reach the editor mid-redraw
 	term.send("\x04")
 	if code := exitCode(t, cmd, exited, "Ctrl-D"); code != 0 {
 		t.Errorf("exit %d", code)
