@@ -88,7 +88,18 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		if err := l.insertResolver(ctx, tx, t); err != nil {
 			return err
 		}
-		t.rejects, t.rejected = t.resolverRejects, int64(len(t.resolverRejects))
+	}
+	// What preparing the files found: lines of a Resolver log that are no record, padding
+	// after the gzip stream of a file that was converted before loading.
+	for _, t := range tasks {
+		for _, e := range t.prepared {
+			t.rejects = append(t.rejects, e)
+			if e.Kind == kindRejected {
+				t.rejected++
+			} else {
+				t.altered++
+			}
+		}
 	}
 	// A stream that could not be read to its end (corrupt or truncated gzip, a read error)
 	// fails its file: what DuckDB read of it must not stay.
@@ -279,7 +290,7 @@ func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 		t.altered += res.altered
 		if res.padding > 0 {
 			t.altered++
-			res.issues.add(loadError{URI: t.file.URI, Reason: fmt.Sprintf("%s zero bytes after the gzip stream were ignored (padding)", count(res.padding)), Kind: kindAltered})
+			res.issues.add(paddingNote(t.file.URI, res.padding))
 		}
 		if t.lineLog, err = res.issues.close(); err != nil {
 			return err

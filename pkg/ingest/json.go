@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // convertJSON rewrites a JSON flow-log file as space-separated text that the text path loads:
@@ -22,22 +19,14 @@ import (
 //   - flow-log records with the fields as keys (underscore or hyphen names): a header line from
 //     the first record's keys, then one line per record.
 //
-// It reports whether the output starts with a header.
-func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
-	f, err := os.Open(path)
+// It reports whether the output starts with a header, and the zero bytes of padding after
+// the file's gzip stream.
+func convertJSON(path string, gz bool, out io.Writer) (header bool, padding int64, err error) {
+	r, f, err := openRecords(path, gz)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
-	if gz {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return false, fmt.Errorf("corrupt gzip: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
 	w := bufio.NewWriter(out)
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
@@ -47,7 +36,7 @@ func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
 		if err := dec.Decode(&obj); err == io.EOF {
 			break
 		} else if err != nil {
-			return false, fmt.Errorf("JSON object %d: %w", n, err)
+			return false, 0, fmt.Errorf("JSON object %d: %w", n, err)
 		}
 		switch {
 		case obj["logEvents"] != nil:
@@ -58,7 +47,7 @@ func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
 				} `json:"logEvents"`
 			}
 			if err := json.Unmarshal(marshalObject(obj), &env); err != nil {
-				return false, fmt.Errorf("JSON object %d: %w", n, err)
+				return false, 0, fmt.Errorf("JSON object %d: %w", n, err)
 			}
 			if env.MessageType == "CONTROL_MESSAGE" {
 				continue
@@ -69,7 +58,7 @@ func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
 		case obj["message"] != nil:
 			var msg string
 			if err := json.Unmarshal(obj["message"], &msg); err != nil {
-				return false, fmt.Errorf("JSON object %d: \"message\" is not a string", n)
+				return false, 0, fmt.Errorf("JSON object %d: \"message\" is not a string", n)
 			}
 			writeLine(w, msg)
 		default:
@@ -83,7 +72,7 @@ func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
 					names[i] = fieldName(k)
 				}
 				if _, err := ParseHeader(strings.Join(names, " ")); err != nil {
-					return false, fmt.Errorf("%w: JSON objects with neither logEvents, message nor flow-log fields", errNotFlowLog)
+					return false, 0, fmt.Errorf("%w: JSON objects with neither logEvents, message nor flow-log fields", errNotFlowLog)
 				}
 				writeLine(w, strings.Join(names, " "))
 				header = true
@@ -95,7 +84,7 @@ func convertJSON(path string, gz bool, out io.Writer) (header bool, err error) {
 			writeLine(w, strings.Join(vals, " "))
 		}
 	}
-	return header, w.Flush()
+	return header, paddingOf(r), w.Flush()
 }
 
 func marshalObject(obj map[string]json.RawMessage) []byte {

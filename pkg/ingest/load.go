@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -226,8 +227,9 @@ type task struct {
 	lineLog             string
 	rejects             []loadError
 	firstStart, lastEnd sql.NullInt64
-	// resolverRejects are the lines of a Resolver query log that are not query records.
-	resolverRejects []loadError
+	// prepared are what preparing the file found (prepareTask): for a Resolver query log the
+	// lines that are not query records; for a converted file, padding after its gzip stream.
+	prepared []loadError
 }
 
 // plan reads the manifest and decides which files to load.
@@ -438,18 +440,11 @@ func (l *loader) prepareTask(t *task, seq int) error {
 		if sn.gzip {
 			t.container += "+gzip"
 		}
-		if isResolverLine(sn.firstLine) || isResolverEnvelope(sn.firstLine) {
-			return l.prepareResolver(t, seq, !isResolverLine(sn.firstLine))
+		if ok, envelopes := resolverLog(sn.firstLine); ok {
+			return l.prepareResolver(t, seq, envelopes)
 		}
 		out := fmt.Sprintf("%s/json-%d.log", l.tmp, seq)
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		header, err := convertJSON(t.file.Path, sn.gzip, f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		header, err := convertJSONTo(t, out)
 		if err != nil {
 			return err
 		}
@@ -495,6 +490,33 @@ func (l *loader) prepareTask(t *task, seq int) error {
 	}
 	t.format = *l.format
 	return nil
+}
+
+// writeConverted writes a converted copy of a file at path, a temporary file of the load.
+func writeConverted(path string, convert func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = convert(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// convertJSONTo writes a JSON file's records as lines at out (convertJSON), noting padding
+// after its gzip stream, and reports whether out starts with a header line.
+func convertJSONTo(t *task, out string) (header bool, err error) {
+	err = writeConverted(out, func(w io.Writer) error {
+		var padding int64
+		header, padding, err = convertJSON(t.file.Path, t.sn.gzip, w)
+		if padding > 0 {
+			t.prepared = append(t.prepared, paddingNote(t.file.URI, padding))
+		}
+		return err
+	})
+	return header, err
 }
 
 func readFirstLineOf(path string) (string, error) {

@@ -659,6 +659,26 @@ func TestPaddedGzip(t *testing.T) {
 	if got := queryString(t, db, `SELECT kind || ': ' || reason FROM load_errors WHERE uri = ?`, padded); got != "altered: 4,096 zero bytes after the gzip stream were ignored (padding)" {
 		t.Errorf("load_errors: %q", got)
 	}
+	// Files converted before they load (JSON flow records, Resolver query logs) read their gzip
+	// the same way, and say so the same way.
+	for name, content := range map[string]string{
+		"records.json.gz":  `{"version": 2, "account_id": "123456789012", "interface_id": "eni-1", "srcaddr": "10.0.0.1", "dstaddr": "10.0.0.2", "bytes": 100}` + "\n",
+		"resolver.log.gz": `{"query_timestamp": "2024-06-01T00:00:05Z", "query_name": "example.com.", "srcaddr": "10.0.0.1", "answers": [{"Rdata": "93.184.215.14", "Type": "A"}]}` + "\n",
+	} {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(content))
+		zw.Close()
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, append(slices.Clone(b.Bytes()), make([]byte, 512)...), 0o644)
+		sum := load(t, db, ingest.Options{}, path)
+		if sum.Loaded != 1 || sum.Rows != 1 || sum.Altered != 1 {
+			t.Errorf("%s: %+v", name, sum.Results)
+		}
+		if got := queryString(t, db, `SELECT kind || ': ' || reason FROM load_errors WHERE uri = ?`, path); got != "altered: 512 zero bytes after the gzip stream were ignored (padding)" {
+			t.Errorf("%s: load_errors %q", name, got)
+		}
+	}
 }
 
 // TestSpecialFiles: a named pipe given to load is refused at once, with what it is (reading it

@@ -6,9 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -132,19 +130,11 @@ func (l *loader) typeRejects(ctx context.Context, tx *sql.Tx, g *group, streams 
 
 // readLines reads the lines of a file with the given numbers (clipped to maxRaw bytes).
 func readLines(t *task, want map[int64]bool) (map[int64]string, error) {
-	f, err := os.Open(t.readPath)
+	r, f, err := openRecords(t.readPath, t.sn.gzip)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var r io.Reader = f
-	if t.sn.gzip {
-		g, err := newGzipStream(f)
-		if err != nil {
-			return nil, err
-		}
-		r = g
-	}
 	out := map[int64]string{}
 	lr := newLineReader(r)
 	for len(out) < len(want) && lr.next() {
@@ -252,19 +242,11 @@ const suspiciousSQL = `srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 
 // before its start, or an address that is not one. The rows are loaded as they are; these say
 // which and why.
 func findSuspicious(t *task) ([]loadError, error) {
-	f, err := os.Open(t.readPath)
+	r, f, err := openRecords(t.readPath, t.sn.gzip)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var r io.Reader = f
-	if t.sn.gzip {
-		g, err := newGzipStream(f)
-		if err != nil {
-			return nil, err
-		}
-		r = g
-	}
 	pos := map[string]int{}
 	offset := 0
 	if t.sn.tsPrefix {

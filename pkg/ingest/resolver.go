@@ -2,17 +2,14 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // Route 53 Resolver query logs name the destinations that flow logs give only as addresses:
@@ -64,15 +61,20 @@ func isResolverLine(line string) bool {
 	return name && ts
 }
 
-// isResolverEnvelope reports whether a line is a CloudWatch Logs subscription envelope (as
-// Firehose delivers a log group's events) whose first event is a Resolver query log record.
-func isResolverEnvelope(line string) bool {
+// resolverLog reports whether a file whose first line is given is a Route 53 Resolver query
+// log: its records a line each, or (envelopes) CloudWatch Logs subscription envelopes, as
+// Firehose delivers a log group's events, whose first event is a record.
+func resolverLog(firstLine string) (ok, envelopes bool) {
+	if isResolverLine(firstLine) {
+		return true, false
+	}
 	var env struct {
 		LogEvents []struct {
 			Message string `json:"message"`
 		} `json:"logEvents"`
 	}
-	return json.Unmarshal([]byte(line), &env) == nil && len(env.LogEvents) > 0 && isResolverLine(env.LogEvents[0].Message)
+	ok = json.Unmarshal([]byte(firstLine), &env) == nil && len(env.LogEvents) > 0 && isResolverLine(env.LogEvents[0].Message)
+	return ok, ok
 }
 
 // resolverColumns are the columns of the tab-separated rows convertResolver writes, as
@@ -81,56 +83,38 @@ const resolverColumns = `{'query_time': 'TIMESTAMP', 'account_id': 'VARCHAR', 'r
     'srcaddr': 'VARCHAR', 'srcport': 'INTEGER', 'instance_id': 'VARCHAR', 'query_name': 'VARCHAR', 'query_type': 'VARCHAR',
     'rcode': 'VARCHAR', 'answer': 'VARCHAR', 'answer_type': 'VARCHAR', 'transport': 'VARCHAR'}`
 
-// maxResolverLine bounds a line of a Resolver log (a query with hundreds of answers is a few KB).
-const maxResolverLine = 1 << 20
-
 // convertResolver rewrites a Resolver query log as tab-separated rows, one per answered
-// address. A line that is not a query record (not JSON, no timestamp or name, too long) is
-// not loaded: it comes back as a rejected line, with its number and why.
-func convertResolver(path, uri string, gz bool, out io.Writer) (rows int64, rejects []loadError, err error) {
-	f, err := os.Open(path)
+// address. A line that is not a query record (not JSON, no timestamp or name, longer than the
+// screen's bound on a line) is not loaded: it comes back as a rejected line, with its number
+// and why.
+func convertResolver(path, uri string, gz bool, out io.Writer) (rejects []loadError, padding int64, err error) {
+	r, f, err := openRecords(path, gz)
 	if err != nil {
-		return 0, nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
-	if gz {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return 0, nil, fmt.Errorf("corrupt gzip: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	br := bufio.NewReaderSize(r, 256<<10)
 	w := bufio.NewWriter(out)
-	reject := func(n int64, line, why string) {
-		rejects = append(rejects, loadError{URI: uri, Line: n, Raw: clipRaw([]byte(line)), Reason: why, Kind: kindRejected})
+	reject := func(n int64, line []byte, why string) {
+		rejects = append(rejects, loadError{URI: uri, Line: n, Raw: clipRaw(line), Reason: why, Kind: kindRejected})
 	}
-	for n := int64(1); ; n++ {
-		line, tooLong, err := readBoundedLine(br, maxResolverLine)
-		if err == io.EOF && line == "" {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return 0, nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		line = strings.TrimSpace(strings.TrimPrefix(line, string(bom)))
+	lr := newLineReader(r)
+	for lr.next() {
+		line := bytes.TrimSpace(bytes.TrimPrefix(lr.line, bom))
 		switch {
-		case tooLong:
-			reject(n, line, fmt.Sprintf("longer than %d bytes: not a Resolver query record", maxResolverLine))
+		case lr.long:
+			reject(lr.n, line, fmt.Sprintf("longer than %d bytes: not a Resolver query record", maxLine))
 			continue
-		case line == "":
+		case len(line) == 0:
 			continue
 		}
 		var q resolverQuery
-		if err := json.Unmarshal([]byte(line), &q); err != nil {
-			reject(n, line, "not a JSON object of a Resolver query log: "+err.Error())
+		if err := json.Unmarshal(line, &q); err != nil {
+			reject(lr.n, line, "not a JSON object of a Resolver query log: "+err.Error())
 			continue
 		}
 		t, terr := time.Parse(time.RFC3339Nano, q.QueryTimestamp)
 		if terr != nil || q.QueryName == "" {
-			reject(n, line, "a Resolver query record needs query_timestamp (RFC 3339) and query_name")
+			reject(lr.n, line, "a Resolver query record needs query_timestamp (RFC 3339) and query_name")
 			continue
 		}
 		base := []string{t.UTC().Format("2006-01-02 15:04:05.000000"), q.AccountID, q.Region, q.VPCID, q.Srcaddr,
@@ -142,36 +126,15 @@ func convertResolver(path, uri string, gz bool, out io.Writer) (rows int64, reje
 			}
 			writeTSV(w, append(base, a.Rdata, a.Type, q.Transport))
 			answered = true
-			rows++
 		}
 		if !answered {
 			writeTSV(w, append(base, "", "", q.Transport))
-			rows++
-		}
-		if err == io.EOF {
-			break
 		}
 	}
-	return rows, rejects, w.Flush()
-}
-
-// readBoundedLine reads a line of at most max bytes; a longer one is read to its end and
-// reported as too long (its first max bytes returned).
-func readBoundedLine(br *bufio.Reader, max int) (string, bool, error) {
-	var b []byte
-	tooLong := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(b)+len(chunk) <= max {
-			b = append(b, chunk...)
-		} else {
-			tooLong = true
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return strings.TrimRight(string(b), "\r\n"), tooLong, err
+	if lr.err != nil {
+		return nil, 0, fmt.Errorf("line %d: %w", lr.n+1, lr.err)
 	}
+	return rejects, paddingOf(r), w.Flush()
 }
 
 // writeTSV writes a row of values, tabs and line ends in them turned into spaces, "-" and
@@ -214,38 +177,29 @@ func (l *loader) insertResolver(ctx context.Context, tx *sql.Tx, t *task) error 
         FROM dns_queries WHERE file_id = ?`, t.id).Scan(&t.firstStart, &t.lastEnd)
 }
 
-// prepareResolver converts a Resolver query log for loading (the rows, and the lines that are
-// not query records).
+// prepareResolver converts a Resolver query log for loading: its rows, and the lines that are
+// not query records.
 func (l *loader) prepareResolver(t *task, seq int, envelopes bool) error {
 	in, gz := t.file.Path, t.sn.gzip
 	if envelopes { // the events of CloudWatch Logs envelopes, a record a line
 		in, gz = fmt.Sprintf("%s/dns-%d.json", l.tmp, seq), false
-		f, err := os.Create(in)
-		if err != nil {
-			return err
-		}
-		_, err = convertJSON(t.file.Path, t.sn.gzip, f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if _, err := convertJSONTo(t, in); err != nil {
 			return err
 		}
 	}
 	out := fmt.Sprintf("%s/dns-%d.tsv", l.tmp, seq)
-	f, err := os.Create(out)
-	if err != nil {
+	err := writeConverted(out, func(w io.Writer) error {
+		rejects, padding, err := convertResolver(in, t.file.URI, gz, w)
+		t.prepared = append(t.prepared, rejects...)
+		if padding > 0 {
+			t.prepared = append(t.prepared, paddingNote(t.file.URI, padding))
+		}
 		return err
-	}
-	_, rejects, err := convertResolver(in, t.file.URI, gz, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	})
 	if err != nil {
 		return err
 	}
 	t.readPath, t.header = out, false
 	t.format = Format{Kind: ResolverQueries}
-	t.resolverRejects = rejects
 	return nil
 }

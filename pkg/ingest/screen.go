@@ -462,6 +462,39 @@ type gzipStream struct {
 	padding int64
 }
 
+// openRecords opens a file for reading its lines, through gzip when gz is set, as the screen
+// reads it: gzip members one after another and zero padding after the last are read as gunzip
+// does, and a stream cut short says so. Close the file when done.
+func openRecords(path string, gz bool) (io.Reader, *os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !gz {
+		return f, f, nil
+	}
+	g, err := newGzipStream(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return g, f, nil
+}
+
+// paddingOf returns the zero bytes after the gzip stream that a reader of openRecords skipped
+// (0 for a plain file), once it has been read to its end.
+func paddingOf(r io.Reader) int64 {
+	if g, ok := r.(*gzipStream); ok {
+		return g.padded()
+	}
+	return 0
+}
+
+// paddingNote is the load_errors note for zero padding ignored after a file's gzip stream.
+func paddingNote(uri string, n int64) loadError {
+	return loadError{URI: uri, Reason: fmt.Sprintf("%s zero bytes after the gzip stream were ignored (padding)", count(n)), Kind: kindAltered}
+}
+
 func newGzipStream(r io.Reader) (*gzipStream, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
 	zr, err := gzip.NewReader(br)
