@@ -26,16 +26,19 @@ func (DuckDB) Records() string { return "flow_records" }
 // and end seconds (zone maps skip what is out of range); an IPv4 CIDR compares address keys
 // with its first and last address, an IPv6 CIDR the stored IPv6 text.
 func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
-	return filterSQL(f, first, func(c string, param func(any) string) string {
-		p := netip.MustParsePrefix(c)
-		if p.Addr().Is4() {
-			lo, hi := cidr4Range(p)
-			l, h := param(lo), param(hi)
-			return fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h)
-		}
-		c = param(c)
-		return fmt.Sprintf("(in_cidr(src_ip6, %[1]s) OR in_cidr(dst_ip6, %[1]s))", c)
-	}, nil)
+	return filterSQL(f, first, cidrSQL, nil)
+}
+
+// cidrSQL is the CIDR test on flow_records (and, for IPv4, on flow_hourly).
+func cidrSQL(c string, param func(any) string) string {
+	p := netip.MustParsePrefix(c)
+	if p.Addr().Is4() {
+		lo, hi := cidr4Range(p)
+		l, h := param(lo), param(hi)
+		return fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h)
+	}
+	c = param(c)
+	return fmt.Sprintf("(in_cidr(src_ip6, %[1]s) OR in_cidr(dst_ip6, %[1]s))", c)
 }
 
 // filterSQL builds the condition of the common filters that every engine spells alike (times,
@@ -123,12 +126,17 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 	if !d.Summary || strings.TrimSpace(f.Where) != "" {
 		return summaryOfRecords, nil, nil
 	}
-	var conds, edges []string
-	var args []any
-	param := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", first+len(args)-1)
+	if f.CIDR != "" {
+		if c, err := ParseCIDR(f.CIDR); err == nil && !netip.MustParsePrefix(c).Addr().Is4() {
+			return summaryOfRecords, nil, nil // the summary has no IPv6 text to test
+		}
 	}
+	// Account, interface and CIDR test the summary's columns as they test the records'.
+	scope, args, err := filterSQL(Filters{Account: f.Account, Interface: f.Interface, CIDR: f.CIDR}, first, cidrSQL, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	var conds, edges []string
 	// A group's records all end in end_hour and start in start_hour: they all end at or after
 	// --since when end_hour starts at or after it, and all start before --until when start_hour
 	// ends by then. The records of the hour that --since falls inside, and of the hour --until
@@ -154,29 +162,7 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 			edges = append(edges, e)
 		}
 	}
-	if f.Account != "" {
-		conds = append(conds, "account_id = "+param(f.Account))
-	}
-	if f.Interface != "" {
-		conds = append(conds, "interface_id = "+param(f.Interface))
-	}
-	if f.CIDR != "" {
-		c, err := ParseCIDR(f.CIDR)
-		if err != nil {
-			return "", nil, &ArgError{Param: "cidr", Msg: err.Error()}
-		}
-		p := netip.MustParsePrefix(c)
-		if !p.Addr().Is4() {
-			return summaryOfRecords, nil, nil // the summary has no IPv6 text to test
-		}
-		lo, hi := cidr4Range(p)
-		l, h := param(lo), param(hi)
-		conds = append(conds, fmt.Sprintf("(src_ip BETWEEN %[1]s AND %[2]s OR dst_ip BETWEEN %[1]s AND %[2]s)", l, h))
-	}
-	where := "true"
-	if len(conds) > 0 {
-		where = strings.Join(conds, " AND ")
-	}
+	where := strings.Join(append(conds, scope), " AND ")
 	parts := []string{"SELECT * FROM flow_hourly WHERE " + where}
 	for _, e := range edges {
 		parts = append(parts, summaryOfRecords+" WHERE "+e)
