@@ -56,12 +56,7 @@ func NATCharge(usageType string) string {
 // records them in billed_cost in one transaction: the days fetched replace what the table held
 // for them.
 func FetchNATCost(ctx context.Context, db *sql.DB, client CostExplorerAPI, start, end time.Time) (*CostSummary, error) {
-	start = start.UTC().Truncate(24 * time.Hour)
-	if t := end.UTC().Truncate(24 * time.Hour); t.Before(end) {
-		end = t.Add(24 * time.Hour)
-	} else {
-		end = t
-	}
+	start, end = wholeUnits(start, end, 24*time.Hour)
 	if !end.After(start) {
 		return nil, fmt.Errorf("nat cost: the window holds no day")
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,12 +44,7 @@ type NATMetricsSummary struct {
 // one transaction: the hours fetched replace what the table held for them, so fetching again
 // is harmless. CloudWatch keeps hourly datapoints for 455 days.
 func FetchNATMetrics(ctx context.Context, db *sql.DB, client CloudWatchAPI, region string, gateways []string, start, end time.Time) (*NATMetricsSummary, error) {
-	start = start.UTC().Truncate(time.Hour)
-	if t := end.UTC().Truncate(time.Hour); t.Before(end) {
-		end = t.Add(time.Hour)
-	} else {
-		end = t
-	}
+	start, end = wholeUnits(start, end, time.Hour)
 	if !end.After(start) {
 		return nil, fmt.Errorf("nat metrics: the window %s to %s holds no hour", start.Format(time.RFC3339), end.Format(time.RFC3339))
 	}
@@ -113,9 +107,8 @@ func FetchNATMetrics(ctx context.Context, db *sql.DB, client CloudWatchAPI, regi
 		return nil, err
 	}
 	defer tx.Rollback()
-	placeholders := strings.Repeat("?, ", len(gateways))
-	if _, err := tx.ExecContext(ctx, `DELETE FROM nat_metrics WHERE hour >= ? AND hour < ? AND nat_gateway_id IN (`+placeholders[:len(placeholders)-2]+`)`,
-		append([]any{start, end}, anySlice(gateways)...)...); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM nat_metrics WHERE hour >= ? AND hour < ? AND list_contains(?::VARCHAR[], nat_gateway_id)`,
+		start, end, gateways); err != nil {
 		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -142,12 +135,14 @@ func FetchNATMetrics(ctx context.Context, db *sql.DB, client CloudWatchAPI, regi
 	return sum, tx.Commit()
 }
 
-func anySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+// wholeUnits widens a window to whole units of a duration (hours, days) in UTC: its start
+// rounds down, its end up.
+func wholeUnits(start, end time.Time, unit time.Duration) (time.Time, time.Time) {
+	start, end = start.UTC(), end.UTC()
+	if t := end.Truncate(unit); t.Before(end) {
+		end = t.Add(unit)
 	}
-	return out
+	return start.Truncate(unit), end
 }
 
 // cloudWatchError says what to do about the errors a user can fix.

@@ -662,7 +662,7 @@ func TestPaddedGzip(t *testing.T) {
 	// Files converted before they load (JSON flow records, Resolver query logs) read their gzip
 	// the same way, and say so the same way.
 	for name, content := range map[string]string{
-		"records.json.gz":  `{"version": 2, "account_id": "123456789012", "interface_id": "eni-1", "srcaddr": "10.0.0.1", "dstaddr": "10.0.0.2", "bytes": 100}` + "\n",
+		"records.json.gz": `{"version": 2, "account_id": "123456789012", "interface_id": "eni-1", "srcaddr": "10.0.0.1", "dstaddr": "10.0.0.2", "bytes": 100}` + "\n",
 		"resolver.log.gz": `{"query_timestamp": "2024-06-01T00:00:05Z", "query_name": "example.com.", "srcaddr": "10.0.0.1", "answers": [{"Rdata": "93.184.215.14", "Type": "A"}]}` + "\n",
 	} {
 		var b bytes.Buffer
