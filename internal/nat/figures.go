@@ -101,8 +101,17 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		{"nat-domains", "By domain: the names the sources resolved (Route 53 Resolver query logs)", vals("limit", top)},
 		{"nat-coverage", "Coverage of the logs", queries.Values{"nat_eni": gw.InterfaceID}},
 	}
+	// Without a Resolver answer loaded, no destination has a name: nat-domains would scan the
+	// gateway's records for nothing.
+	var answered bool
+	if err := r.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM dns_queries WHERE answer_ip IS NOT NULL)`).Scan(&answered); err != nil {
+		return err
+	}
 	results := map[string]*output.Result{}
 	for _, f := range figures {
+		if f.name == "nat-domains" && !answered {
+			continue
+		}
 		out, err := r.run(ctx, gw, f.name, f.vals)
 		if err != nil {
 			return err
@@ -148,9 +157,11 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
 	gw.coverage(coverage)
-	domains, err := queries.Scan[domainRow](results["nat-domains"])
-	if err != nil {
-		return fmt.Errorf("nat-domains: %w", err)
+	var domains []domainRow
+	if res := results["nat-domains"]; res != nil {
+		if domains, err = queries.Scan[domainRow](res); err != nil {
+			return fmt.Errorf("nat-domains: %w", err)
+		}
 	}
 	gw.domains(domains)
 	if b := gw.Billed; b != nil {
@@ -167,8 +178,8 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	return nil
 }
 
-// domains reads nat-domains: the bytes by the name the sources resolved; without Resolver
-// query logs there is none, and the figure goes.
+// domains reads nat-domains: the bytes by the name the sources resolved; when no answer names
+// a destination (or no Resolver query log is loaded) there is none, and the figure goes.
 func (gw *Gateway) domains(rows []domainRow) {
 	for _, v := range rows {
 		if v.Domain != nil {
