@@ -152,22 +152,23 @@ func (c *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	results := map[string]cbor.Map{}
 	var order []string
-	for _, p := range page {
-		res, ok := results[p.id]
+	result := func(id string) cbor.Map {
+		res, ok := results[id]
 		if !ok {
-			res = cbor.Map{"Id": cbor.String(p.id), "Label": cbor.String(p.id), "Timestamps": cbor.List{}, "Values": cbor.List{}}
-			results[p.id] = res
-			order = append(order, p.id)
+			res = cbor.Map{"Id": cbor.String(id), "Label": cbor.String(id), "Timestamps": cbor.List{}, "Values": cbor.List{}}
+			results[id] = res
+			order = append(order, id)
 		}
+		return res
+	}
+	for _, p := range page {
+		res := result(p.id)
 		res["Timestamps"] = append(res["Timestamps"].(cbor.List), &cbor.Tag{ID: 1, Value: cbor.Float64(float64(p.t))})
 		res["Values"] = append(res["Values"].(cbor.List), cbor.Float64(p.value))
 	}
 	if offset == 0 { // queries without datapoints answer on the first page
 		for _, id := range ids {
-			if _, ok := results[id]; !ok {
-				results[id] = cbor.Map{"Id": cbor.String(id), "Label": cbor.String(id), "Timestamps": cbor.List{}, "Values": cbor.List{}}
-				order = append(order, id)
-			}
+			result(id)
 		}
 	}
 	var list cbor.List
