@@ -56,6 +56,19 @@ func scenario(t *testing.T, cfg flowgen.Config) (*sql.DB, flowgen.Truth) {
 	return db, truth
 }
 
+// snapshotENIs records the generated world's interfaces, as flowsql enrich eni would, from the
+// loopback EC2 through a real SDK client.
+func snapshotENIs(t *testing.T, db *sql.DB) {
+	t.Helper()
+	srv := httptest.NewServer(fakeaws.NewEC2())
+	defer srv.Close()
+	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
+	if _, err := enrich.SnapshotENIs(context.Background(), db, client, flowgen.Region); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func analyze(t *testing.T, db *sql.DB, opts nat.Options) *nat.Report {
 	t.Helper()
 	set, err := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
@@ -263,15 +276,8 @@ func TestEstimateWithoutPktFields(t *testing.T) {
 // TestFromENISnapshot: the gateway and the sources' zones come from the eni table; the output
 // formats carry the figures and their SQL.
 func TestFromENISnapshot(t *testing.T) {
-	ctx := context.Background()
 	db, truth := scenario(t, flowgen.Config{Seed: 13, Files: 6, RowsPerFile: 1000, Fields: flowgen.DefaultFields})
-	srv := httptest.NewServer(fakeaws.NewEC2())
-	defer srv.Close()
-	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
-	if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
-		t.Fatal(err)
-	}
+	snapshotENIs(t, db)
 	rep := analyze(t, db, nat.Options{})
 	gw := rep.Gateways[0]
 	if gw.NATGatewayID != flowgen.NATID || gw.AZ != flowgen.NATAZ || !strings.Contains(gw.FoundBy, "eni") {
@@ -540,7 +546,6 @@ func TestProjection(t *testing.T) {
 // interface that is no NAT gateway's. Without pkt fields or an eni table, it says that nothing
 // could check.
 func TestNotANATGateway(t *testing.T) {
-	ctx := context.Background()
 	app := flowgen.TheWorld().Apps[0]
 	db, _ := scenario(t, flowgen.Config{Seed: 3, Files: 3, RowsPerFile: 1000})
 	gw := analyze(t, db, nat.Options{NATIPs: []string{app.PrivateIP}}).Gateways[0]
@@ -548,13 +553,7 @@ func TestNotANATGateway(t *testing.T) {
 	if gw.Evidence != "contradicted" || !strings.Contains(notes, "shows address translation") || gw.ProcessedBytes == 0 {
 		t.Errorf("%s: evidence %s, %d bytes, notes %s", app.PrivateIP, gw.Evidence, gw.ProcessedBytes, notes)
 	}
-	srv := httptest.NewServer(fakeaws.NewEC2())
-	defer srv.Close()
-	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
-	if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
-		t.Fatal(err)
-	}
+	snapshotENIs(t, db)
 	gw = analyze(t, db, nat.Options{NATIPs: []string{app.PrivateIP}}).Gateways[0]
 	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "is not a NAT gateway (interface, "+app.Name+")") {
 		t.Errorf("with the eni table: %s", notes)
@@ -628,13 +627,7 @@ func TestWindowAndFields(t *testing.T) {
 func TestReconciliation(t *testing.T) {
 	ctx := context.Background()
 	db, truth := scenario(t, flowgen.Config{Seed: 13, Files: 6, RowsPerFile: 1000, Fields: flowgen.DefaultFields})
-	ec2srv := httptest.NewServer(fakeaws.NewEC2())
-	defer ec2srv.Close()
-	client := ec2.New(ec2.Options{Region: flowgen.Region, BaseEndpoint: aws.String(ec2srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")})
-	if _, err := enrich.SnapshotENIs(ctx, db, client, flowgen.Region); err != nil {
-		t.Fatal(err)
-	}
+	snapshotENIs(t, db)
 	first := truth.NATStart - truth.NATStart%3600
 	unlogged := map[int64]int64{first: truth.NATByHour[first]} // the first hour: half unlogged
 	cw := httptest.NewServer(fakeaws.NewCloudWatch(flowgen.NATID, truth.NATMetrics(unlogged)))
