@@ -60,15 +60,22 @@ func TestInterruptedLoad(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			signal := func() {
+				cmd.Process.Signal(sig)
+				// A process still there well inside the command's own grace (stopGrace) is
+				// stuck: SIGQUIT makes Go print every goroutine's stack, which the failure
+				// below then shows.
+				time.AfterFunc(stopGrace*2/3, func() { cmd.Process.Signal(syscall.SIGQUIT) })
+			}
 			if st.after > 0 {
-				time.AfterFunc(st.after, func() { cmd.Process.Signal(sig) })
+				time.AfterFunc(st.after, signal)
 			}
 			sc := bufio.NewScanner(stderr)
 			var seen []string
 			for sc.Scan() {
 				seen = append(seen, sc.Text())
 				if st.after == 0 && strings.HasPrefix(sc.Text(), "loaded ") {
-					cmd.Process.Signal(sig) // a batch has committed: stop the rest
+					signal() // a batch has committed: stop the rest
 					break
 				}
 			}

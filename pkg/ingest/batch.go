@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -316,9 +315,6 @@ func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 	}
 	return nil
 }
-
-var _ = errors.New
-var _ = strings.Join
 
 // groupTasks lists the tasks of groups, in order.
 func groupTasks(groups []*group) []*task {
