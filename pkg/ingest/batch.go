@@ -83,10 +83,8 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 			return err
 		}
 	}
-	for _, t := range resolverTasks {
-		if err := l.insertResolver(ctx, tx, t); err != nil {
-			return err
-		}
+	if err := l.insertResolvers(ctx, tx, resolverTasks); err != nil {
+		return err
 	}
 	// What preparing the files found: lines of a Resolver log that are no record, padding
 	// after the gzip stream of a file that was converted before loading.

@@ -72,3 +72,41 @@ func TestResolverLogs(t *testing.T) {
 		t.Errorf("flow and resolver logs together: %+v", sum)
 	}
 }
+
+// TestResolverLogsBatch: the Resolver logs of a batch load with one statement; each file still
+// gets its own rows, span and rejected lines, the addresses their keys (IPv6 through the
+// load's key function, the same key as in the flows), and a line whose port is no port
+// loads without it, noted by its number, rather than failing its file.
+func TestResolverLogsBatch(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	lines := strings.Split(strings.TrimSpace(resolverLog), "\n")
+	prefix := "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b/2024/06/01/"
+	writeFile(t, dir, prefix+"a.log.gz", resolverLog)                            // 4 rows, line 3 rejected
+	writeFile(t, dir, prefix+"b.log", lines[3]+"\n")                             // the IPv6 answer only
+	bad := strings.Replace(lines[1], `"srcport":"5321"`, `"srcport":"70000"`, 1) // no port
+	writeFile(t, dir, prefix+"c.log.gz", lines[0]+"\n"+bad+"\n"+strings.Replace(lines[1], "00:00:06", "00:09:59", 1)+"\n")
+	sum := load(t, db, ingest.Options{}, dir)
+	if sum.Loaded != 3 || sum.Failed != 0 || sum.Rows != 4+1+4 || sum.Rejected != 1 || sum.Altered != 1 {
+		t.Fatalf("summary: %+v", sum)
+	}
+	got := queryString(t, db, `SELECT string_agg(concat_ws(' ', regexp_extract(uri, '[a-c][.]log'), rows_loaded, rows_rejected,
+            strftime(first_start, '%H:%M:%S'), strftime(last_end, '%H:%M:%S'),
+            (SELECT count(*) FROM dns_queries q WHERE q.file_id = f.file_id)), '; ' ORDER BY uri) FROM ingested_files f`)
+	if want := "a.log 4 1 00:00:05 00:00:07 4; b.log 1 0 00:00:07 00:00:07 1; c.log 4 0 00:00:05 00:09:59 4"; got != want {
+		t.Errorf("per file:\n got %s\nwant %s", got, want)
+	}
+	if got := queryString(t, db, `SELECT string_agg(line || ' ' || kind || ': ' || reason, '; ') FROM load_errors WHERE uri LIKE '%c.log.gz'`); got != "2 altered: srcport 70000 is no port number (0 to 65535): loaded without it" {
+		t.Errorf("c.log.gz's altered line: %s", got)
+	}
+	// Every spelling of an address has one key, the flows' (flowsql_addr_keys): the IPv6
+	// answer of a.log and b.log alike.
+	if got := queryString(t, db, `SELECT count(DISTINCT answer_ip) || ' ' || bool_and(answer_ip < 0) || ' ' || bool_and(ip_text(answer_ip) = '2600:1f18::1')
+            FROM dns_queries WHERE answer_type = 'AAAA'`); got != "1 true true" {
+		t.Errorf("IPv6 answer keys: %s", got)
+	}
+	if got := queryString(t, db, `SELECT count(*) || ' ' || bool_and(src_ip = ip4_int(srcaddr)) || ' ' || count(*) FILTER (WHERE answer_type = 'A' AND answer_ip <> ip4_int(answer))
+            FROM dns_queries`); got != "9 true 0" {
+		t.Errorf("IPv4 keys: %s", got)
+	}
+}
