@@ -16,6 +16,9 @@ Download flow-log files from S3 into a local directory, keeping their keys as pa
 The keys of the default, hourly and Hive-compatible layouts and AWS's file names give each file's
 account, region and 5-minute window, so --since, --until, --account and --region leave out files
 before anything is downloaded (a prefix that stops at the region is listed one day at a time).
+Route 53 Resolver query logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/VPC/...) are chosen by their
+account and day, from an hour before --since: their answers name the addresses of the records
+that follow (the reports' --window).
 Objects download a few at a time, each into a temporary name renamed when complete; files
 already there with the same size and ETag are skipped, so running the same fetch again resumes
 it. Access denied or a missing object fails that object only; the exit status is then 1.

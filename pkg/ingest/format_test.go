@@ -107,6 +107,12 @@ func TestParseKey(t *testing.T) {
 			KeyInfo{Account: "210987654321", Region: "ap-southeast-2", Date: day, Hour: 13}, true},
 		{"/home/me/downloads/" + name,
 			KeyInfo{Account: "123456789012", Region: "us-east-1", Date: day, Hour: 1, FlowLogID: "fl-0123456789abcdef0", Time: day.Add(65 * time.Minute)}, true},
+		{"AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b2c3d4e5f60718/2024/06/01/123456789012_vpcdnsquerylogs_vpc-0a1b2c3d4e5f60718_20240601T0035Z_9e3779b8.log.gz",
+			KeyInfo{Account: "123456789012", Date: day, Hour: -1, Resolver: true}, true},
+		{"dns/AWSLogs/o-abc123/210987654321/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log", // folders only
+			KeyInfo{Account: "210987654321", Date: day, Hour: -1, Resolver: true}, true},
+		{"/home/me/210987654321_vpcdnsquerylogs_vpc-0a1b_20240601T2355Z_1f.log.gz", // file name only
+			KeyInfo{Account: "210987654321", Date: day, Hour: -1, Resolver: true}, true},
 		{"/tmp/flows.log", KeyInfo{Hour: -1}, false},
 	}
 	for _, c := range cases {

@@ -17,11 +17,23 @@ type KeyInfo struct {
 	FlowLogID string    // "fl-..." from the file name
 	Time      time.Time // the 5-minute bucket of the file name; zero when the name does not say
 	Hive      bool      // the key uses the Hive-compatible layout
+	// Resolver is set for a Route 53 Resolver query log (AWSLogs/<account>/vpcdnsquerylogs/
+	// <vpc-id>/<yyyy>/<mm>/<dd>/<account>_vpcdnsquerylogs_<vpc-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz):
+	// its key says the account and the day, not the region.
+	Resolver bool
 }
+
+// ResolverLead is how long before the records an answer of a Resolver query log still names
+// their addresses, as the reports' --window has it by default: a time filter keeps the query
+// logs of this long before its start.
+const ResolverLead = time.Hour
 
 // The AWS file name: <account>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz
 var fileNamePattern = regexp.MustCompile(
 	`^(\d{12}|[^_/]+)_(?:vpcflowlogs|transitgatewayflowlogs)_([a-z]{2}(?:-[a-z]+)+-\d+)_(fl-[0-9a-zA-Z]+)_(\d{8}T\d{4}Z)_[0-9a-zA-Z]+\.log(?:\.gz|\.parquet)?$`)
+
+// The Resolver query log's file name: <account>_vpcdnsquerylogs_<vpc-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz
+var resolverNamePattern = regexp.MustCompile(`^(\d{12}|[^_/]+)_vpcdnsquerylogs_(vpc-[0-9a-zA-Z]+)_(\d{8})T\d{4}Z_[0-9a-zA-Z]+\.log(?:\.gz)?$`)
 
 // ParseKey reads the account, region and date that a flow-log object's key or a local file's
 // path carries, in the default, hourly and Hive-compatible layouts, from the folders and the
@@ -37,6 +49,10 @@ func ParseKey(key string) (KeyInfo, bool) {
 			info.Hour = t.Hour()
 		}
 		found = true
+	} else if m := resolverNamePattern.FindStringSubmatch(path.Base(key)); m != nil {
+		info.Account, info.Resolver = m[1], true
+		info.Date, _ = time.Parse("20060102", m[3])
+		found = true
 	}
 	parts := strings.Split(path.Dir(key), "/")
 	for i, p := range parts {
@@ -44,6 +60,10 @@ func ParseKey(key string) (KeyInfo, bool) {
 			continue
 		}
 		if pi, ok := parseHiveKey(parts[i+1:]); ok {
+			mergeKeyInfo(&info, pi)
+			return info, true
+		}
+		if pi, ok := parseResolverKey(parts[i+1:]); ok {
 			mergeKeyInfo(&info, pi)
 			return info, true
 		}
@@ -70,6 +90,7 @@ func mergeKeyInfo(info *KeyInfo, folders KeyInfo) {
 		info.Hour = folders.Hour
 	}
 	info.Hive = folders.Hive
+	info.Resolver = info.Resolver || folders.Resolver
 }
 
 // parseDefaultKey reads <account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>[/<HH>], allowing one
@@ -92,6 +113,23 @@ func parseDefaultKey(p []string) (KeyInfo, bool) {
 			}
 		}
 		return info, true
+	}
+	return KeyInfo{}, false
+}
+
+// parseResolverKey reads <account>/vpcdnsquerylogs/<vpc-id>/<yyyy>/<mm>/<dd>, allowing one
+// element before the account.
+func parseResolverKey(p []string) (KeyInfo, bool) {
+	for skip := 0; skip <= 1 && skip+6 <= len(p); skip++ {
+		q := p[skip:]
+		if q[1] != "vpcdnsquerylogs" {
+			continue
+		}
+		d, ok := parseYMD(q[3], q[4], q[5])
+		if !ok {
+			return KeyInfo{}, false
+		}
+		return KeyInfo{Account: q[0], Date: d, Hour: -1, Resolver: true}, true
 	}
 	return KeyInfo{}, false
 }

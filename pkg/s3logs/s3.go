@@ -109,6 +109,9 @@ func (f Filter) keep(info ingest.KeyInfo) bool {
 	default:
 		return true
 	}
+	if info.Resolver {
+		to = to.Add(ingest.ResolverLead) // its answers name the addresses of later records
+	}
 	if !f.Since.IsZero() && to.Before(f.Since) {
 		return false
 	}
@@ -129,23 +132,24 @@ func (f Filter) prefixes(prefix string) []string {
 	if until.IsZero() {
 		until = time.Now()
 	}
-	first := f.Since.Add(-fileBefore).UTC().Truncate(24 * time.Hour)
-	last := until.Add(fileAfter).UTC().Truncate(24 * time.Hour)
-	days := int(last.Sub(first)/(24*time.Hour)) + 1
-	if days > 400 || days < 1 {
-		return []string{prefix}
-	}
 	parts := strings.Split(strings.TrimSuffix(prefix, "/"), "/")
 	n := len(parts)
 	var layout func(time.Time) string
+	before := fileBefore
 	switch {
 	case !strings.HasSuffix(prefix, "/"):
 	case n >= 2 && (parts[n-2] == "vpcflowlogs" || parts[n-2] == "transitgatewayflowlogs"):
 		layout = func(d time.Time) string { return d.Format("2006/01/02/") }
+	case n >= 2 && parts[n-2] == "vpcdnsquerylogs": // .../vpcdnsquerylogs/<vpc-id>/
+		layout = func(d time.Time) string { return d.Format("2006/01/02/") }
+		before += ingest.ResolverLead
 	case n >= 1 && strings.HasPrefix(parts[n-1], "aws-region="):
 		layout = func(d time.Time) string { return d.Format("year=2006/month=01/day=02/") }
 	}
-	if layout == nil {
+	first := f.Since.Add(-before).UTC().Truncate(24 * time.Hour)
+	last := until.Add(fileAfter).UTC().Truncate(24 * time.Hour)
+	days := int(last.Sub(first)/(24*time.Hour)) + 1
+	if layout == nil || days > 400 || days < 1 {
 		return []string{prefix}
 	}
 	out := make([]string, 0, days)

@@ -204,6 +204,82 @@ func TestListS3(t *testing.T) {
 	}
 }
 
+// TestListS3Resolver: Route 53 Resolver query logs are chosen by the account and day of their
+// keys, kept from an hour before the window (ingest.ResolverLead: their answers name the
+// addresses of later records), and a prefix that stops at the VPC is listed a day at a time.
+func TestListS3Resolver(t *testing.T) {
+	const bucket = "logs"
+	f := newFakeS3(t, bucket)
+	g := flowgen.New(flowgen.Config{Seed: 1, Start: night, Files: 48, RowsPerFile: 20, ResolverLogs: true}) // 22:00 to 02:00
+	dir := t.TempDir()
+	if _, _, err := g.WriteTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	days := map[string]int{} // resolver logs uploaded, by the day of their folder
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "vpcdnsquerylogs") {
+			data, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			f.put(bucket, filepath.ToSlash(rel), data)
+			days[filepath.ToSlash(filepath.Dir(rel))[len(filepath.ToSlash(filepath.Dir(rel)))-10:]]++
+		}
+		return nil
+	})
+	if days["2024/06/01"] == 0 || days["2024/06/02"] == 0 {
+		t.Fatalf("resolver logs by day: %v", days)
+	}
+	resolver := func(res *s3logs.Listing) map[string]int {
+		out := map[string]int{}
+		for _, o := range res.Objects {
+			if o.Info.Resolver {
+				out[o.Info.Date.Format("2006/01/02")]++
+			}
+		}
+		return out
+	}
+	vpc := "s3://logs/AWSLogs/123456789012/vpcdnsquerylogs/" + flowgen.VPCID + "/"
+	for _, c := range []struct {
+		loc          string
+		since, until time.Time
+		want         []string // days whose logs are kept
+		scanned      int      // day prefixes listed; 0 for one listing
+	}{
+		// Records from 00:30: the answers of 23:30 on the day before may name their addresses.
+		{vpc, night.Add(150 * time.Minute), night.Add(3 * time.Hour), []string{"2024/06/01", "2024/06/02"}, 2},
+		{"s3://logs/AWSLogs/", night.Add(150 * time.Minute), night.Add(3 * time.Hour), []string{"2024/06/01", "2024/06/02"}, 0},
+		// Records from 02:00: the day before holds no answer of the hour before.
+		{vpc, night.Add(4 * time.Hour), night.Add(5 * time.Hour), []string{"2024/06/02"}, 1},
+		{"s3://logs/AWSLogs/", night.Add(4 * time.Hour), night.Add(5 * time.Hour), []string{"2024/06/02"}, 0},
+		// Records of the day before the logs: none (a day's folder may hold any hour of it).
+		{vpc, night.Add(-30 * time.Hour), night.Add(-27 * time.Hour), nil, 1},
+	} {
+		loc, err := s3logs.ParseURI(c.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{Since: c.since, Until: c.until, Account: flowgen.Account, Region: "us-east-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := resolver(res)
+		if len(got) != len(c.want) {
+			t.Errorf("%s from %s: kept the logs of %v, want the days %v", c.loc, c.since.Format(time.Kitchen), got, c.want)
+		}
+		for _, d := range c.want {
+			if got[d] != days[d] {
+				t.Errorf("%s from %s: kept %d of the %d logs of %s", c.loc, c.since.Format(time.Kitchen), got[d], days[d], d)
+			}
+		}
+		if c.scanned > 0 && len(res.Scanned) != c.scanned {
+			t.Errorf("%s: listed %v, want %d day prefixes", c.loc, res.Scanned, c.scanned)
+		}
+	}
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	if res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{Account: "210987654321"}); err != nil || len(res.Objects) != 0 {
+		t.Errorf("another account kept %d objects (%v)", len(res.Objects), err)
+	}
+}
+
 // TestListS3Pages: more objects than one page holds.
 func TestListS3Pages(t *testing.T) {
 	f := newFakeS3(t, "many")
