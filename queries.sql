@@ -84,9 +84,7 @@ ORDER BY bytes DESC, dstaddr;
 -- param: limit int = 10: How many names to show.
 -- engine: duckdb
 WITH answers AS (
-    SELECT answer_ip AS addr, CAST(epoch(query_time) AS BIGINT) AS t, query_name
-    FROM dns_queries
-    WHERE answer_ip IS NOT NULL
+    SELECT addr, t, query_name FROM dns_hourly_answers()
 ),
 -- Only traffic to or from an address some answer gave can have a name.
 named_addrs AS (
@@ -890,9 +888,7 @@ outside AS (
     WHERE NOT vpc_side
 ),
 answers AS (
-    SELECT answer_ip AS addr, CAST(epoch(query_time) AS BIGINT) AS t, query_name
-    FROM dns_queries
-    WHERE answer_ip IS NOT NULL
+    SELECT addr, t, query_name FROM dns_hourly_answers()
 ),
 named AS (
     SELECT CASE WHEN a.t >= o.start_hour * 3600 - $window THEN a.query_name END AS domain, o.addr, o.bytes
