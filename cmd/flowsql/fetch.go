@@ -70,7 +70,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(e.stderr, "listed %s under %s: %s to fetch\n", plural(listing.Listed, "object"), loc, plural(len(listing.Objects), "flow-log file"))
+		fmt.Fprintf(e.stderr, "listed %s under %s: %s to fetch\n", plural(listing.Listed, "object"), loc, listedFiles(listing.Objects))
 	}
 	opts := s3logs.FetchOptions{Concurrency: *concurrency}
 	var bar *progressBar

@@ -105,7 +105,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			if !lf.quiet {
-				fmt.Fprintf(e.stderr, "listed %s under %s: %s to load\n", plural(listing.Listed, "object"), loc, plural(len(listing.Objects), "flow-log file"))
+				fmt.Fprintf(e.stderr, "listed %s under %s: %s to load\n", plural(listing.Listed, "object"), loc, listedFiles(listing.Objects))
 			}
 			files = append(files, s3logs.Files(loc, listing.Objects)...)
 		}
@@ -286,6 +286,24 @@ func loadSummaryLine(sum *ingest.Summary) string {
 }
 
 func plural(n int, noun string) string { return plural64(int64(n), noun) }
+
+// listedFiles says how many flow-log files, and Route 53 Resolver query logs if any, a listing
+// kept.
+func listedFiles(objs []s3logs.Object) string {
+	resolver := 0
+	for _, o := range objs {
+		if o.Info.Resolver {
+			resolver++
+		}
+	}
+	switch {
+	case resolver == 0:
+		return plural(len(objs), "flow-log file")
+	case resolver == len(objs):
+		return plural(resolver, "Route 53 Resolver query log")
+	}
+	return plural(len(objs)-resolver, "flow-log file") + " and " + plural(resolver, "Route 53 Resolver query log")
+}
 
 func plural64(n int64, noun string) string {
 	if n == 1 {

@@ -115,6 +115,24 @@ func TestS3EndToEnd(t *testing.T) {
 	if !strings.Contains(out, "nothing to load: 24 files already loaded") {
 		t.Errorf("second load from s3: %s", out)
 	}
+	// Route 53 Resolver query logs beside flow logs: a window keeps the flow logs of its time
+	// and the query logs of its days, from an hour before it (their answers name the addresses).
+	withDNS := t.TempDir()
+	if _, _, err := flowgen.New(flowgen.Config{Seed: 32, Start: start, Files: 24, RowsPerFile: 200, ResolverLogs: true}).WriteTree(withDNS); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.UploadTree(ctx, "flowlogs", "dns/", withDNS); err != nil {
+		t.Fatal(err)
+	}
+	out = must("load", "--db", filepath.Join(t.TempDir(), "dns.duckdb"), "s3://flowlogs/dns/AWSLogs/",
+		"--since", "2024-06-02T00:30:00Z", "--until", "2024-06-02T00:50:00Z")
+	if m := regexp.MustCompile(`listed 48 objects under s3://flowlogs/dns/AWSLogs/: (\d+) flow-log files and 24 Route 53 Resolver query logs to load`).FindStringSubmatch(out); m == nil || m[1] == "24" {
+		t.Errorf("load with resolver logs listed:\n%s", out)
+	}
+	if !regexp.MustCompile(`\d+ flow records and [\d,]+ Route 53 Resolver answers`).MatchString(out) {
+		t.Errorf("load with resolver logs:\n%s", out)
+	}
+
 	// A bucket that is not there is one clear line, and exit 1.
 	out, err = flowsql("fetch", "s3://no-such-bucket/AWSLogs/", "--dest", t.TempDir())
 	if err == nil || !strings.Contains(out, "list s3://no-such-bucket/AWSLogs/: the bucket does not exist") {
