@@ -29,7 +29,10 @@ files by their keys). Each file's format comes from its first line, the header A
 into every file it delivers to S3: the default format, any custom format of version 2 to 8
 fields in any order, and Transit Gateway logs (which load into tgw_flows). Parquet delivery
 files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs have no header:
-give their format with --log-format, as 'aws ec2 describe-flow-logs' prints it.
+give their format with --log-format, as 'aws ec2 describe-flow-logs' prints it. Route 53
+Resolver query logs (JSON lines as AWS delivers them to S3, or CloudWatch Logs subscription
+envelopes of them) are recognised by content and load into dns_queries: with them, top-domains,
+nat and top-destinations name the addresses the VPC resolved.
 
 Loading is idempotent: a file loaded before is skipped, so re-running a load after Ctrl-C or
 a crash finishes the job without duplicates. Every line passes a screen on its way in: one that
