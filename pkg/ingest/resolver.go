@@ -100,34 +100,33 @@ func convertResolver(path, uri string, gz bool, out io.Writer) (rejects []loadEr
 	}
 	defer f.Close()
 	w := bufio.NewWriter(out)
-	reject := func(n int64, line []byte, why string) {
-		rejects = append(rejects, loadError{URI: uri, Line: n, Raw: clipRaw(line), Reason: why, Kind: kindRejected})
+	note := func(kind string, n int64, line []byte, why string) {
+		rejects = append(rejects, loadError{URI: uri, Line: n, Raw: clipRaw(line), Reason: why, Kind: kind})
 	}
 	lr := newLineReader(r)
 	for lr.next() {
 		line := bytes.TrimSpace(bytes.TrimPrefix(lr.line, bom))
 		switch {
 		case lr.long:
-			reject(lr.n, line, fmt.Sprintf("longer than %d bytes: not a Resolver query record", maxLine))
+			note(kindRejected, lr.n, line, fmt.Sprintf("longer than %d bytes: not a Resolver query record", maxLine))
 			continue
 		case len(line) == 0:
 			continue
 		}
 		var q resolverQuery
 		if err := decodeResolverLine(line, &q); err != nil {
-			reject(lr.n, line, "not a JSON object of a Resolver query log: "+err.Error())
+			note(kindRejected, lr.n, line, "not a JSON object of a Resolver query log: "+err.Error())
 			continue
 		}
 		t, terr := time.Parse(time.RFC3339Nano, q.QueryTimestamp)
 		if terr != nil || q.QueryName == "" {
-			reject(lr.n, line, "a Resolver query record needs query_timestamp (RFC 3339) and query_name")
+			note(kindRejected, lr.n, line, "a Resolver query record needs query_timestamp (RFC 3339) and query_name")
 			continue
 		}
 		port := jsonFieldText(q.Srcport)
 		if _, err := strconv.ParseUint(port, 10, 16); err != nil && port != "-" {
 			// The answer is what matters; the port goes.
-			rejects = append(rejects, loadError{URI: uri, Line: lr.n, Raw: clipRaw(line), Kind: kindAltered,
-				Reason: fmt.Sprintf("srcport %s is no port number (0 to 65535): loaded without it", clip(port, 40))})
+			note(kindAltered, lr.n, line, fmt.Sprintf("srcport %s is no port number (0 to 65535): loaded without it", clip(port, 40)))
 			port = "-"
 		}
 		base := []string{t.UTC().Format("2006-01-02 15:04:05.000000"), q.AccountID, q.Region, q.VPCID, q.Srcaddr,
@@ -194,8 +193,7 @@ func writeTSV(w *bufio.Writer, vals []string) {
 		if v == "-" {
 			v = ""
 		}
-		if strings.ContainsAny(v, "\t\n\r") || !utf8.ValidString(v) {
-			// Invalid UTF-8 becomes U+FFFD, a byte at a time, as encoding/json would have it.
+		if strings.ContainsAny(v, "\t\n\r") { // decodeResolverLine's strings are UTF-8
 			v = strings.Map(func(r rune) rune {
 				if r == '\t' || r == '\n' || r == '\r' {
 					return ' '
