@@ -63,10 +63,6 @@ func ParseKey(key string) (KeyInfo, bool) {
 			mergeKeyInfo(&info, pi)
 			return info, true
 		}
-		if pi, ok := parseResolverKey(parts[i+1:]); ok {
-			mergeKeyInfo(&info, pi)
-			return info, true
-		}
 		if pi, ok := parseDefaultKey(parts[i+1:]); ok {
 			mergeKeyInfo(&info, pi)
 			return info, true
@@ -93,43 +89,36 @@ func mergeKeyInfo(info *KeyInfo, folders KeyInfo) {
 	info.Resolver = info.Resolver || folders.Resolver
 }
 
-// parseDefaultKey reads <account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>[/<HH>], allowing one
-// element (an organisation id) before the account.
+// parseDefaultKey reads <account>/<service>/<region>/<yyyy>/<mm>/<dd>[/<HH>] for flow logs
+// (vpcflowlogs, transitgatewayflowlogs) and <account>/vpcdnsquerylogs/<vpc-id>/<yyyy>/<mm>/<dd>
+// for Route 53 Resolver query logs, allowing one element (an organisation id) before the
+// account.
 func parseDefaultKey(p []string) (KeyInfo, bool) {
 	for skip := 0; skip <= 1 && skip < len(p); skip++ {
 		q := p[skip:]
-		if len(q) < 6 || (q[1] != "vpcflowlogs" && q[1] != "transitgatewayflowlogs") {
+		if len(q) < 6 {
 			continue
 		}
-		info := KeyInfo{Account: q[0], Region: q[2], Hour: -1}
+		var info KeyInfo
+		switch q[1] {
+		case "vpcflowlogs", "transitgatewayflowlogs":
+			info = KeyInfo{Account: q[0], Region: q[2], Hour: -1}
+		case "vpcdnsquerylogs":
+			info = KeyInfo{Account: q[0], Hour: -1, Resolver: true}
+		default:
+			continue
+		}
 		d, ok := parseYMD(q[3], q[4], q[5])
 		if !ok {
 			return KeyInfo{}, false
 		}
 		info.Date = d
-		if len(q) > 6 {
+		if len(q) > 6 && !info.Resolver {
 			if h, err := strconv.Atoi(q[6]); err == nil && h >= 0 && h < 24 {
 				info.Hour = h
 			}
 		}
 		return info, true
-	}
-	return KeyInfo{}, false
-}
-
-// parseResolverKey reads <account>/vpcdnsquerylogs/<vpc-id>/<yyyy>/<mm>/<dd>, allowing one
-// element before the account.
-func parseResolverKey(p []string) (KeyInfo, bool) {
-	for skip := 0; skip <= 1 && skip+6 <= len(p); skip++ {
-		q := p[skip:]
-		if q[1] != "vpcdnsquerylogs" {
-			continue
-		}
-		d, ok := parseYMD(q[3], q[4], q[5])
-		if !ok {
-			return KeyInfo{}, false
-		}
-		return KeyInfo{Account: q[0], Date: d, Hour: -1, Resolver: true}, true
 	}
 	return KeyInfo{}, false
 }
