@@ -51,22 +51,39 @@ const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
 // destination and source: stored in that order, a batch's rows of one address sit in few row
 // groups, which DuckDB's zone maps skip to (top-sources --dst) and groups by faster (about
 // 0.8 s instead of 1.2 s for top-destinations on 100M records).
-func summarySelect(cond string) string {
+//
+// With parts > 1 the records are read as that many interleaved sets of files, each scanned on
+// its own thread: DuckDB gives a scan one thread per 122,880 rows its table held at the last
+// commit, so the rows a load has just inserted into a new table would otherwise be summed on
+// one core (2.1-2.3 s instead of 1.4-1.8 s for 10M records on two).
+func summarySelect(cond string, parts int) string {
+	from := "flow_records WHERE " + cond
+	if parts > 1 {
+		branches := make([]string, parts)
+		for k := range branches {
+			branches[k] = fmt.Sprintf("SELECT %s FROM flow_records WHERE (%s) AND file_id %% %d = %d", summaryColumns, cond, parts, k)
+		}
+		from = "(" + strings.Join(branches, "\n      UNION ALL\n      ") + ") AS records"
+	}
 	return `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start"), max("end"),
        account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
        pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
        TRY_CAST(sum(bytes) AS BIGINT), TRY_CAST(sum(packets) AS BIGINT), count(*)
-FROM flow_records
-WHERE ` + cond + `
+FROM ` + from + `
 GROUP BY ALL
 HAVING (sum(bytes) IS NULL OR TRY_CAST(sum(bytes) AS BIGINT) IS NOT NULL)
    AND (sum(packets) IS NULL OR TRY_CAST(sum(packets) AS BIGINT) IS NOT NULL)
 ORDER BY dst_ip, src_ip`
 }
 
-// summarizeRecords adds the summary of the records that cond selects to flow_hourly.
-func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
-	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond), args...); err != nil {
+// summaryColumns are the columns of flow_records that the summary reads.
+const summaryColumns = `"start", "end", account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
+       pkt_src_aws_service, pkt_dst_aws_service, "action", log_status, bytes, packets`
+
+// summarizeRecords adds the summary of the records that cond selects to flow_hourly, reading
+// them in parts (see summarySelect).
+func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts)); err != nil {
 		return fmt.Errorf("summarise records by hour: %w", err)
 	}
 	return nil
@@ -81,7 +98,7 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM flow_hourly"); err != nil {
 		return err
 	}
-	return summarizeRecords(ctx, tx, "true")
+	return summarizeRecords(ctx, tx, "true", 1)
 }
 
 // resummarizeHours replaces the summary rows of the hours in which a file's records start
@@ -93,7 +110,7 @@ func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int6
 		return err
 	}
 	return summarizeRecords(ctx, tx, fmt.Sprintf(`file_id <> %[3]d AND ("start" // 3600 IN (%[1]s)
-        OR "start" IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL))`, hours, quoteIdent(table), fileID))
+        OR "start" IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL))`, hours, quoteIdent(table), fileID), 1)
 }
 
 // isSummarized reports whether a table's records are in the summary: the VPC tables.
@@ -101,7 +118,8 @@ func isSummarized(table string) bool {
 	return strings.HasPrefix(table, VPC.Table()+"_")
 }
 
-// summarize adds the VPC records of a batch's files to the summary.
+// summarize adds the VPC records of a batch's files to the summary, read in as many parts as
+// DuckDB has threads (or files, if fewer).
 func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	var ids []string
 	for _, t := range tasks {
@@ -112,5 +130,10 @@ func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")))
+	var threads int
+	if err := tx.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil {
+		return err
+	}
+	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")),
+		max(1, min(threads, len(ids))))
 }
