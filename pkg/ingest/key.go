@@ -19,7 +19,9 @@ type KeyInfo struct {
 	Hive      bool      // the key uses the Hive-compatible layout
 	// Resolver is set for a Route 53 Resolver query log (AWSLogs/<account>/vpcdnsquerylogs/
 	// <vpc-id>/<yyyy>/<mm>/<dd>/<account>_vpcdnsquerylogs_<vpc-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz):
-	// its key says the account and the day, not the region.
+	// its key says the account and the day, not the region. The folders are those of AWS's
+	// Athena guide to these logs (a table at AWSLogs/<account>/vpcdnsquerylogs/ partitioned by
+	// vpc and by date as yyyy/MM/dd); that guide does not spell out the file name.
 	Resolver bool
 }
 
