@@ -122,3 +122,30 @@ func TestSummary(t *testing.T) {
 	load(t, db, ingest.Options{Format: "default"}, export)
 	checkSummary(t, db)
 }
+
+// TestSummaryInParts: a batch summed as several interleaved sets of files (one per DuckDB
+// thread: summarySelect) gives the records' sums, across formats in one batch and records
+// without a start.
+func TestSummaryInParts(t *testing.T) {
+	db := newDB(t)
+	if _, err := db.Exec("SET threads = 3"); err != nil {
+		t.Fatal(err)
+	}
+	gen, _ := generate(t, flowgen.Config{Seed: 7, Files: 5, RowsPerFile: 300})
+	dir := t.TempDir()
+	writeFile(t, dir, "nostart.log", `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 111111111111 eni-1 10.0.0.1 10.0.0.2 443 1025 6 10 1000 - - ACCEPT OK
+2 111111111111 eni-1 10.0.0.1 10.0.0.2 443 1025 6 5 500 1717203500 1717203550 ACCEPT OK
+`)
+	writeFile(t, dir, "nostatus.log", `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action
+2 111111111111 eni-2 10.0.0.3 10.0.0.2 443 1025 6 10 1000 1717203590 1717203650 ACCEPT
+`)
+	sum := load(t, db, ingest.Options{BatchFiles: 64}, gen, dir)
+	if sum.Loaded != 7 {
+		t.Fatalf("%+v", sum.Results)
+	}
+	checkSummary(t, db)
+	if got := queryInt(t, db, `SELECT count(*) FROM flow_hourly WHERE start_hour IS NULL`); got != 1 {
+		t.Errorf("groups without a start hour: %d", got)
+	}
+}
