@@ -615,11 +615,10 @@ scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
 ),
 own AS (
-    SELECT src_ip AS addr, mode(interface_id) AS interface_id, mode(instance_id) AS instance_id,
-           mode(subnet_id) AS subnet_id, mode(az_id) AS az
-    FROM flows, scope
-    WHERE interface_id <> $nat_eni AND src_ip IN (SELECT addr FROM top)
-      AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
+    SELECT f.src_ip AS addr, mode(f.interface_id) AS interface_id, mode(f.instance_id) AS instance_id,
+           mode(f.subnet_id) AS subnet_id, mode(f.az_id) AS az
+    FROM flows AS f JOIN top AS t ON f.src_ip = t.addr, scope
+    WHERE f.interface_id <> $nat_eni AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     GROUP BY 1
 )
 SELECT ip_text(t.addr) AS source, t.bytes, t.bytes_sent, t.bytes_received, t.share,
