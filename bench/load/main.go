@@ -99,6 +99,7 @@ func main() {
 type result struct {
 	name   string
 	wall   time.Duration
+	cpu    time.Duration // user and system time of the command and its children
 	rows   int64
 	rssMB  float64
 	dbMB   float64
@@ -166,13 +167,13 @@ func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error
 		}
 	}
 
-	fmt.Printf("%-30s %9s %10s %10s %12s\n", "step", "wall", "rows/s", "peak RSS", "DB MB/M rows")
+	fmt.Printf("%-30s %9s %9s %10s %10s %12s\n", "step", "wall", "CPU", "rows/s", "peak RSS", "DB MB/M rows")
 	for _, r := range all {
 		perM := ""
 		if r.dbMB > 0 && r.rows > 0 {
 			perM = fmt.Sprintf("%.1f", r.dbMB/(float64(r.rows)/1e6))
 		}
-		fmt.Printf("%-30s %8.2fs %9.2fM %8.0f MB %12s\n", r.name, r.wall.Seconds(), rate(r)/1e6, r.rssMB, perM)
+		fmt.Printf("%-30s %8.2fs %8.2fs %9.2fM %8.0f MB %12s\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), rate(r)/1e6, r.rssMB, perM)
 	}
 
 	best := func(rs []result) result {
@@ -186,7 +187,8 @@ func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error
 	}
 	ratio := br.wall.Seconds() / bf.wall.Seconds()
 	perM := bf.dbMB / (float64(bf.rows) / 1e6)
-	fmt.Printf("flowsql load vs raw read_csv (best of %d each): %.2fx the speed\n", reps, ratio)
+	fmt.Printf("flowsql load vs raw read_csv (best of %d each): %.2fx the speed; %.2fx the CPU time\n", reps, ratio,
+		bf.cpu.Seconds()/br.cpu.Seconds())
 	var vsPandas float64
 	if pd != nil {
 		flowsqlEnd := bf.wall.Seconds() + q.topDest.Seconds()
@@ -414,6 +416,8 @@ func measure(name, dbPath, bin string, args ...string) (result, error) {
 		return result{}, fmt.Errorf("%s: %v", name, err)
 	}
 	r := result{name: name, wall: wall, detail: strings.TrimSpace(string(out))}
+	// wait4 counts the children that the -step rss wrapper waited for in its own usage.
+	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if b, err := os.ReadFile(rssFile.Name()); err == nil {
 		var kb int64
 		fmt.Sscan(string(b), &kb)

@@ -84,7 +84,7 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		return slices.MinFunc(rs, func(a, b result) int { return int(a.wall - b.wall) })
 	}
 	perM := func(r result) float64 { return r.wall.Seconds() / (float64(r.rows) / 1e6) }
-	fmt.Printf("%-12s %10s %10s %10s %10s %8s %12s %12s %12s\n", "rows", "load", "s/M rows", "raw", "s/M rows", "ratio", "load RSS", "raw RSS", "DB MB/M rows")
+	fmt.Printf("%-12s %10s %10s %10s %10s %8s %10s %12s %12s %12s\n", "rows", "load", "s/M rows", "raw", "s/M rows", "ratio", "CPU ratio", "load RSS", "raw RSS", "DB MB/M rows")
 	var ratios []float64
 	var loadRSS float64
 	for _, s := range sizes {
@@ -94,8 +94,8 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		for _, x := range s.flows {
 			loadRSS = max(loadRSS, x.rssMB)
 		}
-		fmt.Printf("%-12d %9.1fs %10.2f %9.1fs %10.2f %7.2fx %9.0f MB %9.0f MB %12.1f\n", f.rows, f.wall.Seconds(), perM(f),
-			r.wall.Seconds(), perM(r), ratio, f.rssMB, r.rssMB, f.dbMB/(float64(f.rows)/1e6))
+		fmt.Printf("%-12d %9.1fs %10.2f %9.1fs %10.2f %7.2fx %9.2fx %9.0f MB %9.0f MB %12.1f\n", f.rows, f.wall.Seconds(), perM(f),
+			r.wall.Seconds(), perM(r), ratio, f.cpu.Seconds()/r.cpu.Seconds(), f.rssMB, r.rssMB, f.dbMB/(float64(f.rows)/1e6))
 	}
 	smallF, bigF := best(sizes[0].flows), best(sizes[1].flows)
 	rowsX := float64(bigF.rows) / float64(smallF.rows)
