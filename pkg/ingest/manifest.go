@@ -44,8 +44,8 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 			args = append(args, invalid)
 		}
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
-            SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'),
-                   count(*) FILTER (WHERE log_status = 'SKIPDATA'), min("start"), max("end"),
+            SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
+                   count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
                    count(*) FILTER (WHERE %s)
             FROM %s WHERE file_id BETWEEN $1 AND $2 GROUP BY file_id`, bad, k.RecordsView()), args...)
 		if err != nil {
