@@ -744,13 +744,15 @@ scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
 ),
 own AS (
-    SELECT src_ip AS source, dst_ip AS peer, bytes FROM flow_summary, scope
-    WHERE log_status = 'OK'::flow_log_status AND interface_id <> $nat_eni AND src_ip IN (SELECT source FROM unpaired)
-      AND dst_ip >= 0 AND NOT is_private_ip4_int(dst_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
+    SELECT f.src_ip AS source, f.dst_ip AS peer, f.bytes
+    FROM flow_summary AS f JOIN unpaired AS u ON f.src_ip = u.source, scope
+    WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
+      AND f.dst_ip >= 0 AND NOT is_private_ip4_int(f.dst_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     UNION ALL
-    SELECT dst_ip, src_ip, bytes FROM flow_summary, scope
-    WHERE log_status = 'OK'::flow_log_status AND interface_id <> $nat_eni AND dst_ip IN (SELECT source FROM unpaired)
-      AND src_ip >= 0 AND NOT is_private_ip4_int(src_ip) AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
+    SELECT f.dst_ip, f.src_ip, f.bytes
+    FROM flow_summary AS f JOIN unpaired AS u ON f.dst_ip = u.source, scope
+    WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
+      AND f.src_ip >= 0 AND NOT is_private_ip4_int(f.src_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
     SELECT o.source, nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
@@ -802,10 +804,10 @@ scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
 ),
 own_az AS (
-    SELECT src_ip AS addr, mode(az_id) AS az
-    FROM flows, scope
-    WHERE interface_id <> $nat_eni AND az_id IS NOT NULL AND src_ip IN (SELECT addr FROM by_source)
-      AND same_network(account_id, vpc_id, scope.acct, scope.vpc)
+    SELECT f.src_ip AS addr, mode(f.az_id) AS az
+    FROM flows AS f JOIN by_source AS b ON f.src_ip = b.addr, scope
+    WHERE f.interface_id <> $nat_eni AND f.az_id IS NOT NULL
+      AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     GROUP BY 1
 ),
 zoned AS (
