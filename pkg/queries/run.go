@@ -141,8 +141,8 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters) ([]strin
 		case without == total:
 			return notes, nil, &MissingFieldError{Report: q.Name, Field: field, Records: total, Formats: lacking}
 		case without > 0:
-			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field, so this report leaves them out: their format is %s",
-				count(without), count(total), count(filesWithout), count(files), field, strings.Join(lacking, "; ")))
+			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
+				count(without), count(total), count(filesWithout), count(files), field, records(total-without), strings.Join(lacking, "; ")))
 		}
 	}
 	if !q.Filters {
@@ -228,4 +228,12 @@ func count(n int64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// records is n records, in words.
+func records(n int64) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return count(n) + " records"
 }
