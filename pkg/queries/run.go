@@ -16,6 +16,9 @@ type Prepared struct {
 	Statement
 	// Empty is set when no loaded record falls in the time window asked for (Notes say so too).
 	Empty *EmptyWindow
+	// Skipped is set when AWS skipped records in the window (SKIPDATA): the figures that cover
+	// those capture windows are low (Notes say so too).
+	Skipped *SkippedRecords
 }
 
 // Outcome is a report's answer.
@@ -70,8 +73,8 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if !q.Filters && len(q.Needs) == 0 {
 		return p, nil
 	}
-	notes, empty, err := checkRecords(ctx, db, q, f)
-	p.Notes, p.Empty = append(p.Notes, notes...), empty
+	notes, err := checkRecords(ctx, db, q, f, p)
+	p.Notes = append(p.Notes, notes...)
 	return p, err
 }
 
@@ -100,10 +103,11 @@ type format struct {
 
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
 // its figures (and its filters) read, and the span of time its window asks for.
-func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters) ([]string, *EmptyWindow, error) {
+// It sets p.Empty and p.Skipped.
+func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var total, files int64
 	for _, ft := range formats {
@@ -112,9 +116,9 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters) ([]strin
 	}
 	if total == 0 {
 		if q.Filters {
-			return []string{"no flow records are loaded: flowsql load PATH... loads them"}, nil, nil
+			return []string{"no flow records are loaded: flowsql load PATH... loads them"}, nil
 		}
-		return nil, nil, nil
+		return nil, nil
 	}
 	needs := slices.Clone(q.Needs)
 	if !f.Since.IsZero() || !f.Until.IsZero() {
@@ -139,20 +143,75 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters) ([]strin
 		}
 		switch {
 		case without == total:
-			return notes, nil, &MissingFieldError{Report: q.Name, Field: field, Records: total, Formats: lacking}
+			return notes, &MissingFieldError{Report: q.Name, Field: field, Records: total, Formats: lacking}
 		case without > 0:
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
 				count(without), count(total), count(filesWithout), count(files), field, records(total-without), strings.Join(lacking, "; ")))
 		}
 	}
 	if !q.Filters {
-		return notes, nil, nil
+		return notes, nil
 	}
-	empty, err := CheckWindow(ctx, db, f)
-	if empty != nil {
-		notes = append(notes, empty.Error())
+	p.Empty, err = CheckWindow(ctx, db, f)
+	if p.Empty != nil {
+		notes = append(notes, p.Empty.Error())
 	}
-	return notes, empty, err
+	if err != nil || p.Empty != nil {
+		return notes, err
+	}
+	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "'SKIPDATA'") {
+		return notes, nil // the report counts them itself
+	}
+	p.Skipped, err = CheckSkipped(ctx, db, f)
+	if p.Skipped != nil {
+		notes = append(notes, p.Skipped.Error())
+	}
+	return notes, err
+}
+
+// SkippedRecords are the SKIPDATA records in a window: AWS skipped flow records of those
+// interfaces in those capture windows (a capacity limit or an internal error), so every
+// figure that covers them is low.
+type SkippedRecords struct {
+	Records, Interfaces int64
+	First, Last         time.Time // zero when the records have no start or end
+}
+
+func (s *SkippedRecords) Error() string {
+	where := ""
+	if s.Interfaces > 0 {
+		where = " of " + plural(s.Interfaces, "interface")
+	}
+	if !s.First.IsZero() && !s.Last.IsZero() {
+		where += fmt.Sprintf(" between %s and %s", stamp(s.First), stamp(s.Last))
+	}
+	return fmt.Sprintf("%s: AWS skipped flow records%s (a capacity limit or an internal error), so the figures that cover those windows are low; 'flowsql report log-coverage' shows where",
+		plural(s.Records, "SKIPDATA record"), where)
+}
+
+// CheckSkipped returns the SKIPDATA records in the filters' window, account and interface
+// (nil when there are none). The filters on addresses (--cidr, --where) do not apply: a
+// SKIPDATA record has no address, and the records it stands for may have matched them.
+func CheckSkipped(ctx context.Context, db *sql.DB, f Filters) (*SkippedRecords, error) {
+	var some bool
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(skipdata), 0) > 0 FROM ingested_files WHERE target = 'flows'`).Scan(&some); err != nil || !some {
+		return nil, err
+	}
+	cond, args, err := filterSQL(Filters{Since: f.Since, Until: f.Until, Account: f.Account, Interface: f.Interface}, 1, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var s SkippedRecords
+	var first, last sql.NullInt64
+	err = db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT interface_id), min("start"), max("end") FROM flow_records
+        WHERE log_status = 'SKIPDATA'::flow_log_status AND `+cond, args...).Scan(&s.Records, &s.Interfaces, &first, &last)
+	if err != nil || s.Records == 0 {
+		return nil, err
+	}
+	if first.Valid && last.Valid {
+		s.First, s.Last = time.Unix(first.Int64, 0).UTC(), time.Unix(last.Int64, 0).UTC()
+	}
+	return &s, nil
 }
 
 // CheckWindow returns an *EmptyWindow when the filters' time window holds none of the VPC flow
@@ -231,9 +290,12 @@ func count(n int64) string {
 }
 
 // records is n records, in words.
-func records(n int64) string {
+func records(n int64) string { return plural(n, "record") }
+
+// plural is n of a noun, in words: "1 record", "2,000 records".
+func plural(n int64, noun string) string {
 	if n == 1 {
-		return "1 record"
+		return "1 " + noun
 	}
-	return count(n) + " records"
+	return count(n) + " " + noun + "s"
 }
