@@ -230,13 +230,21 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 	if sum == nil {
 		return
 	}
+	copies := 0
 	for _, r := range sum.Results {
 		switch {
 		case r.Status == ingest.Failed && !verbose:
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
 		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "changed") && !verbose:
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
+		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "the same content") && !verbose:
+			if copies++; copies <= maxCopiesListed {
+				fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
+			}
 		}
+	}
+	if copies > maxCopiesListed {
+		fmt.Fprintf(e.stderr, "flowsql load: and %s more copies of files already loaded, skipped (--verbose lists them)\n", thousands(int64(copies-maxCopiesListed)))
 	}
 	if quiet {
 		return
@@ -244,11 +252,23 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 	fmt.Fprintln(out, loadSummaryLine(sum))
 }
 
+// maxCopiesListed is how many skipped copies a load names on stderr without --verbose.
+const maxCopiesListed = 5
+
 // loadSummaryLine is the one line that ends a load.
 func loadSummaryLine(sum *ingest.Summary) string {
 	var b strings.Builder
 	if sum.Loaded == 0 && sum.Failed == 0 {
-		fmt.Fprintf(&b, "nothing to load: %s already loaded (--force reloads)", plural(sum.Skipped, "file"))
+		b.WriteString("nothing to load: ")
+		if n := sum.Skipped - sum.Copies; n > 0 || sum.Copies == 0 {
+			fmt.Fprintf(&b, "%s already loaded (--force reloads)", plural(n, "file"))
+		}
+		if sum.Copies > 0 {
+			if sum.Skipped > sum.Copies {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "%s with the same content as files already loaded (copies)", plural(sum.Copies, "file"))
+		}
 		return b.String()
 	}
 	secs := sum.Duration.Seconds()
@@ -279,8 +299,11 @@ func loadSummaryLine(sum *ingest.Summary) string {
 	if sum.Suspicious > 0 {
 		fmt.Fprintf(&b, "; %s with values no record can have (in load_errors)", plural64(sum.Suspicious, "line"))
 	}
-	if sum.Skipped > 0 {
-		fmt.Fprintf(&b, "; %s skipped (already loaded)", plural(sum.Skipped, "file"))
+	if n := sum.Skipped - sum.Copies; n > 0 {
+		fmt.Fprintf(&b, "; %s skipped (already loaded)", plural(n, "file"))
+	}
+	if sum.Copies > 0 {
+		fmt.Fprintf(&b, "; %s skipped (the same content as files already loaded: copies)", plural(sum.Copies, "file"))
 	}
 	if sum.Failed > 0 {
 		fmt.Fprintf(&b, "; %s failed", plural(sum.Failed, "file"))

@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +90,7 @@ type FileResult struct {
 type Summary struct {
 	Results                   []FileResult // one per input file, in input order
 	Loaded, Skipped, Failed   int
+	Copies                    int // of the skipped: files whose content was already loaded under another name
 	Rows, Rejected, Recovered int64
 	Altered, Suspicious       int64
 	Bytes                     int64 // size of the files loaded
@@ -194,6 +197,8 @@ type loader struct {
 	start  time.Time
 	nextID int64
 	seq    atomic.Int64 // names temporary files
+	// contents maps the SHA-256 of each file loaded (before, and by this load) to its URI.
+	contents map[string]string
 
 	mu       sync.Mutex
 	progress Progress
@@ -230,6 +235,8 @@ type task struct {
 	// prepared are what preparing the file found (prepareTask): for a Resolver query log the
 	// lines that are not query records; for a converted file, padding after its gzip stream.
 	prepared []loadError
+	// sha256 is the hex SHA-256 of the file's bytes (as read, compressed or not).
+	sha256 string
 }
 
 // plan reads the manifest and decides which files to load.
@@ -244,18 +251,23 @@ func (l *loader) plan(ctx context.Context) ([]*task, error) {
 	}
 	loaded := map[string]entry{}
 	l.nextID = 1
-	rows, err := l.conn.QueryContext(ctx, `SELECT file_id, table_name, uri, size, modified, etag, loaded_at FROM ingested_files`)
+	l.contents = map[string]string{}
+	rows, err := l.conn.QueryContext(ctx, `SELECT file_id, table_name, uri, size, modified, etag, loaded_at, content_sha256 FROM ingested_files`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var e entry
 		var uri string
-		if err := rows.Scan(&e.id, &e.table, &uri, &e.size, &e.modified, &e.etag, &e.loadedAt); err != nil {
+		var sum sql.NullString
+		if err := rows.Scan(&e.id, &e.table, &uri, &e.size, &e.modified, &e.etag, &e.loadedAt, &sum); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		loaded[uri] = e
+		if sum.Valid {
+			l.contents[sum.String] = uri
+		}
 		l.nextID = max(l.nextID, e.id+1)
 	}
 	rows.Close()
@@ -337,6 +349,7 @@ func (l *loader) runBatch(ctx context.Context, batch []*task) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	ready = l.skipCopies(ready)
 	var failed []*task
 	for _, t := range batch {
 		if l.sum.Results[t.index].Status == Failed {
@@ -422,10 +435,61 @@ func (l *loader) prepare(ctx context.Context, batch []*task) []*task {
 	return out
 }
 
-// prepareTask works out how to read one file: container, compression, format.
+// skipCopies leaves out the files whose content is loaded already under another name, or
+// comes earlier in this load: their records would count twice.
+func (l *loader) skipCopies(tasks []*task) []*task {
+	var keep, copies []*task
+	for _, t := range tasks {
+		if uri, ok := l.contents[t.sha256]; ok && uri != t.file.URI {
+			r := &l.sum.Results[t.index]
+			r.Status, r.Note = Skipped, "the same content as "+uri+", already loaded: its records would count twice"
+			l.sum.Skipped++
+			l.sum.Copies++
+			copies = append(copies, t)
+			continue
+		}
+		l.contents[t.sha256] = t.file.URI
+		keep = append(keep, t)
+	}
+	if len(copies) > 0 {
+		l.mu.Lock()
+		l.progress.FilesDone += len(copies)
+		for _, t := range copies {
+			l.progress.BytesDone += t.file.Size
+		}
+		l.mu.Unlock()
+		l.report()
+		if l.opts.Done != nil {
+			for _, t := range copies {
+				l.opts.Done(l.sum.Results[t.index])
+			}
+		}
+	}
+	return keep
+}
+
+// fileSHA256 is the hex SHA-256 of a file's bytes.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// prepareTask works out how to read one file: container, compression, format, and the hash
+// of its content.
 func (l *loader) prepareTask(t *task, seq int) error {
 	sn, err := sniff(t.file.Path)
 	if err != nil {
+		return err
+	}
+	if t.sha256, err = fileSHA256(t.file.Path); err != nil {
 		return err
 	}
 	t.sn = sn

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -238,6 +239,74 @@ func TestLoadIdempotent(t *testing.T) {
 	changed := load(t, db, ingest.Options{}, dir)
 	if changed.Skipped != 4 || !strings.Contains(changed.Results[0].Note+changed.Results[1].Note+changed.Results[2].Note+changed.Results[3].Note, "changed since") {
 		t.Fatalf("changed file: %+v", changed.Results)
+	}
+}
+
+// TestCopiesSkipped: a file whose bytes are already loaded under another name (a copy of the
+// logs, fetched files beside their S3 originals) is skipped and said so, in a later load and
+// within one load, so that no record counts twice; a forced reload of the same file is no copy.
+func TestCopiesSkipped(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 4, Files: 3, RowsPerFile: 100})
+	db := newDB(t)
+	first := load(t, db, ingest.Options{}, dir)
+	rows := queryInt(t, db, `SELECT count(*) FROM flows`)
+	total := queryInt(t, db, `SELECT sum(bytes) FROM flows`)
+	if first.Loaded != 3 || rows == 0 {
+		t.Fatalf("first load: %+v", first)
+	}
+	// The same files under other names, and one file twice in one load.
+	copyDir := t.TempDir()
+	var copies []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			c := filepath.Join(copyDir, fmt.Sprintf("copy-%d-%s", len(copies), d.Name()))
+			os.WriteFile(c, data, 0o644)
+			copies = append(copies, c)
+		}
+		return nil
+	})
+	if len(copies) != 3 {
+		t.Fatalf("copied %d files, want 3", len(copies))
+	}
+	again := load(t, db, ingest.Options{}, copyDir)
+	if again.Loaded != 0 || again.Copies != 3 || again.Skipped != 3 || again.Rows != 0 {
+		t.Fatalf("load of copies: %+v", again)
+	}
+	if !strings.Contains(again.Results[0].Note, "the same content as "+dir) {
+		t.Fatalf("note: %q", again.Results[0].Note)
+	}
+	if got := queryInt(t, db, `SELECT sum(bytes) FROM flows`); got != total {
+		t.Fatalf("bytes after loading copies: %d, want %d", got, total)
+	}
+	if got := queryInt(t, db, `SELECT sum(records) FROM flow_hourly`); got != rows {
+		t.Fatalf("summary after loading copies: %d records, want %d", got, rows)
+	}
+
+	fresh, _ := generate(t, flowgen.Config{Seed: 5, Files: 1, RowsPerFile: 50})
+	twin := t.TempDir()
+	var orig string
+	filepath.WalkDir(fresh, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			orig = p
+		}
+		return nil
+	})
+	data, _ := os.ReadFile(orig)
+	os.WriteFile(filepath.Join(twin, "twin.log.gz"), data, 0o644)
+	both := load(t, db, ingest.Options{}, fresh, twin)
+	if both.Loaded != 1 || both.Copies != 1 || both.Rows < 50 {
+		t.Fatalf("a file and its copy in one load: %+v", both)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows+both.Rows {
+		t.Fatalf("rows: %d, want %d", got, rows+both.Rows)
+	}
+	forced := load(t, db, ingest.Options{Force: true}, dir)
+	if forced.Loaded != 3 || forced.Copies != 0 {
+		t.Fatalf("forced reload: %+v", forced)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows+both.Rows {
+		t.Fatalf("rows after a forced reload: %d, want %d", got, rows+both.Rows)
 	}
 }
 
