@@ -240,6 +240,9 @@ func (r *runner) run(ctx context.Context, gw *Gateway, name string, vals queries
 			if out.Skipped != nil && n == out.Skipped.Error() {
 				continue // the coverage figures count the gateway's SKIPDATA records, and a note says what they mean
 			}
+			if out.Overlaps != nil && n == out.Overlaps.Error() {
+				n = out.Overlaps.Summary() + "." // flowsql nat has no --where
+			}
 			if !slices.Contains(gw.Notes, n) {
 				gw.Notes = append(gw.Notes, n)
 			}

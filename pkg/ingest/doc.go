@@ -8,13 +8,16 @@
 //
 // Loads are idempotent and atomic: every loaded file is recorded in the ingested_files table in
 // the same transaction as its rows, a file already recorded is skipped, and an interrupted load
-// leaves whole files or nothing. Lines that cannot be read are counted and kept in load_errors;
-// files that cannot be read at all are reported and leave nothing behind.
+// leaves whole files or nothing. A file whose bytes are loaded already under another name (a
+// copy) is skipped, so that its records do not count twice. Lines that cannot be read are
+// counted and kept in load_errors; files that cannot be read at all are reported and leave
+// nothing behind.
 //
 // The tables are:
 //
-//	flows           one row per VPC flow-log record
-//	tgw_flows       one row per Transit Gateway flow-log record
-//	ingested_files  one row per loaded file
-//	load_errors     one row per unreadable line, or per file that failed as a whole
+//	flows              one row per VPC flow-log record
+//	tgw_flows          one row per Transit Gateway flow-log record
+//	ingested_files     one row per loaded file
+//	load_errors        one row per unreadable line, or per file that failed as a whole
+//	flow_log_overlaps  one row per interface that more than one flow log recorded at once
 package ingest

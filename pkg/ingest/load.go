@@ -88,9 +88,12 @@ type FileResult struct {
 
 // Summary is the outcome of a load.
 type Summary struct {
-	Results                   []FileResult // one per input file, in input order
-	Loaded, Skipped, Failed   int
-	Copies                    int // of the skipped: files whose content was already loaded under another name
+	Results                 []FileResult // one per input file, in input order
+	Loaded, Skipped, Failed int
+	Copies                  int // of the skipped: files whose content was already loaded under another name
+	// Overlapping is how many interfaces more than one loaded flow log records at the same
+	// time (in flow_log_overlaps): their traffic there counts once per flow log.
+	Overlapping               int
 	Rows, Rejected, Recovered int64
 	Altered, Suspicious       int64
 	Bytes                     int64 // size of the files loaded
@@ -182,6 +185,9 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 		if err != nil {
 			return sum, err
 		}
+	}
+	if sum.Overlapping, err = findOverlaps(ctx, conn); err != nil {
+		return sum, fmt.Errorf("find interfaces that several flow logs record: %w", err)
 	}
 	return sum, nil
 }

@@ -310,6 +310,40 @@ func TestCopiesSkipped(t *testing.T) {
 	}
 }
 
+// TestFlowLogOverlaps: an interface that two flow logs record in the same minute, with the
+// same action, is listed in flow_log_overlaps (its traffic counts once per flow log); flow logs
+// of accepted and of rejected traffic only, or of different minutes, do not overlap; nor do two
+// files of one flow log.
+func TestFlowLogOverlaps(t *testing.T) {
+	dir := t.TempDir()
+	name := func(flowLog, hash string) string {
+		return "123456789012_vpcflowlogs_us-east-1_" + flowLog + "_20240601T0005Z_" + hash + ".log"
+	}
+	const m = 1717200000 // 2024-06-01 00:00:00
+	rec := func(eni string, at int64, action string) string {
+		return fmt.Sprintf("2 123456789012 %s 10.0.1.5 52.216.1.1 40000 443 6 10 1000 %d %d %s OK\n", eni, at, at+50, action)
+	}
+	writeFile(t, dir, name("fl-0aaa", "1"), header14+rec("eni-1", m, "ACCEPT")+rec("eni-2", m, "ACCEPT")+rec("eni-3", m, "ACCEPT"))
+	writeFile(t, dir, name("fl-0aaa", "2"), header14+rec("eni-1", m+5, "ACCEPT")+rec("eni-3", m+5, "ACCEPT"))
+	writeFile(t, dir, name("fl-0bbb", "3"), header14+rec("eni-1", m+10, "ACCEPT")+rec("eni-3", m+1800, "ACCEPT"))
+	writeFile(t, dir, name("fl-0ccc", "4"), header14+rec("eni-2", m, "REJECT"))
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, dir)
+	if sum.Loaded != 4 || sum.Overlapping != 1 {
+		t.Fatalf("load: %d files, %d interfaces overlapping, want 4 and 1", sum.Loaded, sum.Overlapping)
+	}
+	got := queryString(t, db, `SELECT interface_id || ' ' || array_to_string(flow_logs, ',') || ' ' || records || ' ' || first_start || '-' || last_end FROM flow_log_overlaps`)
+	if want := fmt.Sprintf("eni-1 fl-0aaa,fl-0bbb 3 %d-%d", m, m+60); got != want {
+		t.Fatalf("flow_log_overlaps: %q, want %q", got, want)
+	}
+	// Leaving the second flow log out (as a user would, by loading anew without it) leaves none.
+	db2 := newDB(t)
+	os.Remove(filepath.Join(dir, name("fl-0bbb", "3")))
+	if sum := load(t, db2, ingest.Options{}, dir); sum.Overlapping != 0 {
+		t.Fatalf("without fl-0bbb: %d interfaces overlapping", sum.Overlapping)
+	}
+}
+
 const header14 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 
 // TestBadFiles: files that cannot be read are reported by name with the reason, leave nothing

@@ -19,6 +19,9 @@ type Prepared struct {
 	// Skipped is set when AWS skipped records in the window (SKIPDATA): the figures that cover
 	// those capture windows are low (Notes say so too).
 	Skipped *SkippedRecords
+	// Overlaps is set when more than one flow log recorded some interfaces at once in the
+	// window: the figures that cover them are too high (Notes say so too).
+	Overlaps *OverlappingLogs
 }
 
 // Outcome is a report's answer.
@@ -159,6 +162,12 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 	if err != nil || p.Empty != nil {
 		return notes, err
 	}
+	if p.Overlaps, err = CheckOverlaps(ctx, db, f); err != nil {
+		return notes, err
+	}
+	if p.Overlaps != nil {
+		notes = append(notes, p.Overlaps.Error())
+	}
 	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "'SKIPDATA'") {
 		return notes, nil // the report counts them itself
 	}
@@ -167,6 +176,70 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 		notes = append(notes, p.Skipped.Error())
 	}
 	return notes, err
+}
+
+// OverlappingLogs are the interfaces that more than one loaded flow log recorded at the same
+// time, in a window (see flow_log_overlaps): their traffic there counts once per flow log.
+type OverlappingLogs struct {
+	Interfaces  int64
+	FlowLogs    []string // flow log ids, or "format: <header>" for files whose name has none
+	First, Last time.Time
+}
+
+// Error says so, with what to do: load one flow log's files, or leave the others out with
+// --where.
+func (o *OverlappingLogs) Error() string {
+	msg := o.Summary()
+	if last := o.FlowLogs[len(o.FlowLogs)-1]; strings.HasPrefix(last, "fl-") {
+		msg += fmt.Sprintf(", or leave one out with --where \"file_id NOT IN (SELECT file_id FROM ingested_files WHERE flow_log_id = '%s')\"", last)
+	}
+	return msg
+}
+
+// Summary says so, advising to load one flow log's files only.
+func (o *OverlappingLogs) Summary() string {
+	return fmt.Sprintf("%s recorded by more than one flow log at the same time (%s) between %s and %s: their traffic there counts once per flow log, so the figures that cover it are too high; load the files of one flow log only",
+		map[bool]string{true: "1 interface is", false: count(o.Interfaces) + " interfaces are"}[o.Interfaces == 1],
+		strings.Join(o.FlowLogs, ", "), stamp(o.First), stamp(o.Last))
+}
+
+// CheckOverlaps returns the interfaces that more than one flow log recorded at once in the
+// filters' window and interface (nil when there are none, or when --where names one of those
+// flow logs: the user has chosen among them).
+func CheckOverlaps(ctx context.Context, db *sql.DB, f Filters) (*OverlappingLogs, error) {
+	conds, args := []string{"true"}, []any{}
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "last_end >= ?"), append(args, f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		conds, args = append(conds, "first_start < ?"), append(args, f.Until.Unix())
+	}
+	if f.Interface != "" {
+		conds, args = append(conds, "interface_id = ?"), append(args, f.Interface)
+	}
+	var o OverlappingLogs
+	var logs []any
+	var first, last sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(list_sort(list_distinct(flatten(list(flow_logs)))), []), min(first_start), max(last_end)
+        FROM flow_log_overlaps WHERE `+strings.Join(conds, " AND "), args...).Scan(&o.Interfaces, &logs, &first, &last)
+	if err != nil || o.Interfaces == 0 || !first.Valid || !last.Valid {
+		return nil, err
+	}
+	for _, l := range logs {
+		if s, ok := l.(string); ok {
+			o.FlowLogs = append(o.FlowLogs, s)
+		}
+	}
+	if len(o.FlowLogs) == 0 {
+		return nil, nil
+	}
+	for _, l := range o.FlowLogs {
+		if strings.Contains(f.Where, l) {
+			return nil, nil // the user's condition chooses among the flow logs
+		}
+	}
+	o.First, o.Last = time.Unix(first.Int64, 0).UTC(), time.Unix(last.Int64, 0).UTC()
+	return &o, nil
 }
 
 // SkippedRecords are the SKIPDATA records in a window: AWS skipped flow records of those
