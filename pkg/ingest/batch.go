@@ -54,6 +54,9 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 				return err
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM file_interfaces WHERE file_id = ?`, t.oldID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ingested_files WHERE file_id = ?`, t.oldID); err != nil {
 			return err
 		}

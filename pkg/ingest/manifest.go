@@ -30,6 +30,11 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		}
 		ranges[k] = r
 	}
+	if r, ok := ranges[VPC]; ok {
+		if err := indexFiles(ctx, tx, r[0], r[1]); err != nil {
+			return err
+		}
+	}
 	invalid := l.keys.invalidKeys()
 	for k, r := range ranges {
 		bad := suspiciousSQL
