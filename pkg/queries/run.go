@@ -162,6 +162,11 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 	if err != nil || p.Empty != nil {
 		return notes, err
 	}
+	if gap, err := CheckCoverage(ctx, db, f); err != nil {
+		return notes, err
+	} else if gap != "" {
+		notes = append(notes, gap)
+	}
 	if p.Overlaps, err = CheckOverlaps(ctx, db, f); err != nil {
 		return notes, err
 	}
@@ -301,6 +306,52 @@ func CheckWindow(ctx context.Context, db *sql.DB, f Filters) (*EmptyWindow, erro
 		return nil, nil
 	}
 	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}, nil
+}
+
+// coverageSlack is how far the records loaded may begin after --since, or end before --until,
+// before a report says that they cover less than the window: files hold 5 minutes (or an
+// hour) of records, and logs arrive minutes late.
+const coverageSlack = time.Hour
+
+// CheckCoverage says when the records loaded begin well after --since or end well before
+// --until ("" when they cover the window, or there is none): a total over the window is then
+// a total over less.
+func CheckCoverage(ctx context.Context, db *sql.DB, f Filters) (string, error) {
+	if f.Since.IsZero() && f.Until.IsZero() {
+		return "", nil
+	}
+	var first, last sql.NullTime
+	if err := db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files WHERE target = 'flows'`).Scan(&first, &last); err != nil || !first.Valid || !last.Valid {
+		return "", err
+	}
+	var gaps []string
+	if !f.Since.IsZero() && first.Time.Sub(f.Since) > coverageSlack {
+		gaps = append(gaps, fmt.Sprintf("begin at %s, %s after --since %s", stamp(first.Time), span(first.Time.Sub(f.Since)), stamp(f.Since)))
+	}
+	if !f.Until.IsZero() && f.Until.Sub(last.Time) > coverageSlack {
+		gaps = append(gaps, fmt.Sprintf("end at %s, %s before --until %s", stamp(last.Time), span(f.Until.Sub(last.Time)), stamp(f.Until)))
+	}
+	if len(gaps) == 0 {
+		return "", nil
+	}
+	return "the records loaded " + strings.Join(gaps, " and ") + ": this report's figures cover only that part of the window (load the rest, or narrow the window)", nil
+}
+
+// span writes a duration in days, hours and minutes.
+func span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	var parts []string
+	if days > 0 {
+		parts = append(parts, fmt.Sprintf("%d d", days))
+	}
+	if hours > 0 {
+		parts = append(parts, fmt.Sprintf("%d h", hours))
+	}
+	if mins > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d min", mins))
+	}
+	return strings.Join(parts, " ")
 }
 
 // EmptyWindow says that no loaded record falls in the time window a report asked for.
