@@ -106,7 +106,7 @@ type format struct {
 
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
 // its figures (and its filters) read, and the span of time its window asks for.
-// It sets p.Empty and p.Skipped.
+// It sets p.Empty, p.Overlaps and p.Skipped.
 func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
@@ -191,6 +191,9 @@ type OverlappingLogs struct {
 	First, Last time.Time
 }
 
+// maxFlowLogsNamed is how many of the overlapping flow logs a note names.
+const maxFlowLogsNamed = 5
+
 // Error says so, with what to do: load one flow log's files, or leave the others out with
 // --where.
 func (o *OverlappingLogs) Error() string {
@@ -203,9 +206,16 @@ func (o *OverlappingLogs) Error() string {
 
 // Summary says so, advising to load one flow log's files only.
 func (o *OverlappingLogs) Summary() string {
+	subject := count(o.Interfaces) + " interfaces are"
+	if o.Interfaces == 1 {
+		subject = "1 interface is"
+	}
+	logs := strings.Join(o.FlowLogs[:min(len(o.FlowLogs), maxFlowLogsNamed)], ", ")
+	if n := len(o.FlowLogs) - maxFlowLogsNamed; n > 0 {
+		logs += fmt.Sprintf(" and %d more", n)
+	}
 	return fmt.Sprintf("%s recorded by more than one flow log at the same time (%s) between %s and %s: their traffic there counts once per flow log, so the figures that cover it are too high; load the files of one flow log only",
-		map[bool]string{true: "1 interface is", false: count(o.Interfaces) + " interfaces are"}[o.Interfaces == 1],
-		strings.Join(o.FlowLogs, ", "), stamp(o.First), stamp(o.Last))
+		subject, logs, stamp(o.First), stamp(o.Last))
 }
 
 // CheckOverlaps returns the interfaces that more than one flow log recorded at once in the
@@ -255,6 +265,7 @@ type SkippedRecords struct {
 	First, Last         time.Time // zero when the records have no start or end
 }
 
+// Error says how many, of how many interfaces and when, and what it means.
 func (s *SkippedRecords) Error() string {
 	where := ""
 	if s.Interfaces > 0 {
@@ -298,14 +309,20 @@ func CheckWindow(ctx context.Context, db *sql.DB, f Filters) (*EmptyWindow, erro
 	if f.Since.IsZero() && f.Until.IsZero() {
 		return nil, nil
 	}
-	var first, last sql.NullTime
-	if err := db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files WHERE target = 'flows'`).Scan(&first, &last); err != nil {
+	first, last, err := loadedSpan(ctx, db)
+	if err != nil {
 		return nil, err
 	}
 	if !first.Valid || (f.Since.IsZero() || !last.Time.Before(f.Since)) && (f.Until.IsZero() || first.Time.Before(f.Until)) {
 		return nil, nil
 	}
 	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}, nil
+}
+
+// loadedSpan is the earliest start and the latest end of the VPC flow records loaded.
+func loadedSpan(ctx context.Context, db *sql.DB) (first, last sql.NullTime, err error) {
+	err = db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files WHERE target = 'flows'`).Scan(&first, &last)
+	return first, last, err
 }
 
 // coverageSlack is how far the records loaded may begin after --since, or end before --until,
@@ -320,8 +337,8 @@ func CheckCoverage(ctx context.Context, db *sql.DB, f Filters) (string, error) {
 	if f.Since.IsZero() && f.Until.IsZero() {
 		return "", nil
 	}
-	var first, last sql.NullTime
-	if err := db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files WHERE target = 'flows'`).Scan(&first, &last); err != nil || !first.Valid || !last.Valid {
+	first, last, err := loadedSpan(ctx, db)
+	if err != nil || !first.Valid || !last.Valid {
 		return "", err
 	}
 	var gaps []string
