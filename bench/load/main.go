@@ -21,6 +21,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -408,12 +409,13 @@ func measure(name, dbPath, bin string, args ...string) (result, error) {
 	rssFile.Close()
 	defer os.Remove(rssFile.Name())
 	cmd := exec.Command(self, append([]string{"-step", "rss", "-db", rssFile.Name(), bin}, args...)...)
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer // the reports' notes on the data (SKIPDATA records): shown only if it fails
+	cmd.Stderr = &stderr
 	start := time.Now()
 	out, err := cmd.Output()
 	wall := time.Since(start)
 	if err != nil {
-		return result{}, fmt.Errorf("%s: %v", name, err)
+		return result{}, fmt.Errorf("%s: %v\n%s", name, err, stderr.Bytes())
 	}
 	r := result{name: name, wall: wall, detail: strings.TrimSpace(string(out))}
 	// wait4 counts the children that the -step rss wrapper waited for in its own usage.

@@ -608,3 +608,43 @@ func TestSummaryMatchesRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedNote: a report says how many SKIPDATA records its window and scope hold, the same
+// whether it counts them in the hourly summary (no window) or in the records, and nothing when
+// they hold none.
+func TestSkippedNote(t *testing.T) {
+	db, recs := loaded(t, flowgen.Config{Seed: 23, Files: 30, RowsPerFile: 300})
+	var want int64
+	for _, r := range recs {
+		if r.Status == "SKIPDATA" {
+			want++
+		}
+	}
+	if want == 0 {
+		t.Fatal("the generated logs have no SKIPDATA record: choose another seed")
+	}
+	ctx := context.Background()
+	for _, name := range []string{"top-destinations", "top-talkers", "rejected"} {
+		p, err := builtin(t).Prepare(ctx, db, name, nil, queries.Filters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, err := queries.CheckSkipped(ctx, db, queries.Filters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Skipped == nil || records == nil || *p.Skipped != *records || p.Skipped.Records != want {
+			t.Fatalf("%s: SKIPDATA %+v, from the records %+v, want %d records", name, p.Skipped, records, want)
+		}
+		if !slices.Contains(p.Notes, p.Skipped.Error()) {
+			t.Fatalf("%s: notes %q lack the SKIPDATA note", name, p.Notes)
+		}
+	}
+	p, err := builtin(t).Prepare(ctx, db, "top-destinations", nil, queries.Filters{Interface: "eni-none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Skipped != nil {
+		t.Fatalf("another interface: %+v", p.Skipped)
+	}
+}

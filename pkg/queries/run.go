@@ -22,6 +22,8 @@ type Prepared struct {
 	// Overlaps is set when more than one flow log recorded some interfaces at once in the
 	// window: the figures that cover them are too high (Notes say so too).
 	Overlaps *OverlappingLogs
+	// summary is set when flow_hourly is known to sum every record.
+	summary bool
 }
 
 // Outcome is a report's answer.
@@ -69,7 +71,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Query: q, Statement: st}
+	p := &Prepared{Query: q, Statement: st, summary: d.Summary}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
@@ -176,7 +178,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "'SKIPDATA'") {
 		return notes, nil // the report counts them itself
 	}
-	p.Skipped, err = CheckSkipped(ctx, db, f)
+	p.Skipped, err = checkSkipped(ctx, db, f, p.summary)
 	if p.Skipped != nil {
 		notes = append(notes, p.Skipped.Error())
 	}
@@ -282,6 +284,13 @@ func (s *SkippedRecords) Error() string {
 // (nil when there are none). The filters on addresses (--cidr, --where) do not apply: a
 // SKIPDATA record has no address, and the records it stands for may have matched them.
 func CheckSkipped(ctx context.Context, db *sql.DB, f Filters) (*SkippedRecords, error) {
+	return checkSkipped(ctx, db, f, false)
+}
+
+// checkSkipped is CheckSkipped, reading flow_hourly instead of the records when it is current
+// and no window cuts its hours (a tenth of the rows, or fewer: 0.05 s instead of 0.1 s at 100M
+// records).
+func checkSkipped(ctx context.Context, db *sql.DB, f Filters, summary bool) (*SkippedRecords, error) {
 	var some bool
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(skipdata), 0) > 0 FROM ingested_files WHERE target = 'flows'`).Scan(&some); err != nil || !some {
 		return nil, err
@@ -292,7 +301,11 @@ func CheckSkipped(ctx context.Context, db *sql.DB, f Filters) (*SkippedRecords, 
 	}
 	var s SkippedRecords
 	var first, last sql.NullInt64
-	err = db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT interface_id), min("start"), max("end") FROM flow_records
+	from, records := "flow_records", "count(*)"
+	if summary && f.Since.IsZero() && f.Until.IsZero() {
+		from, records = "flow_hourly", "coalesce(sum(records), 0)"
+	}
+	err = db.QueryRowContext(ctx, `SELECT `+records+`, count(DISTINCT interface_id), min("start"), max("end") FROM `+from+`
         WHERE log_status = 'SKIPDATA'::flow_log_status AND `+cond, args...).Scan(&s.Records, &s.Interfaces, &first, &last)
 	if err != nil || s.Records == 0 {
 		return nil, err
