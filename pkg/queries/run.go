@@ -189,6 +189,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 // time, in a window (see flow_log_overlaps): their traffic there counts once per flow log.
 type OverlappingLogs struct {
 	Interfaces  int64
+	Records     int64 // the records of the minutes they overlap in, of all those flow logs
 	FlowLogs    []string // flow log ids, or "format: <header>" for files whose name has none
 	First, Last time.Time
 }
@@ -216,8 +217,8 @@ func (o *OverlappingLogs) Summary() string {
 	if n := len(o.FlowLogs) - maxFlowLogsNamed; n > 0 {
 		logs += fmt.Sprintf(" and %d more", n)
 	}
-	return fmt.Sprintf("%s recorded by more than one flow log at the same time (%s) between %s and %s: their traffic there counts once per flow log, so the figures that cover it are too high; load the files of one flow log only",
-		subject, logs, stamp(o.First), stamp(o.Last))
+	return fmt.Sprintf("%s recorded by more than one flow log at the same time (%s) between %s and %s, in %s: their traffic there counts once per flow log, so the figures that cover it are too high; load the files of one flow log only",
+		subject, logs, stamp(o.First), stamp(o.Last), records(o.Records))
 }
 
 // CheckOverlaps returns the interfaces that more than one flow log recorded at once in the
@@ -237,8 +238,9 @@ func CheckOverlaps(ctx context.Context, db *sql.DB, f Filters) (*OverlappingLogs
 	var o OverlappingLogs
 	var logs []any
 	var first, last sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(list_sort(list_distinct(flatten(list(flow_logs)))), []), min(first_start), max(last_end)
-        FROM flow_log_overlaps WHERE `+strings.Join(conds, " AND "), args...).Scan(&o.Interfaces, &logs, &first, &last)
+	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0), coalesce(list_sort(list_distinct(flatten(list(flow_logs)))), []),
+            min(first_start), max(last_end)
+        FROM flow_log_overlaps WHERE `+strings.Join(conds, " AND "), args...).Scan(&o.Interfaces, &o.Records, &logs, &first, &last)
 	if err != nil || o.Interfaces == 0 || !first.Valid || !last.Valid {
 		return nil, err
 	}
