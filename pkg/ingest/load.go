@@ -458,20 +458,26 @@ func (l *loader) skipCopies(tasks []*task) []*task {
 		keep = append(keep, t)
 	}
 	if len(copies) > 0 {
-		l.mu.Lock()
-		l.progress.FilesDone += len(copies)
-		for _, t := range copies {
-			l.progress.BytesDone += t.file.Size
-		}
-		l.mu.Unlock()
-		l.report()
-		if l.opts.Done != nil {
-			for _, t := range copies {
-				l.opts.Done(l.sum.Results[t.index])
-			}
-		}
+		l.finished(copies)
 	}
 	return keep
+}
+
+// finished counts files that did not load (failed, or skipped on the way) as done: in the
+// progress, and through Options.Done.
+func (l *loader) finished(tasks []*task) {
+	if l.opts.Done != nil {
+		for _, t := range tasks {
+			l.opts.Done(l.sum.Results[t.index])
+		}
+	}
+	l.mu.Lock()
+	l.progress.FilesDone += len(tasks)
+	for _, t := range tasks {
+		l.progress.BytesDone += t.file.Size
+	}
+	l.mu.Unlock()
+	l.report()
 }
 
 // fileSHA256 is the hex SHA-256 of a file's bytes.

@@ -139,17 +139,6 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
 			return err
 		}
 	}
-	if l.opts.Done != nil {
-		for _, t := range failed {
-			l.opts.Done(l.sum.Results[t.index])
-		}
-	}
-	l.mu.Lock()
-	l.progress.FilesDone += len(failed)
-	for _, t := range failed {
-		l.progress.BytesDone += t.file.Size
-	}
-	l.mu.Unlock()
-	l.report()
+	l.finished(failed)
 	return tx.Commit()
 }

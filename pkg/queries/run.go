@@ -189,7 +189,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 // time, in a window (see flow_log_overlaps): their traffic there counts once per flow log.
 type OverlappingLogs struct {
 	Interfaces  int64
-	Records     int64 // the records of the minutes they overlap in, of all those flow logs
+	Records     int64    // the records of the minutes they overlap in, of all those flow logs
 	FlowLogs    []string // flow log ids, or "format: <header>" for files whose name has none
 	First, Last time.Time
 }
