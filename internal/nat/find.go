@@ -107,7 +107,8 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 		return err
 	}
 	if len(rows) == 0 {
-		return fmt.Errorf("%w at %s: no record in the period is addressed to it; is it the gateway's private address? (flowsql report top-destinations lists the busiest addresses)", ErrNoGateway, gw.Address)
+		return fmt.Errorf("%w at %s: no record in the period is addressed to it. Is it the gateway's private address (flowsql report top-destinations lists the busiest addresses)? "+
+			"Do the flow logs cover the gateway's interface? Instances address their packets to the destination, not to the gateway: only the gateway's own interface logs its address, so flow logs of the private subnets alone never show it (add a flow log on the gateway's subnet, or the VPC)", ErrNoGateway, gw.Address)
 	}
 	v := rows[0]
 	if gw.InterfaceID == "" {
