@@ -147,6 +147,14 @@ func TestUpgradeRelease1(t *testing.T) {
 			records == 0 || summarized != records || v6 == 0 || unknown != 0 {
 			t.Errorf("records %d, in flow_hourly %d; addresses not IPv4 %d, %d without private (%v)", records, summarized, v6, unknown, err)
 		}
+		// Each file's interfaces are noted (for finding flow logs that overlap), and the files
+		// loaded before content hashes have none.
+		var indexed, ok, hashed int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT sum(records) FROM file_interfaces),
+            (SELECT count(*) FROM flow_records WHERE log_status = 'OK' AND interface_id IS NOT NULL),
+            (SELECT count(content_sha256) FROM ingested_files)`).Scan(&indexed, &ok, &hashed); err != nil || indexed == 0 || indexed != ok || hashed != 0 {
+			t.Errorf("file_interfaces holds %d records of %d; %d files hashed (%v)", indexed, ok, hashed, err)
+		}
 		db.Close()
 	}
 }
