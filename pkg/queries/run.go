@@ -157,17 +157,17 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 	if !q.Filters {
 		return notes, nil
 	}
-	p.Empty, err = CheckWindow(ctx, db, f)
-	if p.Empty != nil {
-		notes = append(notes, p.Empty.Error())
-	}
-	if err != nil || p.Empty != nil {
-		return notes, err
-	}
-	if gap, err := CheckCoverage(ctx, db, f); err != nil {
-		return notes, err
-	} else if gap != "" {
-		notes = append(notes, gap)
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		first, last, err := loadedSpan(ctx, db)
+		if err != nil {
+			return notes, err
+		}
+		if p.Empty = emptyWindow(f, first, last); p.Empty != nil {
+			return append(notes, p.Empty.Error()), nil
+		}
+		if gap := coverageGap(f, first, last); gap != "" {
+			notes = append(notes, gap)
+		}
 	}
 	if p.Overlaps, err = CheckOverlaps(ctx, db, f); err != nil {
 		return notes, err
@@ -328,10 +328,15 @@ func CheckWindow(ctx context.Context, db *sql.DB, f Filters) (*EmptyWindow, erro
 	if err != nil {
 		return nil, err
 	}
+	return emptyWindow(f, first, last), nil
+}
+
+// emptyWindow is CheckWindow's answer for records loaded from first to last.
+func emptyWindow(f Filters, first, last sql.NullTime) *EmptyWindow {
 	if !first.Valid || (f.Since.IsZero() || !last.Time.Before(f.Since)) && (f.Until.IsZero() || first.Time.Before(f.Until)) {
-		return nil, nil
+		return nil
 	}
-	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}, nil
+	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}
 }
 
 // loadedSpan is the earliest start and the latest end of the VPC flow records loaded.
@@ -345,16 +350,12 @@ func loadedSpan(ctx context.Context, db *sql.DB) (first, last sql.NullTime, err 
 // hour) of records, and logs arrive minutes late.
 const coverageSlack = time.Hour
 
-// CheckCoverage says when the records loaded begin well after --since or end well before
-// --until ("" when they cover the window, or there is none): a total over the window is then
-// a total over less.
-func CheckCoverage(ctx context.Context, db *sql.DB, f Filters) (string, error) {
-	if f.Since.IsZero() && f.Until.IsZero() {
-		return "", nil
-	}
-	first, last, err := loadedSpan(ctx, db)
-	if err != nil || !first.Valid || !last.Valid {
-		return "", err
+// coverageGap says when the records loaded, from first to last, begin well after --since or
+// end well before --until ("" when they cover the window, or there is none): a total over the
+// window is then a total over less.
+func coverageGap(f Filters, first, last sql.NullTime) string {
+	if !first.Valid || !last.Valid {
+		return ""
 	}
 	var gaps []string
 	if !f.Since.IsZero() && first.Time.Sub(f.Since) > coverageSlack {
@@ -364,9 +365,9 @@ func CheckCoverage(ctx context.Context, db *sql.DB, f Filters) (string, error) {
 		gaps = append(gaps, fmt.Sprintf("end at %s, %s before --until %s", stamp(last.Time), span(f.Until.Sub(last.Time)), stamp(f.Until)))
 	}
 	if len(gaps) == 0 {
-		return "", nil
+		return ""
 	}
-	return "the records loaded " + strings.Join(gaps, " and ") + ": this report's figures cover only that part of the window (load the rest, or narrow the window)", nil
+	return "the records loaded " + strings.Join(gaps, " and ") + ": this report's figures cover only that part of the window (load the rest, or narrow the window)"
 }
 
 // span writes a duration in days, hours and minutes.
