@@ -21,10 +21,10 @@ var lateMigrations = map[string]func(ctx context.Context, tx *sql.Tx) error{
 	// The hourly summary that reports read (flow_hourly), of the records loaded so far.
 	"0006_flow_hourly": ingest.RebuildSummary,
 	// The column 0007_addr_private added, for the addresses loaded before it.
-	// The interfaces of each file loaded before 0013 added file_interfaces.
-	"0014_file_interfaces": ingest.IndexAllFiles,
 	"0008_addr_private_values": func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE flowsql_addr_keys SET private = is_private_ip(addr) WHERE private IS NULL`)
 		return err
 	},
+	// The interfaces of each file loaded before 0013 added file_interfaces.
+	"0014_file_interfaces": ingest.IndexAllFiles,
 }

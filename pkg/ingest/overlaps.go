@@ -22,9 +22,6 @@ import (
 //
 // Reports read flow_log_overlaps to say so (pkg/queries).
 
-// OverlapsTable lists the interfaces that more than one loaded flow log recorded at once.
-const OverlapsTable = "flow_log_overlaps"
-
 // indexFiles adds the interfaces that the VPC files with ids in [first, last] record to
 // file_interfaces.
 func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64) error {
