@@ -237,7 +237,7 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
 		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "changed") && !verbose:
 			fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
-		case r.Status == ingest.Skipped && strings.HasPrefix(r.Note, "the same content") && !verbose:
+		case r.CopyOf != "" && !verbose:
 			if copies++; copies <= maxCopiesListed {
 				fmt.Fprintf(e.stderr, "flowsql load: %s: %s\n", r.File.URI, r.Note)
 			}

@@ -76,6 +76,7 @@ type FileResult struct {
 	Status    Status
 	Reloaded  bool   // a loaded file's earlier rows were replaced (Force)
 	Note      string // why a file was skipped or failed
+	CopyOf    string // for a file skipped as a copy: the URI of the file loaded with the same bytes
 	Table     string // flows or tgw_flows
 	Rows      int64  // rows loaded
 	Rejected  int64  // lines that are not loaded (in load_errors)
@@ -448,7 +449,7 @@ func (l *loader) skipCopies(tasks []*task) []*task {
 	for _, t := range tasks {
 		if uri, ok := l.contents[t.sha256]; ok && uri != t.file.URI {
 			r := &l.sum.Results[t.index]
-			r.Status, r.Note = Skipped, "the same content as "+uri+", already loaded: its records would count twice"
+			r.Status, r.CopyOf, r.Note = Skipped, uri, "the same content as "+uri+", already loaded: its records would count twice"
 			l.sum.Skipped++
 			l.sum.Copies++
 			copies = append(copies, t)

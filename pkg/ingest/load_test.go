@@ -273,7 +273,7 @@ func TestCopiesSkipped(t *testing.T) {
 	if again.Loaded != 0 || again.Copies != 3 || again.Skipped != 3 || again.Rows != 0 {
 		t.Fatalf("load of copies: %+v", again)
 	}
-	if !strings.Contains(again.Results[0].Note, "the same content as "+dir) {
+	if !strings.Contains(again.Results[0].Note, "the same content as "+dir) || !strings.HasPrefix(again.Results[0].CopyOf, dir) {
 		t.Fatalf("note: %q", again.Results[0].Note)
 	}
 	if got := queryInt(t, db, `SELECT sum(bytes) FROM flows`); got != total {
