@@ -105,7 +105,8 @@ func LocalFiles(paths []string) ([]File, error) {
 // walkFlowLogs lists the flow-log files under a directory, in path order, following symbolic
 // links (visited holds the directories already walked, so that a link loop ends).
 func walkFlowLogs(dir string, visited map[string]bool) ([]string, error) {
-	real, err := filepath.EvalSymlinks(dir)
+	dir = filepath.Clean(dir) // "AWSLogs/", as a shell completes it, names the walk's root as WalkDir does
+	real, err := realDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("walk %s: %w", dir, unwrapPathError(err))
 	}
@@ -130,7 +131,7 @@ func walkFlowLogs(dir string, visited map[string]bool) ([]string, error) {
 		switch {
 		case d.IsDir():
 			if q != dir {
-				if r, err := filepath.EvalSymlinks(q); err == nil && visited[r] {
+				if r, err := realDir(q); err == nil && visited[r] {
 					return filepath.SkipDir
 				} else if err == nil {
 					visited[r] = true
@@ -159,6 +160,16 @@ func walkFlowLogs(dir string, visited map[string]bool) ([]string, error) {
 	}
 	slices.Sort(found)
 	return found, nil
+}
+
+// realDir is the absolute path a directory resolves to, links followed: the same for every
+// spelling of it, so that a walk enters it once.
+func realDir(dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
 }
 
 // fileKind names a file type that is not a regular file.

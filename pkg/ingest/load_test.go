@@ -822,3 +822,21 @@ func TestSpecialFiles(t *testing.T) {
 		t.Errorf("through links: %+v", sum.Results)
 	}
 }
+
+// TestDirectorySpellings: a directory finds its files however it is spelled on the command
+// line: with the slash a shell's completion adds, with ./ or /., relative or absolute, and a
+// link to it.
+func TestDirectorySpellings(t *testing.T) {
+	base := t.TempDir()
+	writeFile(t, base, "AWSLogs/123456789012/a.log", header14+record(1)+"\n")
+	writeFile(t, base, "AWSLogs/123456789012/sub/b.log.gz", header14+record(2)+"\n")
+	os.Symlink(filepath.Join(base, "AWSLogs"), filepath.Join(base, "link"))
+	t.Chdir(base)
+	for _, arg := range []string{"AWSLogs", "AWSLogs/", "./AWSLogs/", "AWSLogs/.", "AWSLogs//123456789012/",
+		filepath.Join(base, "AWSLogs") + "/", ".", "./", "link/", "link"} {
+		files, err := ingest.LocalFiles([]string{arg})
+		if err != nil || len(files) != 2 {
+			t.Errorf("%q: %d files, %v", arg, len(files), err)
+		}
+	}
+}
