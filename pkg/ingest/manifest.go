@@ -30,8 +30,12 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		}
 		ranges[k] = r
 	}
+	parts, err := scanParts(ctx, tx, len(byID))
+	if err != nil {
+		return err
+	}
 	if r, ok := ranges[VPC]; ok {
-		if err := indexFiles(ctx, tx, r[0], r[1]); err != nil {
+		if err := indexFiles(ctx, tx, r[0], r[1], parts); err != nil {
 			return err
 		}
 	}
@@ -44,6 +48,10 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 				bad += ` OR list_contains($3::BIGINT[], pkt_src_ip) OR list_contains($3::BIGINT[], pkt_dst_ip)`
 			}
 		}
+		cols := `file_id, log_status, "start", "end", srcport, dstport, protocol, packets, bytes, src_ip, dst_ip`
+		if k == VPC {
+			cols += ", pkt_src_ip, pkt_dst_ip"
+		}
 		args := []any{r[0], r[1]}
 		if len(invalid) > 0 {
 			args = append(args, invalid)
@@ -52,7 +60,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
             SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
                    count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
                    count(*) FILTER (WHERE %s)
-            FROM %s WHERE file_id BETWEEN $1 AND $2 GROUP BY file_id`, bad, k.RecordsView()), args...)
+            FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts)), args...)
 		if err != nil {
 			return err
 		}

@@ -23,12 +23,13 @@ import (
 // Reports read flow_log_overlaps to say so (pkg/queries).
 
 // indexFiles adds the interfaces that the VPC files with ids in [first, last] record to
-// file_interfaces.
-func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO file_interfaces
-        SELECT file_id, interface_id, min("start"), max("end"), count(*) FROM %s
-        WHERE file_id BETWEEN $1 AND $2 AND interface_id IS NOT NULL AND log_status = 'OK'::flow_log_status
-        GROUP BY file_id, interface_id`, VPC.RecordsView()), first, last)
+// file_interfaces, reading their records in parts (inParts).
+func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64, parts int) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO file_interfaces
+        SELECT file_id, interface_id, min("start"), max("end"), count(*)
+        FROM `+inParts(VPC.RecordsView(), `file_id, interface_id, "start", "end"`,
+		`file_id BETWEEN $1 AND $2 AND interface_id IS NOT NULL AND log_status = 'OK'::flow_log_status`, parts)+`
+        GROUP BY file_id, interface_id`, first, last)
 	if err != nil {
 		return fmt.Errorf("index the files' interfaces: %w", err)
 	}
@@ -40,7 +41,7 @@ func IndexAllFiles(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM file_interfaces`); err != nil {
 		return err
 	}
-	return indexFiles(ctx, tx, 0, 1<<31-1)
+	return indexFiles(ctx, tx, 0, 1<<31-1, 1)
 }
 
 // overlapsSQL finds the overlaps: the spans of each flow log's records of each interface,

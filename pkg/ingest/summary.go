@@ -50,30 +50,45 @@ const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
 // whose sums do not fit 64 bits are left out (see SummaryCurrent). The rows come sorted by
 // destination and source: stored in that order, a batch's rows of one address sit in few row
 // groups, which DuckDB's zone maps skip to (top-sources --dst) and groups by faster (about
-// 0.8 s instead of 1.2 s for top-destinations on 100M records).
-//
-// With parts > 1 the records are read as that many interleaved sets of files, each scanned on
-// its own thread: DuckDB gives a scan one thread per 122,880 rows its table held at the last
-// commit, so the rows a load has just inserted into a new table would otherwise be summed on
-// one core (2.1-2.3 s instead of 1.4-1.8 s for 10M records on two).
+// 0.8 s instead of 1.2 s for top-destinations on 100M records). The records are read in parts
+// (see inParts).
 func summarySelect(cond string, parts int) string {
-	from := "flow_records WHERE " + cond
-	if parts > 1 {
-		branches := make([]string, parts)
-		for k := range branches {
-			branches[k] = fmt.Sprintf("SELECT %s FROM flow_records WHERE (%s) AND file_id %% %d = %d", summaryColumns, cond, parts, k)
-		}
-		from = "(" + strings.Join(branches, "\n      UNION ALL\n      ") + ") AS records"
-	}
 	return `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start"), max("end"),
        account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
        pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
        TRY_CAST(sum(bytes) AS BIGINT), TRY_CAST(sum(packets) AS BIGINT), count(*)
-FROM ` + from + `
+FROM ` + inParts(VPC.RecordsView(), summaryColumns, cond, parts) + `
 GROUP BY ALL
 HAVING (sum(bytes) IS NULL OR TRY_CAST(sum(bytes) AS BIGINT) IS NOT NULL)
    AND (sum(packets) IS NULL OR TRY_CAST(sum(packets) AS BIGINT) IS NOT NULL)
 ORDER BY dst_ip, src_ip`
+}
+
+// inParts is what a statement that reads the rows of a batch puts after FROM: the columns cols
+// of table's rows that cond selects. DuckDB gives a scan one thread per 122,880 rows its table
+// held at the last commit, so a scan of the rows a load has just inserted into a new table
+// runs on one core; with parts > 1 the rows are read as that many interleaved sets of files,
+// each scanned on its own thread (the summary of 10M records: 1.4-1.8 s instead of 2.1-2.3 s
+// on two cores).
+func inParts(table, cols, cond string, parts int) string {
+	if parts <= 1 {
+		return table + " WHERE " + cond
+	}
+	branches := make([]string, parts)
+	for k := range branches {
+		branches[k] = fmt.Sprintf("SELECT %s FROM %s WHERE (%s) AND file_id %% %d = %d", cols, table, cond, parts, k)
+	}
+	return "(" + strings.Join(branches, "\n      UNION ALL\n      ") + ") AS records"
+}
+
+// scanParts is the number of parts in which to read the rows of files files (see inParts):
+// as many as DuckDB has threads, or files if fewer.
+func scanParts(ctx context.Context, tx *sql.Tx, files int) (int, error) {
+	var threads int
+	if err := tx.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil {
+		return 0, err
+	}
+	return max(1, min(threads, files)), nil
 }
 
 // summaryColumns are the columns of flow_records that the summary reads.
@@ -118,8 +133,7 @@ func isSummarized(table string) bool {
 	return strings.HasPrefix(table, VPC.Table()+"_")
 }
 
-// summarize adds the VPC records of a batch's files to the summary, read in as many parts as
-// DuckDB has threads (or files, if fewer).
+// summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts).
 func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	var ids []string
 	for _, t := range tasks {
@@ -130,10 +144,9 @@ func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var threads int
-	if err := tx.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil {
+	parts, err := scanParts(ctx, tx, len(ids))
+	if err != nil {
 		return err
 	}
-	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")),
-		max(1, min(threads, len(ids))))
+	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), parts)
 }
