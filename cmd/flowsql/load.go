@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/flowsql/flowsql"
 	"io"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -403,6 +404,26 @@ func (e *env) openDB(ctx context.Context, path string, mode dbMode) (*sql.DB, er
 	return flowsql.Open(ctx, path, flowsql.Options{MustExist: mode != writeDB, ReadOnly: mode == readDB, MemoryLimit: limit})
 }
 
+// notAPath is the usage error for a PATH argument that is an address or a CIDR naming no file
+// ('flowsql report top-sources 10.0.101.10' meant --dst): what to type instead, addrFlag for an
+// address (the flag of the command that takes one), --cidr for a range.
+func notAPath(p, addrFlag string) error {
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	if a, err := netip.ParseAddr(p); err == nil {
+		example := addrFlag + " " + a.String()
+		if addrFlag == "--cidr" {
+			example = "--cidr " + netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		return usagef("Did you mean: "+example, "%s is an address, not a file or directory of flow logs", p)
+	}
+	if r, err := netip.ParsePrefix(p); err == nil {
+		return usagef("Did you mean: --cidr "+r.String(), "%s is an address range, not a file or directory of flow logs", p)
+	}
+	return nil
+}
+
 // memorySize is a size as DuckDB's memory_limit takes it.
 var memorySize = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)$`)
 
@@ -411,10 +432,13 @@ var memorySize = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(b|kb|mb|gb|tb|kib
 // opened read-only). The answer goes
 // to stdout, so the load's summary goes to stderr; when no file could be loaded the command
 // fails.
-func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []string, lf loadFlags) (*sql.DB, error) {
+func openAndLoad(ctx context.Context, e *env, command, dbPath string, paths []string, lf loadFlags, addrFlag string) (*sql.DB, error) {
 	for _, p := range paths {
 		if s3logs.IsURI(p) {
 			return nil, usagef("Load it first: flowsql load "+p, "%s loads local paths only, not %s", command, p)
+		}
+		if err := notAPath(p, addrFlag); err != nil {
+			return nil, err
 		}
 	}
 	var files []ingest.File

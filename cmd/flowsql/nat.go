@@ -105,7 +105,7 @@ func runNAT(ctx context.Context, e *env, args []string) error {
 			return usagef("", "--region: %v", err)
 		}
 	}
-	conn, err := openAndLoad(ctx, e, "nat", *db, paths, lf)
+	conn, err := openAndLoad(ctx, e, "nat", *db, paths, lf, "--nat-ip")
 	if err != nil {
 		return err
 	}

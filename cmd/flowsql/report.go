@@ -178,7 +178,14 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if rf.athena.engine != "duckdb" {
 		return usagef("", "--engine %q: duckdb (local) or athena", rf.athena.engine)
 	}
-	db, err := openAndLoad(ctx, e, "report", *rf.db, paths, rf.load)
+	addrFlag := "--cidr"
+	for _, p := range q.Params {
+		if p.Type == "addr" {
+			addrFlag = "--" + strings.ReplaceAll(p.Name, "_", "-")
+			break
+		}
+	}
+	db, err := openAndLoad(ctx, e, "report", *rf.db, paths, rf.load, addrFlag)
 	if err != nil {
 		return err
 	}
