@@ -857,7 +857,7 @@ ORDER BY s.hour
 LIMIT $limit;
 
 -- name: nat-coverage
--- description: How far to trust a NAT gateway's figures: its interface's records by log status, the hours they span and the hours without any, and how many of the interfaces that flowsql enrich eni knows appear in the logs.
+-- description: How far to trust a NAT gateway's figures: its interface's records by log status (status_unknown_records: those of a format without log-status that carry no traffic, NODATA or SKIPDATA), the hours they span and the hours without any, and how many of the interfaces that flowsql enrich eni knows appear in the logs.
 -- needs: interface-id
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
@@ -870,6 +870,8 @@ logged AS (
 SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS ok_records,
        CAST(coalesce(sum(records) FILTER (WHERE log_status = 'NODATA'::flow_log_status), 0) AS BIGINT) AS nodata_records,
        CAST(coalesce(sum(records) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), 0) AS BIGINT) AS skipdata_records,
+       -- records of a format without log-status that carry no traffic: NODATA or SKIPDATA
+       CAST(coalesce(sum(records) FILTER (WHERE log_status IS NULL), 0) AS BIGINT) AS status_unknown_records,
        min("start") AS first_start,
        max("end") AS last_end,
        count(DISTINCT start_hour) AS hours_with_records,
@@ -979,7 +981,7 @@ LEFT JOIN billed AS b ON b.day = l.day
 ORDER BY l.day;
 
 -- name: ingest-summary
--- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records, the time covered; and the files that failed.
+-- description: What has been loaded, by table and file kind: files, rows, lines that could not be read, NODATA and SKIPDATA records (blank where a file's format has no log-status field to count them by), the time covered; and the files that failed.
 -- filters: none
 -- param: limit int = 100: How many rows to show.
 -- engine: duckdb
@@ -993,8 +995,9 @@ FROM (
            sum(rows_loaded) AS rows_loaded,
            sum(rows_rejected) AS rows_rejected,
            sum(rows_recovered) AS rows_recovered,
-           sum(nodata) AS nodata,
-           sum(skipdata) AS skipdata,
+           -- blank where a file's format has no log-status field: its count is unknown
+           CASE WHEN count(nodata) = count(*) THEN sum(nodata) END AS nodata,
+           CASE WHEN count(skipdata) = count(*) THEN sum(skipdata) END AS skipdata,
            min(first_start) AS first_record,
            max(last_end) AS last_record
     FROM ingested_files

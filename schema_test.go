@@ -155,6 +155,13 @@ func TestUpgradeRelease1(t *testing.T) {
             (SELECT count(content_sha256) FROM ingested_files)`).Scan(&indexed, &ok, &hashed); err != nil || indexed == 0 || indexed != ok || hashed != 0 {
 			t.Errorf("file_interfaces holds %d records of %d; %d files hashed (%v)", indexed, ok, hashed, err)
 		}
+		// The file whose format has no log-status cannot count NODATA and SKIPDATA records:
+		// unknown, where release 1 said 0; the other's counts stay.
+		var unknown2, counted int64
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE nodata IS NULL AND skipdata IS NULL AND header NOT LIKE '%log-status%'),
+            count(*) FILTER (WHERE nodata IS NOT NULL AND header LIKE '%log-status%') FROM ingested_files`).Scan(&unknown2, &counted); err != nil || unknown2 != 1 || counted != 1 {
+			t.Errorf("files without log-status with unknown counts: %d; with it, counted: %d (%v)", unknown2, counted, err)
+		}
 		db.Close()
 	}
 }

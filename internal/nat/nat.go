@@ -122,9 +122,12 @@ type EndpointCase struct {
 
 // Coverage is how much of the period and of the interfaces the logs hold.
 type Coverage struct {
-	OKRecords        int64 `json:"ok_records" col:"ok_records"`
-	NoDataRecords    int64 `json:"nodata_records" col:"nodata_records"`
-	SkipDataRecords  int64 `json:"skipdata_records" col:"skipdata_records"`
+	OKRecords       int64 `json:"ok_records" col:"ok_records"`
+	NoDataRecords   int64 `json:"nodata_records" col:"nodata_records"`
+	SkipDataRecords int64 `json:"skipdata_records" col:"skipdata_records"`
+	// StatusUnknown counts the records without traffic of a format that has no log-status
+	// field: NODATA or SKIPDATA, which cannot be told apart.
+	StatusUnknown    int64 `json:"status_unknown_records" col:"status_unknown_records"`
 	HoursWithRecords int64 `json:"hours_with_records" col:"hours_with_records"`
 	HoursSpanned     int64 `json:"hours_spanned" col:"hours_spanned"`
 	InterfacesLogged int64 `json:"interfaces_logged" col:"interfaces_logged"`

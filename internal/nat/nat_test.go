@@ -618,6 +618,26 @@ func TestWindowAndFields(t *testing.T) {
 	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "1 of the ") || !strings.Contains(notes, "have no interface-id field") {
 		t.Errorf("notes: %s", notes)
 	}
+	// A gateway's records of a format without log-status: a line without traffic is NODATA
+	// or SKIPDATA, and the coverage says it cannot tell which rather than count it as neither.
+	if gw.Coverage.StatusUnknown != 0 {
+		t.Errorf("records of unknown status before: %d", gw.Coverage.StatusUnknown)
+	}
+	log = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action\n" +
+		"2 " + flowgen.NATENI + " - - - - - - - 1717200000 1717200060 -\n"
+	if err := os.WriteFile(filepath.Join(dir, "nostatus.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _ = ingest.LocalFiles([]string{filepath.Join(dir, "nostatus.log")})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	var text bytes.Buffer
+	nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{})
+	if gw.Coverage.StatusUnknown != 1 || !strings.Contains(text.String(), "1 without traffic whose format has no log-status field: NODATA or SKIPDATA") {
+		t.Errorf("records of unknown status: %d\n%s", gw.Coverage.StatusUnknown, text.String())
+	}
 }
 
 // TestReconciliation: with the gateway's CloudWatch metrics and the bill fetched (real SDK

@@ -265,9 +265,12 @@ func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 func (r *renderer) coverage(gw *Gateway) {
 	c := gw.Coverage
 	r.heading(2, "Coverage of the logs")
+	status := fmt.Sprintf("%d OK, %d NODATA, %d SKIPDATA records", c.OKRecords, c.NoDataRecords, c.SkipDataRecords)
+	if c.StatusUnknown > 0 {
+		status += fmt.Sprintf(", and %d without traffic whose format has no log-status field: NODATA or SKIPDATA, which it cannot tell apart (SKIPDATA would mean the figures are low)", c.StatusUnknown)
+	}
 	lines := [][2]string{
-		{"Gateway interface", fmt.Sprintf("%d of %d hours have records; %d OK, %d NODATA, %d SKIPDATA records",
-			c.HoursWithRecords, c.HoursSpanned, c.OKRecords, c.NoDataRecords, c.SkipDataRecords)},
+		{"Gateway interface", fmt.Sprintf("%d of %d hours have records; %s", c.HoursWithRecords, c.HoursSpanned, status)},
 	}
 	if c.InterfacesKnown > 0 {
 		lines = append(lines, [2]string{"Interfaces", fmt.Sprintf("%d in the logs; %d of the %d that flowsql enrich eni recorded do not appear",

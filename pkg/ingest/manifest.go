@@ -101,6 +101,10 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
 		if !t.key.Date.IsZero() {
 			logDate = t.key.Date.Format("2006-01-02")
 		}
+		var nodata, skipdata any = t.nodata, t.skipdata
+		if t.format.Kind != ResolverQueries && !t.format.Has("log-status") {
+			nodata, skipdata = nil, nil // unknown, not none
+		}
 		header := t.format.String()
 		if t.format.Kind == ResolverQueries {
 			header = "route53 resolver query log"
@@ -114,7 +118,7 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
              make_timestamp(? * 1000000), make_timestamp(? * 1000000),
              NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP, ?, ?, NULLIF(?, ''))`,
 			t.id, t.file.URI, t.file.Size, modified, t.file.ETag, t.container, header, t.format.Kind.Table(), t.table,
-			t.rows, t.rejected, t.recovered, t.nodata, t.skipdata, t.firstStart, t.lastEnd,
+			t.rows, t.rejected, t.recovered, nodata, skipdata, t.firstStart, t.lastEnd,
 			t.key.Account, t.key.Region, logDate, t.key.FlowLogID, share, t.altered, t.suspicious, t.sha256)
 		if err != nil {
 			return fmt.Errorf("record %s in ingested_files: %w", t.file.URI, err)
