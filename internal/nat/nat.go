@@ -206,6 +206,12 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 			}
 		}
 		if err := r.analyze(ctx, gw); err != nil {
+			var mf *queries.MissingFieldError
+			if errors.As(err, &mf) {
+				named := *mf
+				named.Report = "the analysis" // not the name of one of its queries (nat-billed)
+				err = &named
+			}
 			return nil, fmt.Errorf("NAT gateway %s: %w", gw.Address, err)
 		}
 	}

@@ -608,6 +608,24 @@ func TestWindowAndFields(t *testing.T) {
 	if !errors.As(err, &mf) || mf.Field != "interface-id" {
 		t.Errorf("logs without interface-id: %v", err)
 	}
+	// Logs without bytes cannot give the analysis: the error names the field and the
+	// analysis, not the name of the query that found it missing.
+	noBytes, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noBytes.Close()
+	bytesDir := t.TempDir()
+	os.WriteFile(filepath.Join(bytesDir, "nobytes.log"), []byte("version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"+
+		"2 "+flowgen.NATENI+" 10.0.1.5 10.0.101.10 40000 443 6 10 1717200000 1717200060 ACCEPT OK\n"), 0o644)
+	files, _ = ingest.LocalFiles([]string{bytesDir})
+	if _, err := ingest.Load(ctx, noBytes, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = nat.Analyze(ctx, noBytes, set, nat.Options{NATIPs: []string{"10.0.101.10"}})
+	if !errors.As(err, &mf) || mf.Field != "bytes" || !strings.Contains(err.Error(), "NAT gateway 10.0.101.10: the analysis needs the bytes field") {
+		t.Errorf("logs without bytes: %v", err)
+	}
 	// Loaded beside logs that have it, the records without interface-id are counted out, and
 	// the report says how many.
 	files, _ = ingest.LocalFiles([]string{dir})
