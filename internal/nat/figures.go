@@ -449,8 +449,15 @@ func (gw *Gateway) coverage(c Coverage) {
 	if c.SkipDataRecords > 0 {
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%d SKIPDATA records: AWS dropped records of the gateway's interface in some windows, so the figures are low.", c.SkipDataRecords))
 	}
-	if c.HoursSpanned > c.HoursWithRecords {
-		gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table).", c.HoursSpanned-c.HoursWithRecords, c.HoursSpanned))
+	if missing := c.HoursSpanned - c.HoursWithRecords; missing > 0 {
+		note := fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table)", missing, c.HoursSpanned)
+		// Those hours count in the 30-day rate as hours without traffic; if logs are missing
+		// there, the rate is that of the hours that have records (the rendering says both).
+		if logged := gw.CoveredSeconds - missing*3600; gw.ProcessingCost > 0 && logged > 0 {
+			gw.RateWithoutGaps = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(logged) + HoursPer30Days*gw.Prices.PerHour
+		}
+		note += ": a logged interface has records every hour, NODATA ones when it carries no traffic, so logs may be missing there, and then the figures are low"
+		gw.Notes = append(gw.Notes, note+".")
 	}
 }
 

@@ -534,10 +534,49 @@ func TestProjection(t *testing.T) {
 	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"1 h 0 min of records", "2 gateway-hours", "AWS bills each hour begun", "720 gateway-hours"} {
+	for _, s := range []string{"1 h 0 min of records", "2 gateway-hours", "AWS bills each hour begun", "720 gateway-hours", "from under a day of records"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("the report does not say %q:\n%s", s, text.String())
 		}
+	}
+}
+
+// TestRateOverGaps: records of two stretches a day apart. The 30-day rate counts the hours
+// between them as hours without traffic, and says what it would be if logs were lost there
+// instead (the gateway's interface is logged every hour it exists); more than a day of records
+// needs no caution about the time of day.
+func TestRateOverGaps(t *testing.T) {
+	ctx := context.Background()
+	db, _ := scenario(t, flowgen.Config{Seed: 1, Files: 3, RowsPerFile: 500})
+	dir := t.TempDir()
+	later := time.Date(2024, 6, 2, 6, 0, 0, 0, time.UTC)
+	if _, _, err := flowgen.New(flowgen.Config{Seed: 2, Files: 3, RowsPerFile: 500, Start: later}).WriteTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	c := gw.Coverage
+	missing := c.HoursSpanned - c.HoursWithRecords
+	if missing < 24 || gw.CoveredSeconds < 24*3600 {
+		t.Fatalf("%d of %d hours without records over %d s", missing, c.HoursSpanned, gw.CoveredSeconds)
+	}
+	want := gw.ProcessingCost*720*3600/float64(gw.CoveredSeconds-missing*3600) + 720*0.045
+	if math.Abs(gw.RateWithoutGaps-want) > 1e-9 || gw.RateWithoutGaps <= gw.MonthlyRate {
+		t.Errorf("rate over the logged hours $%f, want $%f (over the span $%f)", gw.RateWithoutGaps, want, gw.MonthlyRate)
+	}
+	var text bytes.Buffer
+	nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{})
+	if !strings.Contains(text.String(), "if the hours without records lost logs rather than had no traffic") ||
+		!strings.Contains(text.String(), "so logs may be missing there, and then the figures are low") ||
+		strings.Contains(text.String(), "under a day") {
+		t.Errorf("the report:\n%s", text.String())
+	}
+	// The first stretch alone: every hour has records.
+	if gw := analyze(t, db, nat.Options{Filters: queries.Filters{Until: later.Add(-time.Hour)}}).Gateways[0]; gw.RateWithoutGaps != 0 {
+		t.Errorf("one stretch: rate over the logged hours $%f", gw.RateWithoutGaps)
 	}
 }
 

@@ -160,8 +160,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 			output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))},
 		[2]string{"Cost", fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
 			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))},
-		[2]string{"At this rate", fmt.Sprintf("%s per 30 days: data processing at the rate of the %s the records cover, plus %d gateway-hours",
-			money(gw.MonthlyRate), span(gw.CoveredSeconds), HoursPer30Days)},
+		[2]string{"At this rate", atThisRate(gw)},
 	)
 	var avoid []string
 	var avoidBytes int64
@@ -308,6 +307,20 @@ func difference(d float64) string {
 		return "the bill is " + money(d) + " more: traffic and hours the records do not hold"
 	}
 	return "the bill is " + money(-d) + " less: the records hold more than was billed (another account's bill, or days not final)"
+}
+
+// atThisRate is the 30-day rate, with what it stands on: under a day of records holds no
+// daily cycle, and hours of the span without records count as hours without traffic.
+func atThisRate(gw *Gateway) string {
+	s := fmt.Sprintf("%s per 30 days: data processing at the rate of the %s the records cover, plus %d gateway-hours",
+		money(gw.MonthlyRate), span(gw.CoveredSeconds), HoursPer30Days)
+	if gw.RateWithoutGaps > 0 {
+		s += fmt.Sprintf("; %s if the hours without records lost logs rather than had no traffic", money(gw.RateWithoutGaps))
+	}
+	if gw.CoveredSeconds < 24*3600 {
+		s += "; from under a day of records, so traffic that follows the time of day can make it far off either way"
+	}
+	return s
 }
 
 func money(v float64) string {
