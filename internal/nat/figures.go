@@ -374,9 +374,21 @@ func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
 		gw.MethodNote = fmt.Sprintf("%.0f%% of the VPC-side records carry pkt-srcaddr/pkt-dstaddr and are paired exactly; the rest are estimated from the sources' own interface records.",
 			100*float64(v.VPCSideWithPkt)/float64(v.VPCSideRecords))
 	}
+	// Every byte the gateway processes crosses its VPC side once, in or out: in a complete log
+	// of its interface the VPC-side legs hold the processed bytes. Where they do not, legs of
+	// one side are missing (records lost, a flow log begun late or filtered by address).
 	if v.BytesBySource != gw.ProcessedBytes {
-		gw.Notes = append(gw.Notes, fmt.Sprintf("The VPC-side records hold %s, the processed bytes %s: the sources' figures cover %.1f%% of the bill.",
-			output.Bytes(float64(v.BytesBySource)), output.Bytes(float64(gw.ProcessedBytes)), 100*float64(v.BytesBySource)/float64(gw.ProcessedBytes)))
+		note := fmt.Sprintf("The VPC-side records hold %s, the processed bytes %s: the sources' figures cover %.1f%% of the bill",
+			output.Bytes(float64(v.BytesBySource)), output.Bytes(float64(gw.ProcessedBytes)), 100*float64(v.BytesBySource)/float64(gw.ProcessedBytes))
+		switch {
+		case v.BytesBySource > gw.ProcessedBytes*101/100:
+			note += fmt.Sprintf(". The gateway's outside legs hold less than its VPC side, which a complete log of its interface does not show: records of them are missing, "+
+				"so the processed bytes (what it received, as CloudWatch meters them) and the costs are low; the VPC-side records alone show at least %s processed",
+				output.Bytes(float64(v.BytesBySource)))
+		case v.BytesBySource < gw.ProcessedBytes*99/100:
+			note += ": records of some sources' legs are missing, so the sources' tables are low"
+		}
+		gw.Notes = append(gw.Notes, note+".")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -578,6 +579,56 @@ func TestRateOverGaps(t *testing.T) {
 	if gw := analyze(t, db, nat.Options{Filters: queries.Filters{Until: later.Add(-time.Hour)}}).Gateways[0]; gw.RateWithoutGaps != 0 {
 		t.Errorf("one stretch: rate over the logged hours $%f", gw.RateWithoutGaps)
 	}
+}
+
+// TestMissingLegs: every byte a gateway processes crosses its VPC side once, so a log of its
+// interface whose outside legs hold less than its VPC side lacks records, and the processed
+// bytes (what it received) are low: the notes say so, with what the VPC side shows. A complete
+// log needs no such note.
+func TestMissingLegs(t *testing.T) {
+	ctx := context.Background()
+	set, _ := queries.ParseFS(flowsql.Queries, flowsql.QueriesFile)
+	for _, c := range []struct {
+		fromInternet string
+		note         bool
+	}{{"5000", false}, {"2000", true}} {
+		db, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		eni := flowgen.NATENI
+		log := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr\n" +
+			"5 111111111111 " + eni + " 10.0.1.5 10.0.101.10 40000 443 6 10 1000 1717200000 1717200060 ACCEPT OK 10.0.1.5 93.184.216.34\n" +
+			"5 111111111111 " + eni + " 10.0.101.10 93.184.216.34 40000 443 6 10 1000 1717200000 1717200060 ACCEPT OK 10.0.101.10 93.184.216.34\n" +
+			"5 111111111111 " + eni + " 93.184.216.34 10.0.101.10 443 40000 6 10 " + c.fromInternet + " 1717200000 1717200060 ACCEPT OK 93.184.216.34 10.0.101.10\n" +
+			"5 111111111111 " + eni + " 10.0.101.10 10.0.1.5 443 40000 6 10 5000 1717200000 1717200060 ACCEPT OK 93.184.216.34 10.0.1.5\n"
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "nat.log"), []byte(log), 0o644)
+		files, _ := ingest.LocalFiles([]string{dir})
+		if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := nat.Analyze(ctx, db, set, nat.Options{NATIPs: []string{flowgen.NATAddr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw := rep.Gateways[0]
+		notes := strings.Join(gw.Notes, " ")
+		said := strings.Contains(notes, "records of them are missing") && strings.Contains(notes, "the VPC-side records alone show at least 5.9 KiB processed")
+		if said != c.note || gw.ProcessedBytes != 1000+mustInt(t, c.fromInternet) {
+			t.Errorf("%s bytes from the internet: processed %d; notes: %s", c.fromInternet, gw.ProcessedBytes, notes)
+		}
+	}
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestNotANATGateway: --nat-ip on an application server still computes, and says that the
