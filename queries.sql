@@ -779,7 +779,7 @@ ORDER BY bytes DESC, source, service
 LIMIT $limit;
 
 -- name: nat-cross-az
--- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): their bytes cross zones twice, out and back, and pay for it on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
+-- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): each byte they send or receive through it crosses zones, which AWS charges on both sides ($0.01/GB each way), on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.

@@ -140,6 +140,13 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if err != nil {
 		return fmt.Errorf("nat-cross-az: %w", err)
 	}
+	// A source or gateway whose zone is unknown may or may not cross: no cost, rather than $0.
+	for k, v := range crossAZ {
+		if v.SourceAZ == "" || v.NATAZ == "" {
+			row := results["nat-cross-az"].Rows[k]
+			row[len(row)-1] = nil
+		}
+	}
 	sources, err := queries.Scan[sourceRow](results["nat-sources"])
 	if err != nil {
 		return fmt.Errorf("nat-sources: %w", err)
@@ -406,7 +413,9 @@ func (gw *Gateway) avoidable(services []serviceRow) {
 	}
 }
 
-// crossAZ sums the sources in another zone; each of their bytes crosses twice (out, back).
+// crossAZ sums the sources in another zone. Each byte they send or receive through the
+// gateway crosses between zones once, and AWS charges it on both sides ($0.01/GB out of one
+// zone, $0.01/GB into the other).
 func (gw *Gateway) crossAZ(rows []crossAZRow) {
 	for _, v := range rows {
 		if v.SourceAZ == "" || v.NATAZ == "" {

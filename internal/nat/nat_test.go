@@ -619,6 +619,10 @@ func TestMissingLegs(t *testing.T) {
 		if said != c.note || gw.ProcessedBytes != 1000+mustInt(t, c.fromInternet) {
 			t.Errorf("%s bytes from the internet: processed %d; notes: %s", c.fromInternet, gw.ProcessedBytes, notes)
 		}
+		// The logs hold no zones: the source's cross-zone cost is unknown, not $0.
+		if rows := figure(t, gw, "nat-cross-az").Rows; len(rows) != 1 || rows[0][len(rows[0])-1] != nil || gw.CrossAZCost != 0 || gw.UnknownAZBytes != 6000 {
+			t.Errorf("cross-zone rows %v; cost %f, unknown %d bytes", rows, gw.CrossAZCost, gw.UnknownAZBytes)
+		}
 	}
 }
 
