@@ -473,9 +473,11 @@ func (gw *Gateway) coverage(c Coverage) {
 	if missing := c.HoursSpanned - c.HoursWithRecords; missing > 0 {
 		note := fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table)", missing, c.HoursSpanned)
 		// Those hours count in the 30-day rate as hours without traffic; if logs are missing
-		// there, the rate is that of the hours that have records (the rendering says both).
-		if logged := gw.CoveredSeconds - missing*3600; gw.ProcessingCost > 0 && logged > 0 {
-			gw.RateWithoutGaps = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(logged) + HoursPer30Days*gw.Prices.PerHour
+		// there, the rate is that of the part of the time covered that has records: its share
+		// of the hours spanned (the rendering says both rates).
+		if gw.ProcessingCost > 0 && c.HoursWithRecords > 0 {
+			logged := float64(gw.CoveredSeconds) * float64(c.HoursWithRecords) / float64(c.HoursSpanned)
+			gw.RateWithoutGaps = gw.ProcessingCost*float64(HoursPer30Days*3600)/logged + HoursPer30Days*gw.Prices.PerHour
 		}
 		note += ": a logged interface has records every hour, NODATA ones when it carries no traffic, so logs may be missing there, and then the figures are low"
 		gw.Notes = append(gw.Notes, note+".")

@@ -78,9 +78,9 @@ type Gateway struct {
 	// MonthlyRate is what 30 days cost at this rate: the processing charge per second of
 	// records, for 30 days, plus 720 gateway-hours.
 	MonthlyRate float64 `json:"cost_per_30_days_at_this_rate"`
-	// RateWithoutGaps is MonthlyRate over the hours of the span that have records of the
-	// gateway's interface, when some have none (logs lost there, rather than no traffic);
-	// 0 when every hour has records.
+	// RateWithoutGaps is MonthlyRate over the part of the time covered whose hours have
+	// records of the gateway's interface, when some hours have none (as if logs were lost
+	// there, rather than traffic absent); 0 when every hour has records.
 	RateWithoutGaps float64 `json:"cost_per_30_days_over_logged_hours,omitempty"`
 
 	// Method says how sources were paired with destinations: "exact" when the VPC-side

@@ -564,7 +564,7 @@ func TestRateOverGaps(t *testing.T) {
 	if missing < 24 || gw.CoveredSeconds < 24*3600 {
 		t.Fatalf("%d of %d hours without records over %d s", missing, c.HoursSpanned, gw.CoveredSeconds)
 	}
-	want := gw.ProcessingCost*720*3600/float64(gw.CoveredSeconds-missing*3600) + 720*0.045
+	want := gw.ProcessingCost*720*3600/(float64(gw.CoveredSeconds)*float64(c.HoursWithRecords)/float64(c.HoursSpanned)) + 720*0.045
 	if math.Abs(gw.RateWithoutGaps-want) > 1e-9 || gw.RateWithoutGaps <= gw.MonthlyRate {
 		t.Errorf("rate over the logged hours $%f, want $%f (over the span $%f)", gw.RateWithoutGaps, want, gw.MonthlyRate)
 	}
