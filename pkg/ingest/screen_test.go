@@ -110,3 +110,50 @@ func TestStatementErrorTypes(t *testing.T) {
 		t.Errorf("a syntax error: %v became a file's fault", parse)
 	}
 }
+
+// TestAbandonedStreams: streams that DuckDB never reads, or stops reading part way, end when
+// finished, however far their writers have got: not yet at the pipe (the writer then opens it
+// after finish began, and must not wait for a reader forever), waiting to open it, or blocked
+// writing a file larger than the pipe holds.
+func TestAbandonedStreams(t *testing.T) {
+	dir := t.TempDir()
+	f, err := ParseFormatString("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 1025 6 10 1000 1717200000 1717200060 ACCEPT OK\n"
+	big := filepath.Join(dir, "big.log")
+	if err := os.WriteFile(big, []byte(strings.Repeat(line, 20000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keys := &addrKeys{ids: map[string]int64{}, next: -1}
+	seq := 0
+	next := func() int { seq++; return seq }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			tasks := []*task{{file: &File{URI: big}, readPath: big, format: f}, {file: &File{URI: big}, readPath: big, format: f}}
+			streams, err := startStreams(dir, tasks, newEncoder(VPC, f.Fields, keys), next)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if i%3 == 2 { // a reader that stops after part of the first file
+				r, err := os.Open(streams[0].pipe)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.CopyN(io.Discard, r, 4096)
+				r.Close()
+			}
+			finishAll(streams)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("finishing abandoned streams hangs")
+	}
+}

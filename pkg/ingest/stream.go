@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,26 @@ type stream struct {
 	read atomic.Int64 // bytes of the file read so far, for progress
 	// opened is set once the writer has the pipe open, that is once DuckDB opened it to read.
 	opened atomic.Bool
+	// abandoned is set when DuckDB will read no more of the pipe (finish before the writer
+	// is done): the writer then stops at its next write, or as soon as it has the pipe open.
+	abandoned atomic.Bool
+}
+
+// errAbandoned ends a writer whose pipe DuckDB will read no more of.
+var errAbandoned = errors.New("the statement reading it ended")
+
+// abandonable is a stream's pipe as its writer writes to it: once the stream is abandoned, a
+// write fails rather than waits for a reader that is gone.
+type abandonable struct {
+	w *os.File
+	s *stream
+}
+
+func (a abandonable) Write(p []byte) (int, error) {
+	if a.s.abandoned.Load() {
+		return 0, errAbandoned
+	}
+	return a.w.Write(p)
 }
 
 // startStreams makes a pipe for each task and starts screening its file into it. Each writer
@@ -55,6 +76,10 @@ func (s *stream) run(issuesPath string) {
 	}
 	s.opened.Store(true)
 	defer w.Close()
+	if s.abandoned.Load() {
+		fail(errAbandoned)
+		return
+	}
 	f, err := os.Open(t.readPath)
 	if err != nil {
 		fail(err)
@@ -70,11 +95,11 @@ func (s *stream) run(issuesPath string) {
 		}
 		r = g
 	}
-	s.res = screen(r, w, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
+	s.res = screen(r, abandonable{w, s}, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
 }
 
-// finish waits for the writer, first releasing it if DuckDB never opened its pipe (the
-// statement failed or was cancelled before it got there), and removes the pipe.
+// finish waits for the writer, first releasing it if DuckDB did not read its pipe to the end
+// (the statement failed or was cancelled), and removes the pipe.
 func (s *stream) finish() *screening {
 	if s.done == nil {
 		return nil
@@ -82,12 +107,21 @@ func (s *stream) finish() *screening {
 	select {
 	case <-s.done:
 	default:
-		// Opening the read end lets a writer still waiting to open go on; closing it at once
-		// makes its writes fail, so it ends.
-		if r, err := os.OpenFile(s.pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
-			r.Close()
+		// The writer may be waiting to open the pipe, about to, or blocked writing to a pipe
+		// that DuckDB stopped reading. A read end held open until the writer is done lets it
+		// open the pipe at once whenever it gets there (one opened and closed at once would
+		// release only a writer already waiting: a later one would wait for a reader forever),
+		// and reading what is in flight unblocks a write; either way it then sees the stream
+		// abandoned and ends.
+		s.abandoned.Store(true)
+		r, err := os.OpenFile(s.pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			go io.Copy(io.Discard, r)
 		}
 		<-s.done
+		if err == nil {
+			r.Close()
+		}
 	}
 	os.Remove(s.pipe)
 	return s.res
