@@ -431,11 +431,13 @@ ORDER BY bucket;
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen
 FROM (
     SELECT interface_id,
-           coalesce(sum(bytes), 0) AS bytes,
-           coalesce(sum(packets), 0) AS packets,
+           -- 0 for an idle interface; blank for one whose traffic records all lack the field
+           CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
+           CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(packets), 0) END AS packets,
            CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS flows,
            CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) AS rejected,
-           CAST(coalesce(sum(bytes), 0) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+           CAST(CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS DOUBLE)
+               / sum(sum(bytes)) OVER () AS share,
            make_timestamp(min("start") * 1000000) AS first_seen,
            make_timestamp(max("end") * 1000000) AS last_seen
     FROM flow_summary
@@ -449,11 +451,12 @@ SELECT interface_id, bytes, packets, flows, rejected, share,
        from_unixtime(first_start) AS first_seen, from_unixtime(last_end) AS last_seen
 FROM (
     SELECT interface_id,
-           coalesce(sum(bytes), 0) AS bytes,
-           coalesce(sum(packets), 0) AS packets,
+           CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
+           CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(packets), 0) END AS packets,
            count(*) FILTER (WHERE log_status = 'OK') AS flows,
            count(*) FILTER (WHERE action = 'REJECT') AS rejected,
-           CAST(coalesce(sum(bytes), 0) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+           CAST(CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS DOUBLE)
+               / sum(sum(bytes)) OVER () AS share,
            min("start") AS first_start,
            max("end") AS last_end
     FROM flows
@@ -473,7 +476,8 @@ WITH per_hour AS (
            CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS ok,
            CAST(coalesce(sum(records) FILTER (WHERE log_status = 'NODATA'::flow_log_status), 0) AS BIGINT) AS nodata,
            CAST(coalesce(sum(records) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), 0) AS BIGINT) AS skipdata,
-           coalesce(sum(bytes), 0) AS bytes
+           -- blank where its traffic records all lack the field
+           CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes
     FROM flow_summary
     WHERE interface_id IS NOT NULL
     GROUP BY 1, 2
@@ -488,7 +492,7 @@ grid AS (
 )
 SELECT g.interface_id, make_timestamp(g.hour * 1000000) AS hour,
        coalesce(p.ok, 0) AS ok, coalesce(p.nodata, 0) AS nodata, coalesce(p.skipdata, 0) AS skipdata,
-       coalesce(p.bytes, 0) AS bytes,
+       p.bytes, -- blank in an hour without records: unknown, not none
        CASE WHEN p.interface_id IS NULL THEN 'no records'
             WHEN p.skipdata > 0 THEN 'records skipped'
             WHEN p.ok = 0 THEN 'idle' ELSE '' END AS note
