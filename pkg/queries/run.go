@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"slices"
 	"strings"
@@ -59,6 +60,9 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		return nil, &ArgError{Param: "until", Msg: fmt.Sprintf("%s is not after --since %s", stamp(f.Until), stamp(f.Since))}
 	}
+	if err := checkWhere(ctx, db, f.Where); err != nil {
+		return nil, err
+	}
 	var d DuckDB
 	var stale bool
 	if body, _ := q.Body(d.Engine()); ReferencesName(body, SummaryName) {
@@ -81,6 +85,36 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	notes, err := checkRecords(ctx, db, q, f, p)
 	p.Notes = append(p.Notes, notes...)
 	return p, err
+}
+
+// checkWhere makes sure that a --where condition reads as one on the records, before the
+// report runs: a mistake in it is the user's to mend (an *ArgError, with DuckDB's reason and
+// the columns it suggests), not an error of the report.
+func checkWhere(ctx context.Context, db *sql.DB, where string) error {
+	if strings.TrimSpace(where) == "" {
+		return nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// The driver's Prepare, unlike PrepareContext, takes one statement and runs nothing: a
+	// condition with a ";" in it cannot make this check run a statement of its own.
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return nil
+		}
+		st, err := c.Prepare("SELECT 1 FROM flow_records WHERE (" + where + ")")
+		if err != nil && strings.Contains(err.Error(), "multi-statement") {
+			return &ArgError{Param: "where", Msg: "one condition, not statements separated by ';'"}
+		}
+		if err != nil {
+			return &ArgError{Param: "where", Msg: "not a SQL condition on the flows columns ('flowsql sql \"DESCRIBE flows\"' lists them): " + err.Error()}
+		}
+		return st.Close()
+	})
 }
 
 // Run prepares a named report (see Prepare) and runs it.
