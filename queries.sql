@@ -430,18 +430,19 @@ ORDER BY bucket;
 -- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen
 FROM (
-    SELECT interface_id,
-           -- 0 for an idle interface; blank for one whose traffic records all lack the field
-           CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
-           CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(packets), 0) END AS packets,
-           CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS flows,
-           CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) AS rejected,
-           CAST(CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS DOUBLE)
-               / sum(sum(bytes)) OVER () AS share,
-           make_timestamp(min("start") * 1000000) AS first_seen,
-           make_timestamp(max("end") * 1000000) AS last_seen
-    FROM flow_summary
-    GROUP BY interface_id
+    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    FROM (
+        SELECT interface_id,
+               -- 0 for an idle interface; blank for one whose traffic records all lack the field
+               CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
+               CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(packets), 0) END AS packets,
+               CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS flows,
+               CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) AS rejected,
+               make_timestamp(min("start") * 1000000) AS first_seen,
+               make_timestamp(max("end") * 1000000) AS last_seen
+        FROM flow_summary
+        GROUP BY interface_id
+    ) AS per_interface
     ORDER BY bytes DESC, interface_id
     LIMIT $limit
 ) AS top
@@ -450,17 +451,18 @@ ORDER BY bytes DESC, interface_id;
 SELECT interface_id, bytes, packets, flows, rejected, share,
        from_unixtime(first_start) AS first_seen, from_unixtime(last_end) AS last_seen
 FROM (
-    SELECT interface_id,
-           CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
-           CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(packets), 0) END AS packets,
-           count(*) FILTER (WHERE log_status = 'OK') AS flows,
-           count(*) FILTER (WHERE action = 'REJECT') AS rejected,
-           CAST(CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS DOUBLE)
-               / sum(sum(bytes)) OVER () AS share,
-           min("start") AS first_start,
-           max("end") AS last_end
-    FROM flows
-    GROUP BY interface_id
+    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    FROM (
+        SELECT interface_id,
+               CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
+               CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(packets), 0) END AS packets,
+               count(*) FILTER (WHERE log_status = 'OK') AS flows,
+               count(*) FILTER (WHERE action = 'REJECT') AS rejected,
+               min("start") AS first_start,
+               max("end") AS last_end
+        FROM flows
+        GROUP BY interface_id
+    ) AS per_interface
     ORDER BY bytes DESC, interface_id
     LIMIT $limit
 ) AS top
