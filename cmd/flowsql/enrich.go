@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/enrich"
 )
 
@@ -122,7 +123,7 @@ func runEnrichENI(ctx context.Context, e *env, args []string) error {
 	}
 	sort.Strings(types)
 	fmt.Fprintf(e.stdout, "recorded %s in %s with %s addresses (%d new): %s\n",
-		plural(sum.Interfaces, "network interface"), cfg.Region, thousands(int64(sum.Addresses)), sum.New, strings.Join(types, ", "))
+		plural(sum.Interfaces, "network interface"), cfg.Region, words.Count(int64(sum.Addresses)), sum.New, strings.Join(types, ", "))
 	return nil
 }
 
@@ -182,6 +183,6 @@ func runEnrichAWSRanges(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "loaded %s IPv4 and %s IPv6 prefixes (published %s, syncToken %s)\n",
-		thousands(int64(sum.IPv4)), thousands(int64(sum.IPv6)), sum.CreateDate, sum.SyncToken)
+		words.Count(int64(sum.IPv4)), words.Count(int64(sum.IPv6)), sum.CreateDate, sum.SyncToken)
 	return nil
 }

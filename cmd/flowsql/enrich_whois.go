@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/enrich"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -175,7 +176,7 @@ func runEnrichWhois(ctx context.Context, e *env, args []string) error {
 				parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 			}
 		}
-		fmt.Fprintf(e.stderr, "%s addresses: %s\n", thousands(int64(len(results))), strings.Join(parts, ", "))
+		fmt.Fprintf(e.stderr, "%s addresses: %s\n", words.Count(int64(len(results))), strings.Join(parts, ", "))
 	}
 	if len(failures) > 0 {
 		return &exitError{exitFailure}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flowsql/flowsql/internal/flowdb"
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 const exportAbout = `
@@ -121,6 +122,6 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err := conn.QueryRowContext(ctx, copySQL).Scan(&n); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural64(n, "row"), *out)
+	fmt.Fprintf(e.stderr, "wrote %s to %s\n", words.Plural(n, "row"), *out)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/awscfg"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/s3logs"
 	"github.com/schollz/progressbar/v3"
@@ -195,7 +196,7 @@ func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf 
 		opts.Done = func(r ingest.FileResult) {
 			switch r.Status {
 			case ingest.Loaded:
-				fmt.Fprintf(e.stderr, "loaded %s: %s rows into %s\n", r.File.URI, thousands(r.Rows), r.Table)
+				fmt.Fprintf(e.stderr, "loaded %s: %s rows into %s\n", r.File.URI, words.Count(r.Rows), r.Table)
 			case ingest.Skipped:
 				fmt.Fprintf(e.stderr, "skipped %s: %s\n", r.File.URI, r.Note)
 			case ingest.Failed:
@@ -208,7 +209,7 @@ func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf 
 		bar = newProgressBar(e.stderr)
 		opts.Progress = func(p ingest.Progress) {
 			if p.Files > 0 {
-				bar.update(p.Bytes, p.BytesDone, fmt.Sprintf("%d/%d files, %s rows", p.FilesDone, p.Files, thousands(p.Rows)))
+				bar.update(p.Bytes, p.BytesDone, fmt.Sprintf("%d/%d files, %s rows", p.FilesDone, p.Files, words.Count(p.Rows)))
 			}
 		}
 	}
@@ -249,7 +250,7 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 			overlapCount(sum.Overlapping))
 	}
 	if copies > maxCopiesListed {
-		fmt.Fprintf(e.stderr, "flowsql load: and %s more copies of files already loaded, skipped (--verbose lists them)\n", thousands(int64(copies-maxCopiesListed)))
+		fmt.Fprintf(e.stderr, "flowsql load: and %s more copies of files already loaded, skipped (--verbose lists them)\n", words.Count(int64(copies-maxCopiesListed)))
 	}
 	if quiet {
 		return
@@ -262,7 +263,7 @@ func overlapCount(n int) string {
 	if n == 1 {
 		return "1 interface is"
 	}
-	return thousands(int64(n)) + " interfaces are"
+	return words.Count(int64(n)) + " interfaces are"
 }
 
 // maxCopiesListed is how many skipped copies a load names on stderr without --verbose.
@@ -290,7 +291,7 @@ func loadSummaryLine(sum *ingest.Summary) string {
 		rate = float64(sum.Rows) / secs
 	}
 	fmt.Fprintf(&b, "loaded %s, %s in %.1f s (%s rows/s)", plural(sum.Loaded, "file"),
-		plural64(sum.Rows, "row"), secs, shortCount(rate))
+		words.Plural(sum.Rows, "row"), secs, shortCount(rate))
 	var answers int64 // rows of Route 53 Resolver query logs, which are no flow records
 	for _, r := range sum.Results {
 		if r.Status == ingest.Loaded && r.Table == ingest.ResolverTable {
@@ -298,19 +299,19 @@ func loadSummaryLine(sum *ingest.Summary) string {
 		}
 	}
 	if answers > 0 {
-		fmt.Fprintf(&b, ": %s and %s", plural64(sum.Rows-answers, "flow record"), plural64(answers, "Route 53 Resolver answer"))
+		fmt.Fprintf(&b, ": %s and %s", words.Plural(sum.Rows-answers, "flow record"), words.Plural(answers, "Route 53 Resolver answer"))
 	}
 	if sum.Rejected > 0 {
-		fmt.Fprintf(&b, "; %s unreadable (in load_errors)", plural64(sum.Rejected, "line"))
+		fmt.Fprintf(&b, "; %s unreadable (in load_errors)", words.Plural(sum.Rejected, "line"))
 	}
 	if sum.Recovered > 0 {
-		fmt.Fprintf(&b, "; %s read by the tolerant parser", plural64(sum.Recovered, "line"))
+		fmt.Fprintf(&b, "; %s read by the tolerant parser", words.Plural(sum.Recovered, "line"))
 	}
 	if sum.Altered > 0 {
-		fmt.Fprintf(&b, "; %s loaded after a repair (in load_errors)", plural64(sum.Altered, "line"))
+		fmt.Fprintf(&b, "; %s loaded after a repair (in load_errors)", words.Plural(sum.Altered, "line"))
 	}
 	if sum.Suspicious > 0 {
-		fmt.Fprintf(&b, "; %s with values no record can have (in load_errors)", plural64(sum.Suspicious, "line"))
+		fmt.Fprintf(&b, "; %s with values no record can have (in load_errors)", words.Plural(sum.Suspicious, "line"))
 	}
 	if n := sum.Skipped - sum.Copies; n > 0 {
 		fmt.Fprintf(&b, "; %s skipped (already loaded)", plural(n, "file"))
@@ -324,7 +325,7 @@ func loadSummaryLine(sum *ingest.Summary) string {
 	return b.String()
 }
 
-func plural(n int, noun string) string { return plural64(int64(n), noun) }
+func plural(n int, noun string) string { return words.Plural(int64(n), noun) }
 
 // listedFiles says how many flow-log files, and Route 53 Resolver query logs if any, a listing
 // kept.
@@ -342,29 +343,6 @@ func listedFiles(objs []s3logs.Object) string {
 		return plural(resolver, "Route 53 Resolver query log")
 	}
 	return plural(len(objs)-resolver, "flow-log file") + " and " + plural(resolver, "Route 53 Resolver query log")
-}
-
-func plural64(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return thousands(n) + " " + noun + "s"
-}
-
-// thousands writes n with thousands separators.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // shortCount writes a rate like 1.35M or 820k.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // outputFlags are the flags of every command that prints a result.
@@ -96,6 +97,6 @@ func copyToParquet(ctx context.Context, e *env, db *sql.DB, path, query string, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s to %s\n", plural64(n, "row"), path)
+	fmt.Fprintf(e.stderr, "wrote %s to %s\n", words.Plural(n, "row"), path)
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // Every text file passes through a screen on its way to DuckDB: Go reads it (gunzipping it,
@@ -162,10 +164,10 @@ func screen(r io.Reader, out io.Writer, o screenOptions, issues *issueLog) *scre
 			notes = append(notes, "a UTF-8 byte-order mark before it was removed")
 		}
 		if lr.nuls > 0 {
-			notes = append(notes, fmt.Sprintf("%s NUL bytes in it were removed", count(lr.nuls)))
+			notes = append(notes, fmt.Sprintf("%s NUL bytes in it were removed", words.Count(lr.nuls)))
 		}
 		if lr.long {
-			s.reject(n, line, fmt.Sprintf("a line of %s bytes, longer than a record can be (%s): records glued together, or not a flow log", count(lr.length), count(maxLine)))
+			s.reject(n, line, fmt.Sprintf("a line of %s bytes, longer than a record can be (%s): records glued together, or not a flow log", words.Count(lr.length), words.Count(maxLine)))
 			continue
 		}
 		if !lr.valid && !utf8.Valid(line) {
@@ -290,19 +292,6 @@ func clipRaw(line []byte) string {
 		line = line[:maxRaw]
 	}
 	return strings.ToValidUTF8(string(line), "\uFFFD")
-}
-
-// count writes n with thousands separators.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && c != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // lineReader splits a stream into lines in bounded memory: a line is the bytes before a '\n'
@@ -492,7 +481,7 @@ func paddingOf(r io.Reader) int64 {
 
 // paddingNote is the load_errors note for zero padding ignored after a file's gzip stream.
 func paddingNote(uri string, n int64) loadError {
-	return loadError{URI: uri, Reason: fmt.Sprintf("%s zero bytes after the gzip stream were ignored (padding)", count(n)), Kind: kindAltered}
+	return loadError{URI: uri, Reason: fmt.Sprintf("%s zero bytes after the gzip stream were ignored (padding)", words.Count(n)), Kind: kindAltered}
 }
 
 func newGzipStream(r io.Reader) (*gzipStream, error) {

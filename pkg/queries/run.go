@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // Prepared is a report bound to its arguments on the local engine, with what its user should
@@ -44,7 +46,7 @@ type MissingFieldError struct {
 
 func (e *MissingFieldError) Error() string {
 	return fmt.Sprintf("%s needs the %s field, and none of the %s loaded records has it (their format: %s): add ${%s} to the flow log's format",
-		e.Report, e.Field, count(e.Records), strings.Join(e.Formats, "; "), e.Field)
+		e.Report, e.Field, words.Count(e.Records), strings.Join(e.Formats, "; "), e.Field)
 }
 
 // Prepare binds a named report's arguments for the local engine (the flowsql database db) and
@@ -185,7 +187,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 			return notes, &MissingFieldError{Report: q.Name, Field: field, Records: total, Formats: lacking}
 		case without > 0:
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
-				count(without), count(total), count(filesWithout), count(files), field, records(total-without), strings.Join(lacking, "; ")))
+				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
 		}
 	}
 	if !q.Filters {
@@ -243,7 +245,7 @@ func (o *OverlappingLogs) Error() string {
 
 // Summary says so, advising to load one flow log's files only.
 func (o *OverlappingLogs) Summary() string {
-	subject := count(o.Interfaces) + " interfaces are"
+	subject := words.Count(o.Interfaces) + " interfaces are"
 	if o.Interfaces == 1 {
 		subject = "1 interface is"
 	}
@@ -252,7 +254,7 @@ func (o *OverlappingLogs) Summary() string {
 		logs += fmt.Sprintf(" and %d more", n)
 	}
 	return fmt.Sprintf("%s recorded by more than one flow log at the same time (%s) between %s and %s, in %s: their traffic there counts once per flow log, so the figures that cover it are too high; load the files of one flow log only",
-		subject, logs, stamp(o.First), stamp(o.Last), records(o.Records))
+		subject, logs, stamp(o.First), stamp(o.Last), words.Plural(o.Records, "record"))
 }
 
 // CheckOverlaps returns the interfaces that more than one flow log recorded at once in the
@@ -307,13 +309,13 @@ type SkippedRecords struct {
 func (s *SkippedRecords) Error() string {
 	where := ""
 	if s.Interfaces > 0 {
-		where = " of " + plural(s.Interfaces, "interface")
+		where = " of " + words.Plural(s.Interfaces, "interface")
 	}
 	if !s.First.IsZero() && !s.Last.IsZero() {
 		where += fmt.Sprintf(" between %s and %s", stamp(s.First), stamp(s.Last))
 	}
 	return fmt.Sprintf("%s: AWS skipped flow records%s (a capacity limit or an internal error), so the figures that cover those windows are low; 'flowsql report log-coverage' shows where",
-		plural(s.Records, "SKIPDATA record"), where)
+		words.Plural(s.Records, "SKIPDATA record"), where)
 }
 
 // CheckSkipped returns the SKIPDATA records in the filters' window, account and interface
@@ -466,27 +468,3 @@ func readFormats(ctx context.Context, db *sql.DB) ([]format, error) {
 
 // stamp writes a time as reports show it: UTC, to the second.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
-
-// count writes a number with thousands separators.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// records is n records, in words.
-func records(n int64) string { return plural(n, "record") }
-
-// plural is n of a noun, in words: "1 record", "2,000 records".
-func plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return count(n) + " " + noun + "s"
-}

@@ -1,0 +1,30 @@
+// Package words writes numbers as the messages and notes of flowsql put them in a sentence:
+// "12,036", "1 file", "2,000 records".
+package words
+
+import "strconv"
+
+// Count writes a whole number with thousands separators: 12,036, -1,500.
+func Count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, s = "-", s[1:]
+	}
+	b := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return sign + string(b)
+}
+
+// Plural is n of a noun: "1 record", "0 records", "2,000 records".
+func Plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Count(n) + " " + noun + "s"
+}

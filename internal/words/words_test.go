@@ -1,0 +1,17 @@
+package words
+
+import "testing"
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 12036: "12,036", 100001186: "100,001,186",
+		-5: "-5", -1500: "-1,500", -123456: "-123,456"} {
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0 files", 1: "1 file", 2: "2 files", 2000: "2,000 files"} {
+		if got := Plural(n, "file"); got != want {
+			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
