@@ -130,7 +130,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	if len(failed) > 0 {
 		return &errFileFailed{failed}
 	}
-	if err := summarize(ctx, tx, tasks); err != nil {
+	if err := l.summarize(ctx, tx, tasks); err != nil {
 		return err
 	}
 	for _, t := range tasks {

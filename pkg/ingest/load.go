@@ -144,6 +144,10 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	if err != nil {
 		return sum, err
 	}
+	var threads int
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil {
+		return sum, err
+	}
 	// Without this DuckDB keeps rows in file order, and rewrites the data at the end.
 	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
 		return sum, err
@@ -156,7 +160,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	}
 	defer os.RemoveAll(tmp)
 
-	l := &loader{conn: conn, keys: keys, opts: opts, format: format, tmp: tmp, sum: sum, start: start}
+	l := &loader{conn: conn, keys: keys, opts: opts, format: format, tmp: tmp, sum: sum, start: start, threads: threads}
 	pending, err := l.plan(ctx)
 	if err != nil {
 		return sum, err
@@ -204,6 +208,8 @@ type loader struct {
 	start  time.Time
 	nextID int64
 	seq    atomic.Int64 // names temporary files
+	// threads is DuckDB's: how many parts a batch's rows are read in (scanParts).
+	threads int
 	// contents maps the SHA-256 of each file loaded (before, and by this load) to its URI.
 	contents map[string]string
 

@@ -30,10 +30,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		}
 		ranges[k] = r
 	}
-	parts, err := scanParts(ctx, tx, len(byID))
-	if err != nil {
-		return err
-	}
+	parts := l.scanParts(len(byID))
 	if r, ok := ranges[VPC]; ok {
 		if err := indexFiles(ctx, tx, r[0], r[1], parts); err != nil {
 			return err

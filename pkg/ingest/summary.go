@@ -83,12 +83,8 @@ func inParts(table, cols, cond string, parts int) string {
 
 // scanParts is the number of parts in which to read the rows of files files (see inParts):
 // as many as DuckDB has threads, or files if fewer.
-func scanParts(ctx context.Context, tx *sql.Tx, files int) (int, error) {
-	var threads int
-	if err := tx.QueryRowContext(ctx, `SELECT current_setting('threads')`).Scan(&threads); err != nil {
-		return 0, err
-	}
-	return max(1, min(threads, files)), nil
+func (l *loader) scanParts(files int) int {
+	return max(1, min(l.threads, files))
 }
 
 // summaryColumns are the columns of flow_records that the summary reads.
@@ -134,7 +130,7 @@ func isSummarized(table string) bool {
 }
 
 // summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts).
-func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
+func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	var ids []string
 	for _, t := range tasks {
 		if t.format.Kind == VPC {
@@ -144,9 +140,5 @@ func summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	parts, err := scanParts(ctx, tx, len(ids))
-	if err != nil {
-		return err
-	}
-	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), parts)
+	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), l.scanParts(len(ids)))
 }
