@@ -21,8 +21,6 @@ type stream struct {
 	done chan struct{}
 	res  *screening
 	read atomic.Int64 // bytes of the file read so far, for progress
-	// opened is set once the writer has the pipe open, that is once DuckDB opened it to read.
-	opened atomic.Bool
 	// abandoned is set when DuckDB will read no more of the pipe (finish before the writer
 	// is done): the writer then stops at its next write, or as soon as it has the pipe open.
 	abandoned atomic.Bool
@@ -74,7 +72,6 @@ func (s *stream) run(issuesPath string) {
 		fail(err)
 		return
 	}
-	s.opened.Store(true)
 	defer w.Close()
 	if s.abandoned.Load() {
 		fail(errAbandoned)
