@@ -391,6 +391,7 @@ ORDER BY flows DESC, address, dstport, protocol;
 -- name: traffic-over-time
 -- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address.
 -- needs: start, bytes
+-- series: bucket
 -- param: bucket interval = 1h: Width of a bucket: 5m, 1h, 1d.
 -- param: addr addr = null: Only the traffic from or to this address.
 -- param: limit int = 1000: How many buckets to show.

@@ -21,7 +21,11 @@
 // when every row is NULL (enrichment columns before "flowsql enrich" has run); machine formats
 // keep them, so their columns do not change under a script. "-- needs: bytes, interface-id"
 // names the flow-log fields that the query's figures depend on: running it says how many of
-// the loaded records lack one, and fails when all do.
+// the loaded records lack one, and fails when all do. "-- series: bucket" marks a time series
+// that counts each record in the bucket its start falls in, bucket naming the interval
+// parameter that sets their width: running it says when a --since or --until window leaves
+// the buckets at its edges with only some of their records, and when its limit parameter
+// cuts the series short.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -54,6 +58,9 @@ type Query struct {
 	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
 	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
 	Needs []string
+	// Series names the interval parameter that sets the width of the time buckets the query
+	// counts records in, by their start ("" for a query that is no time series).
+	Series string
 	// Bodies maps an engine to its SQL; "" is the body shared by engines without their own.
 	Bodies map[string]string
 	File   string
@@ -262,6 +269,9 @@ func Parse(file, text string) (*Set, error) {
 		if len(q.Bodies) == 0 {
 			return errf(q.Line, "query %q has no SQL", q.Name)
 		}
+		if p, ok := q.Param(q.Series); q.Series != "" && (!ok || p.Type != "interval") {
+			return errf(q.Line, "query %q: -- series: %s names no interval parameter of it", q.Name, q.Series)
+		}
 		return checkParams(q, file)
 	}
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -368,6 +378,14 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			}
 			q.Needs = append(q.Needs, f)
 		}
+	case "series":
+		if q.Series != "" {
+			return errf("query %q has two series annotations", q.Name)
+		}
+		if !identifier.MatchString(value) {
+			return errf("series %q: write '-- series: PARAM', naming the interval parameter of the buckets", value)
+		}
+		q.Series = value
 	case "param":
 		m := paramDecl.FindStringSubmatch(value)
 		if m == nil {
@@ -393,7 +411,7 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		}
 		q.Params = append(q.Params, p)
 	default:
-		return errf("unknown annotation %q (name, description, param, filters, optional, needs, engine)", "-- "+key+":")
+		return errf("unknown annotation %q (name, description, param, filters, optional, needs, series, engine)", "-- "+key+":")
 	}
 	return nil
 }

@@ -86,7 +86,63 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	}
 	notes, err := checkRecords(ctx, db, q, f, p)
 	p.Notes = append(p.Notes, notes...)
-	return p, err
+	if err != nil || p.Empty != nil || q.Series == "" {
+		return p, err
+	}
+	first, last, err := loadedSpan(ctx, db)
+	if err != nil || !first.Valid || !last.Valid {
+		return p, err
+	}
+	p.Notes = append(p.Notes, seriesNotes(q, vals, f, first.Time, last.Time)...)
+	return p, nil
+}
+
+// seriesNotes says where a time series (a query with Series) is not whole, for records loaded
+// from first to last: the buckets at the edges of a --since/--until window, which hold only
+// some of their records (the window takes the records that overlap it, and each counts in
+// the bucket it began in), and the buckets past its --limit.
+func seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []string {
+	value := func(name string) (raw string, n int64, ok bool) {
+		p, ok := q.Param(name)
+		if !ok {
+			return "", 0, false
+		}
+		raw = p.Default
+		if v, given := vals[name]; given {
+			raw = v
+		}
+		v, err := convert(p, raw)
+		n, ok = v.(int64)
+		return raw, n, err == nil && ok && n > 0
+	}
+	width, w, ok := value(q.Series)
+	if !ok {
+		return nil
+	}
+	flag := func(name string) string { return "--" + strings.ReplaceAll(name, "_", "-") }
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	var notes []string
+	from, to, before := first.Unix(), last.Unix(), int64(0)
+	if s := f.Since.Unix(); !f.Since.IsZero() && from < s {
+		whole := (s + w - 1) / w * w
+		notes = append(notes, fmt.Sprintf("each record counts in the %s bucket it began in, and --since takes the records that last into the window: a bucket that begins before %s holds only those of its records, so the series is whole from %s",
+			width, stamp(f.Since), stamp(at(whole))))
+		from, before = s, 1 // and the bucket before, of records that began before --since
+	}
+	if u := f.Until.Unix(); !f.Until.IsZero() && u <= to {
+		if u%w != 0 {
+			notes = append(notes, fmt.Sprintf("the %s bucket that begins at %s holds only its records that began before --until %s",
+				width, stamp(at(u/w*w)), stamp(f.Until)))
+		}
+		to = u - 1
+	}
+	if raw, limit, ok := value("limit"); ok {
+		if buckets := to/w - from/w + 1 + before; buckets > limit {
+			notes = append(notes, fmt.Sprintf("the records from %s to %s fill up to %s buckets of %s, and %s %s shows only the first %s: %s %d shows them all (or a wider %s, fewer)",
+				stamp(at(from)), stamp(at(to)), words.Count(buckets), width, flag("limit"), raw, raw, flag("limit"), buckets, flag(q.Series)))
+		}
+	}
+	return notes
 }
 
 // checkWhere makes sure that a --where condition reads as one on the records, before the
