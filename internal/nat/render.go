@@ -253,9 +253,9 @@ func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 		}
 	}
 	if len(noted.Rows) == 0 {
-		r.printf("%d hours; %s.\n\n", len(f.Result.Rows), quiet)
+		r.printf("%s; %s.\n\n", plural(int64(len(f.Result.Rows)), "hour"), quiet)
 	} else {
-		r.printf("%d hours; %s:\n\n", len(f.Result.Rows), marked)
+		r.printf("%s; %s:\n\n", plural(int64(len(f.Result.Rows)), "hour"), marked)
 		r.table(noted)
 	}
 	r.sql(f)
@@ -269,7 +269,7 @@ func (r *renderer) coverage(gw *Gateway) {
 		status += fmt.Sprintf(", and %d without traffic whose format has no log-status field: NODATA or SKIPDATA, which it cannot tell apart (SKIPDATA would mean the figures are low)", c.StatusUnknown)
 	}
 	lines := [][2]string{
-		{"Gateway interface", fmt.Sprintf("%d of %d hours have records; %s", c.HoursWithRecords, c.HoursSpanned, status)},
+		{"Gateway interface", fmt.Sprintf("%d of %s %s records; %s", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), hasHave(c.HoursWithRecords), status)},
 	}
 	if c.InterfacesKnown > 0 {
 		lines = append(lines, [2]string{"Interfaces", fmt.Sprintf("%d in the logs; %d of the %d that flowsql enrich eni recorded do not appear",
@@ -346,6 +346,14 @@ func rate(v float64) string {
 }
 
 func gb(b int64) string { return fmt.Sprintf("%.2f", float64(b)/GB) }
+
+// hasHave is the verb for n things.
+func hasHave(n int64) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
 
 func plural(n int64, noun string) string {
 	if n == 1 {
