@@ -204,7 +204,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if rf.showSQL {
 		fmt.Fprintf(e.stderr, "%s;\n", p.Inline())
 	}
-	return writeResult(ctx, e, db, rf.output, p.SQL, p.Args...)
+	rows, err := writeResult(ctx, e, db, rf.output, p.SQL, p.Args...)
+	if note := p.LimitNote(rows); err == nil && note != "" {
+		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", name, note)
+	}
+	return err
 }
 
 // reportUsage is the help text of one report: what it answers, its parameters, and a pointer

@@ -45,19 +45,19 @@ func (o *outputFlags) check() error {
 
 // writeResult runs a query and writes its result as the flags say: to stdout in --format, or
 // to --out in the format of its extension (Parquet through DuckDB's COPY, zstd-compressed).
-func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query string, args ...any) error {
+func writeResult(ctx context.Context, e *env, db *sql.DB, o outputFlags, query string, args ...any) (rows int64, err error) {
 	if o.out != "" && strings.EqualFold(filepath.Ext(o.out), ".parquet") {
 		return copyToParquet(ctx, e, db, o.out, query, args...)
 	}
-	rows, err := db.QueryContext(ctx, query, args...)
+	r, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	res, err := output.Read(rows, 0)
+	res, err := output.Read(r, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return writeRows(e, o, res)
+	return int64(len(res.Rows)), writeRows(e, o, res)
 }
 
 // writeRows writes a result read already, as writeResult does (but for Parquet).
@@ -92,11 +92,11 @@ func writeRows(e *env, o outputFlags, res *output.Result) error {
 }
 
 // copyToParquet writes a query's result to a Parquet file.
-func copyToParquet(ctx context.Context, e *env, db *sql.DB, path, query string, args ...any) error {
+func copyToParquet(ctx context.Context, e *env, db *sql.DB, path, query string, args ...any) (int64, error) {
 	n, err := flowdb.CopyToParquet(ctx, db, path, query, args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s to %s\n", words.Plural(n, "row"), path)
-	return nil
+	return n, nil
 }

@@ -22,10 +22,10 @@
 // keep them, so their columns do not change under a script. "-- needs: bytes, interface-id"
 // names the flow-log fields that the query's figures depend on: running it says how many of
 // the loaded records lack one, and fails when all do. "-- series: bucket" marks a time series
-// that counts each record in the bucket its start falls in, bucket naming the interval
-// parameter that sets their width: running it says when a --since or --until window leaves
-// the buckets at its edges with only some of their records, and when its limit parameter
-// cuts the series short.
+// that counts each record in the bucket its start falls in, of the width that the interval
+// parameter bucket sets (or a fixed one: "-- series: 1h"): running it says when a --since or
+// --until window leaves the buckets at its edges with only some of their records, and when
+// its limit parameter cuts the series short.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -40,6 +40,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Engines are the SQL engines a query body can be written for.
@@ -58,8 +59,8 @@ type Query struct {
 	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
 	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
 	Needs []string
-	// Series names the interval parameter that sets the width of the time buckets the query
-	// counts records in, by their start ("" for a query that is no time series).
+	// Series is the width of the time buckets the query counts records in, by their start: an
+	// interval parameter's name, or an interval ("1h"); "" for a query that is no time series.
 	Series string
 	// Bodies maps an engine to its SQL; "" is the body shared by engines without their own.
 	Bodies map[string]string
@@ -269,8 +270,8 @@ func Parse(file, text string) (*Set, error) {
 		if len(q.Bodies) == 0 {
 			return errf(q.Line, "query %q has no SQL", q.Name)
 		}
-		if p, ok := q.Param(q.Series); q.Series != "" && (!ok || p.Type != "interval") {
-			return errf(q.Line, "query %q: -- series: %s names no interval parameter of it", q.Name, q.Series)
+		if p, ok := q.Param(q.Series); q.Series != "" && !fixedWidth(q.Series) && (!ok || p.Type != "interval") {
+			return errf(q.Line, "query %q: -- series: %s is no interval (1h) and names no interval parameter of it", q.Name, q.Series)
 		}
 		return checkParams(q, file)
 	}
@@ -382,8 +383,8 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		if q.Series != "" {
 			return errf("query %q has two series annotations", q.Name)
 		}
-		if !identifier.MatchString(value) {
-			return errf("series %q: write '-- series: PARAM', naming the interval parameter of the buckets", value)
+		if !identifier.MatchString(value) && !fixedWidth(value) {
+			return errf("series %q: write '-- series: PARAM', naming the interval parameter of the buckets, or '-- series: 1h'", value)
 		}
 		q.Series = value
 	case "param":
@@ -414,6 +415,13 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		return errf("unknown annotation %q (name, description, param, filters, optional, needs, series, engine)", "-- "+key+":")
 	}
 	return nil
+}
+
+// fixedWidth reports whether a series annotation gives its buckets' width (1h) rather than the
+// parameter that sets it.
+func fixedWidth(series string) bool {
+	d, err := ParseDuration(series)
+	return err == nil && d >= time.Second
 }
 
 // checkParams holds every body to the declared parameters: each $name used is declared, and each

@@ -27,6 +27,19 @@ type Prepared struct {
 	Overlaps *OverlappingLogs
 	// summary is set when flow_hourly is known to sum every record.
 	summary bool
+	// limit is the bound value of a series' limit parameter (0 for other reports), and
+	// limitNoted is set when Notes already say that it cuts the series short.
+	limit      int64
+	limitNoted bool
+}
+
+// LimitNote says, for a time series whose answer has rows rows, when its limit parameter may
+// have cut it short ("" otherwise, and when Notes said so already).
+func (p *Prepared) LimitNote(rows int64) string {
+	if p.limit <= 0 || rows < p.limit || p.limitNoted {
+		return ""
+	}
+	return fmt.Sprintf("the series stops at --limit %d rows, and the records may hold more: a larger --limit shows them", p.limit)
 }
 
 // Outcome is a report's answer.
@@ -93,7 +106,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if err != nil || !first.Valid || !last.Valid {
 		return p, err
 	}
-	p.Notes = append(p.Notes, seriesNotes(q, vals, f, first.Time, last.Time)...)
+	p.Notes = append(p.Notes, p.seriesNotes(q, vals, f, first.Time, last.Time)...)
 	return p, nil
 }
 
@@ -101,8 +114,12 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 // from first to last: the buckets at the edges of a --since/--until window, which hold only
 // some of their records (the window takes the records that overlap it, and each counts in
 // the bucket it began in), and the buckets past its --limit.
-func seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []string {
+func (p *Prepared) seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []string {
 	value := func(name string) (raw string, n int64, ok bool) {
+		if name == q.Series && fixedWidth(name) {
+			d, _ := ParseDuration(name)
+			return name, int64(d / time.Second), true
+		}
 		p, ok := q.Param(name)
 		if !ok {
 			return "", 0, false
@@ -119,6 +136,7 @@ func seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []stri
 	if !ok {
 		return nil
 	}
+	_, p.limit, _ = value("limit")
 	flag := func(name string) string { return "--" + strings.ReplaceAll(name, "_", "-") }
 	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
 	var notes []string
@@ -136,8 +154,11 @@ func seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []stri
 		}
 		to = u - 1
 	}
-	if raw, limit, ok := value("limit"); ok {
+	// A series whose width is a parameter has a row per bucket (a fixed one may have more, an
+	// interface's hours, say): the rows it fills are known before it runs.
+	if raw, limit, ok := value("limit"); ok && !fixedWidth(q.Series) {
 		if buckets := to/w - from/w + 1 + before; buckets > limit {
+			p.limitNoted = true
 			notes = append(notes, fmt.Sprintf("the records from %s to %s fill up to %s buckets of %s, and %s %s shows only the first %s: %s %d shows them all (or a wider %s, fewer)",
 				stamp(at(from)), stamp(at(to)), words.Count(buckets), width, flag("limit"), raw, raw, flag("limit"), buckets, flag(q.Series)))
 		}
@@ -188,6 +209,9 @@ func (s *Set) Run(ctx context.Context, db *sql.DB, name string, vals Values, f F
 	res, err := ReadRows(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if note := p.LimitNote(int64(len(res.Rows))); note != "" {
+		p.Notes = append(p.Notes, note)
 	}
 	return &Outcome{Prepared: p, Result: res}, nil
 }
