@@ -52,6 +52,9 @@ func runOnAthena(ctx context.Context, e *env, q *queries.Query, vals queries.Val
 		}
 		return err
 	}
+	for _, n := range q.SeriesNotes(vals, f) {
+		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", q.Name, n)
+	}
 	sql := st.Inline()
 	if rf.showSQL {
 		fmt.Fprintf(e.stderr, "%s;\n", sql)
@@ -72,6 +75,9 @@ func runOnAthena(ctx context.Context, e *env, q *queries.Query, vals queries.Val
 	rf.output.optional = q.Optional
 	if err := writeRows(e, rf.output, res); err != nil {
 		return err
+	}
+	if note := q.LimitNote(vals, int64(len(res.Rows))); note != "" {
+		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", q.Name, note)
 	}
 	fmt.Fprintf(e.stderr, "Athena query %s: scanned %s in %.1f s, about %s at $%.0f per TB\n",
 		stats.QueryID, output.Bytes(float64(stats.ScannedBytes)), stats.TotalTime.Seconds(), dollars(stats.Cost()), athenarun.PricePerTB)

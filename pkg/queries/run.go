@@ -27,19 +27,19 @@ type Prepared struct {
 	Overlaps *OverlappingLogs
 	// summary is set when flow_hourly is known to sum every record.
 	summary bool
-	// limit is the bound value of a series' limit parameter (0 for other reports), and
-	// limitNoted is set when Notes already say that it cuts the series short.
-	limit      int64
+	// vals are the report's arguments; limitNoted is set when Notes say already that the
+	// limit cuts a time series short.
+	vals       Values
 	limitNoted bool
 }
 
-// LimitNote says, for a time series whose answer has rows rows, when its limit parameter may
-// have cut it short ("" otherwise, and when Notes said so already).
+// LimitNote says when a time series' limit may have cut its answer of rows rows short (see
+// Query.LimitNote), unless Notes said so already.
 func (p *Prepared) LimitNote(rows int64) string {
-	if p.limit <= 0 || rows < p.limit || p.limitNoted {
+	if p.limitNoted {
 		return ""
 	}
-	return fmt.Sprintf("the series stops at --limit %d rows, and the records may hold more: a larger --limit shows them", p.limit)
+	return p.Query.LimitNote(p.vals, rows)
 }
 
 // Outcome is a report's answer.
@@ -90,7 +90,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Query: q, Statement: st, summary: d.Summary}
+	p := &Prepared{Query: q, Statement: st, summary: d.Summary, vals: vals}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
@@ -106,64 +106,9 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if err != nil || !first.Valid || !last.Valid {
 		return p, err
 	}
-	p.Notes = append(p.Notes, p.seriesNotes(q, vals, f, first.Time, last.Time)...)
+	notes, p.limitNoted = q.seriesNotes(vals, f, first.Time, last.Time)
+	p.Notes = append(p.Notes, notes...)
 	return p, nil
-}
-
-// seriesNotes says where a time series (a query with Series) is not whole, for records loaded
-// from first to last: the buckets at the edges of a --since/--until window, which hold only
-// some of their records (the window takes the records that overlap it, and each counts in
-// the bucket it began in), and the buckets past its --limit.
-func (p *Prepared) seriesNotes(q *Query, vals Values, f Filters, first, last time.Time) []string {
-	value := func(name string) (raw string, n int64, ok bool) {
-		if name == q.Series && fixedWidth(name) {
-			d, _ := ParseDuration(name)
-			return name, int64(d / time.Second), true
-		}
-		p, ok := q.Param(name)
-		if !ok {
-			return "", 0, false
-		}
-		raw = p.Default
-		if v, given := vals[name]; given {
-			raw = v
-		}
-		v, err := convert(p, raw)
-		n, ok = v.(int64)
-		return raw, n, err == nil && ok && n > 0
-	}
-	width, w, ok := value(q.Series)
-	if !ok {
-		return nil
-	}
-	_, p.limit, _ = value("limit")
-	flag := func(name string) string { return "--" + strings.ReplaceAll(name, "_", "-") }
-	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
-	var notes []string
-	from, to, before := first.Unix(), last.Unix(), int64(0)
-	if s := f.Since.Unix(); !f.Since.IsZero() && from < s {
-		whole := (s + w - 1) / w * w
-		notes = append(notes, fmt.Sprintf("each record counts in the %s bucket it began in, and --since takes the records that last into the window: a bucket that begins before %s holds only those of its records, so the series is whole from %s",
-			width, stamp(f.Since), stamp(at(whole))))
-		from, before = s, 1 // and the bucket before, of records that began before --since
-	}
-	if u := f.Until.Unix(); !f.Until.IsZero() && u <= to {
-		if u%w != 0 {
-			notes = append(notes, fmt.Sprintf("the %s bucket that begins at %s holds only its records that began before --until %s",
-				width, stamp(at(u/w*w)), stamp(f.Until)))
-		}
-		to = u - 1
-	}
-	// A series whose width is a parameter has a row per bucket (a fixed one may have more, an
-	// interface's hours, say): the rows it fills are known before it runs.
-	if raw, limit, ok := value("limit"); ok && !fixedWidth(q.Series) {
-		if buckets := to/w - from/w + 1 + before; buckets > limit {
-			p.limitNoted = true
-			notes = append(notes, fmt.Sprintf("the records from %s to %s fill up to %s buckets of %s, and %s %s shows only the first %s: %s %d shows them all (or a wider %s, fewer)",
-				stamp(at(from)), stamp(at(to)), words.Count(buckets), width, flag("limit"), raw, raw, flag("limit"), buckets, flag(q.Series)))
-		}
-	}
-	return notes
 }
 
 // checkWhere makes sure that a --where condition reads as one on the records, before the
