@@ -587,6 +587,7 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        CAST(coalesce(sum(records) FILTER (WHERE vpc_side), 0) AS BIGINT) AS vpc_side_records,
        min("start") AS first_start,
        max("end") AS last_end,
+       CAST(coalesce(sum(records) FILTER (WHERE "start" IS NULL OR "end" IS NULL), 0) AS BIGINT) AS records_without_time,
        count(DISTINCT start_hour) AS hours_with_records
 FROM legs;
 

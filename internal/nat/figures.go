@@ -18,15 +18,16 @@ import (
 // column that a query no longer has).
 type (
 	summaryRow struct {
-		ProcessedBytes       int64 `col:"processed_bytes"`
-		BytesFromSource      int64 `col:"bytes_in_from_source"`
-		BytesFromDestination int64 `col:"bytes_in_from_destination"`
-		BytesBySource        int64 `col:"bytes_by_source"`
-		Records              int64 `col:"records"`
-		VPCSideWithPkt       int64 `col:"vpc_side_with_pkt"`
-		VPCSideRecords       int64 `col:"vpc_side_records"`
-		FirstStart           int64 `col:"first_start"`
-		LastEnd              int64 `col:"last_end"`
+		ProcessedBytes       int64  `col:"processed_bytes"`
+		BytesFromSource      int64  `col:"bytes_in_from_source"`
+		BytesFromDestination int64  `col:"bytes_in_from_destination"`
+		BytesBySource        int64  `col:"bytes_by_source"`
+		Records              int64  `col:"records"`
+		VPCSideWithPkt       int64  `col:"vpc_side_with_pkt"`
+		VPCSideRecords       int64  `col:"vpc_side_records"`
+		FirstStart           *int64 `col:"first_start"` // nil when no record has a start
+		LastEnd              *int64 `col:"last_end"`
+		RecordsWithoutTime   int64  `col:"records_without_time"`
 	}
 	serviceRow struct {
 		Service string `col:"service"`
@@ -174,6 +175,10 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if b := gw.Billed; b != nil {
 		b.Computed = gw.TotalCost
 		b.Difference = b.ProcessingCost + b.HoursCost - b.Computed
+		if gw.PeriodUnknown { // the records' hours are not known: compare data processing alone
+			b.Computed = gw.ProcessingCost
+			b.Difference = b.ProcessingCost - b.Computed
+		}
 		gw.Figures = append(gw.Figures, billFigure)
 	}
 	if err := r.metered(ctx, gw, vals); err != nil {
@@ -352,21 +357,34 @@ func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
 		gw.Method = "none"
 		return
 	}
-	first, last := v.FirstStart, v.LastEnd
-	if !since.IsZero() && first < since.Unix() {
-		first = since.Unix()
-	}
-	if !until.IsZero() && last > until.Unix() {
-		last = until.Unix()
-	}
-	gw.FirstRecord, gw.LastRecord = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
-	gw.CoveredSeconds = max(last-first, 1)
-	gw.Hours = int64(math.Ceil(float64(last)/3600) - math.Floor(float64(first)/3600))
 	p := gw.Prices
 	gw.ProcessingCost = Cost(gw.ProcessedBytes, p.PerGB)
-	gw.HourlyCost = float64(gw.Hours) * p.PerHour
-	gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
-	gw.MonthlyRate = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
+	switch {
+	case v.FirstStart == nil || v.LastEnd == nil:
+		gw.PeriodUnknown = true
+		gw.Notes = append(gw.Notes, "The gateway's records have no start and end times (their flow log format has no ${start} and ${end}): "+
+			"the period they cover, the gateway-hours, the total cost, the 30-day rate and the hours that stand out or lack records cannot be computed, "+
+			"and the cost is that of data processing only. Add ${start} and ${end} to the flow log format.")
+	default:
+		first, last := *v.FirstStart, *v.LastEnd
+		if !since.IsZero() && first < since.Unix() {
+			first = since.Unix()
+		}
+		if !until.IsZero() && last > until.Unix() {
+			last = until.Unix()
+		}
+		gw.FirstRecord, gw.LastRecord = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+		gw.CoveredSeconds = max(last-first, 1)
+		gw.Hours = int64(math.Ceil(float64(last)/3600) - math.Floor(float64(first)/3600))
+		gw.HourlyCost = float64(gw.Hours) * p.PerHour
+		gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
+		gw.MonthlyRate = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
+		if v.RecordsWithoutTime > 0 {
+			gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the gateway's %d records %s no start or end time (a flow log format without ${start} or ${end}): "+
+				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
+				v.RecordsWithoutTime, v.Records, hasHave(v.RecordsWithoutTime)))
+		}
+	}
 	switch {
 	case v.VPCSideWithPkt == v.VPCSideRecords:
 		gw.Method = "exact"
@@ -445,8 +463,10 @@ func (gw *Gateway) endpoints(services []serviceRow, sources []sourceRow) {
 		if s.Service == "" || s.Service == "(not AWS)" || s.Service == "S3" || s.Service == "DYNAMODB" {
 			continue
 		}
-		c := EndpointCase{Service: s.Service, Bytes: s.Bytes, AZs: n, NATCost: Cost(s.Bytes, p.PerGB),
-			EndpointCost: float64(gw.Hours)*float64(n)*p.EndpointPerHour + Cost(s.Bytes, p.EndpointPerGB)}
+		c := EndpointCase{Service: s.Service, Bytes: s.Bytes, AZs: n, NATCost: Cost(s.Bytes, p.PerGB)}
+		if !gw.PeriodUnknown {
+			c.EndpointCost = float64(gw.Hours)*float64(n)*p.EndpointPerHour + Cost(s.Bytes, p.EndpointPerGB)
+		}
 		if p.PerGB > p.EndpointPerGB {
 			c.BreakEvenGBPerMonth = HoursPer30Days * float64(n) * p.EndpointPerHour / (p.PerGB - p.EndpointPerGB)
 		}

@@ -61,23 +61,26 @@ type Gateway struct {
 	Evidence string `json:"evidence"`
 	Prices   Prices `json:"prices"`
 
-	ProcessedBytes       int64     `json:"processed_bytes"`
-	BytesFromSource      int64     `json:"bytes_in_from_source"`
-	BytesFromDestination int64     `json:"bytes_in_from_destination"`
-	FirstRecord          time.Time `json:"first_record"`
-	LastRecord           time.Time `json:"last_record"`
+	ProcessedBytes       int64 `json:"processed_bytes"`
+	BytesFromSource      int64 `json:"bytes_in_from_source"`
+	BytesFromDestination int64 `json:"bytes_in_from_destination"`
+	// PeriodUnknown is set when the gateway's records have no start and end times (a format
+	// without them): the figures of time below are then zero, and left out of JSON.
+	PeriodUnknown bool      `json:"period_unknown,omitempty"`
+	FirstRecord   time.Time `json:"first_record,omitzero"`
+	LastRecord    time.Time `json:"last_record,omitzero"`
 	// CoveredSeconds is the time the records cover, from the first start to the last end:
 	// what the processing rate is measured over.
-	CoveredSeconds int64 `json:"seconds_of_records"`
+	CoveredSeconds int64 `json:"seconds_of_records,omitzero"`
 	// Hours are the gateway-hours billed for that time: each clock hour the records touch
 	// counts whole, as AWS bills partial hours.
-	Hours          int64   `json:"gateway_hours"`
+	Hours          int64   `json:"gateway_hours,omitzero"`
 	ProcessingCost float64 `json:"processing_cost"`
-	HourlyCost     float64 `json:"hourly_cost"`
-	TotalCost      float64 `json:"total_cost"`
+	HourlyCost     float64 `json:"hourly_cost,omitzero"`
+	TotalCost      float64 `json:"total_cost,omitzero"`
 	// MonthlyRate is what 30 days cost at this rate: the processing charge per second of
 	// records, for 30 days, plus 720 gateway-hours.
-	MonthlyRate float64 `json:"cost_per_30_days_at_this_rate"`
+	MonthlyRate float64 `json:"cost_per_30_days_at_this_rate,omitzero"`
 	// RateWithoutGaps is MonthlyRate over the part of the time covered whose hours have
 	// records of the gateway's interface, when some hours have none (as if logs were lost
 	// there, rather than traffic absent); 0 when every hour has records.
@@ -118,7 +121,7 @@ type EndpointCase struct {
 	Service      string  `json:"service"`
 	Bytes        int64   `json:"bytes"`
 	NATCost      float64 `json:"nat_cost"`
-	EndpointCost float64 `json:"endpoint_cost"`
+	EndpointCost float64 `json:"endpoint_cost,omitzero"` // over the records' period; left out when it is unknown
 	AZs          int     `json:"availability_zones"`
 	// BreakEvenGBPerMonth is the monthly volume above which the endpoint is cheaper.
 	BreakEvenGBPerMonth float64 `json:"break_even_gb_per_month"`

@@ -860,3 +860,62 @@ func TestDomains(t *testing.T) {
 		t.Errorf("without resolver logs: %v, notes %v", gw.ByDomain, gw.Notes)
 	}
 }
+
+// TestWithoutTimes: a gateway whose records have no start and end (a custom format without
+// them) has no period, gateway-hours, total or 30-day rate: the analysis says so rather than
+// print them as of 1970, with a rate over one second; beside records with times, it says how
+// many lack them.
+func TestWithoutTimes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes action log-status\n" +
+		"2 " + flowgen.NATENI + " 10.0.1.5 " + flowgen.NATAddr + " 40000 443 6 10 5000 ACCEPT OK\n" +
+		"2 " + flowgen.NATENI + " 52.1.2.3 " + flowgen.NATAddr + " 443 40000 6 10 7000 ACCEPT OK\n"
+	if err := os.WriteFile(filepath.Join(dir, "notimes.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
+	gw := rep.Gateways[0]
+	if !gw.PeriodUnknown || gw.ProcessedBytes != 12000 || gw.ProcessingCost <= 0 || gw.Hours != 0 || gw.TotalCost != 0 || gw.MonthlyRate != 0 {
+		t.Errorf("period unknown %v, processed %d, processing %v, hours %d, total %v, rate %v",
+			gw.PeriodUnknown, gw.ProcessedBytes, gw.ProcessingCost, gw.Hours, gw.TotalCost, gw.MonthlyRate)
+	}
+	var text, js bytes.Buffer
+	nat.Render(&text, rep, nat.RenderOptions{})
+	for _, want := range []string{"Records       unknown: the records have no start and end times", "At this rate  unknown",
+		"Unknown: the records have no start times.", "the hours with records are unknown", "have no start and end times (their flow log format has no ${start} and ${end})"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("no %q in\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "1970") {
+		t.Errorf("a time of 1970:\n%s", text.String())
+	}
+	nat.RenderJSON(&js, rep)
+	for _, absent := range []string{`"gateway_hours"`, `"first_record"`, `"cost_per_30_days_at_this_rate"`, `"total_cost"`} {
+		if strings.Contains(js.String(), absent) {
+			t.Errorf("JSON has %s, which the records cannot give", absent)
+		}
+	}
+	if !strings.Contains(js.String(), `"period_unknown": true`) && !strings.Contains(js.String(), `"period_unknown":true`) {
+		t.Errorf("JSON does not say the period is unknown")
+	}
+	// Beside records with times, the period comes from those, and the note counts the others.
+	withTimes, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
+	if _, err := ingest.Load(ctx, withTimes, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, withTimes, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); gw.PeriodUnknown || gw.Hours == 0 || !strings.Contains(notes, "2 of the gateway's") || !strings.Contains(notes, "have no start or end time") {
+		t.Errorf("period unknown %v, hours %d, notes: %s", gw.PeriodUnknown, gw.Hours, notes)
+	}
+}

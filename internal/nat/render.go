@@ -151,6 +151,13 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	if rep.Since != nil || rep.Until != nil {
 		period += ", within the period asked for"
 	}
+	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
+		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))
+	if gw.PeriodUnknown {
+		period = "unknown: the records have no start and end times"
+		cost = fmt.Sprintf("%s data processing (%s GB × %s/GB), and %s per gateway-hour for hours that the records cannot tell",
+			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), rate(p.PerHour))
+	}
 	if gw.Evidence == "contradicted" {
 		facts = append(facts, [2]string{"Caution", "the evidence says this address is not a NAT gateway (see the notes); the figures treat it as one"})
 	}
@@ -158,8 +165,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		[2]string{"Records", period},
 		[2]string{"Processed", fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
 			output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))},
-		[2]string{"Cost", fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
-			money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))},
+		[2]string{"Cost", cost},
 		[2]string{"At this rate", atThisRate(gw)},
 	)
 	var avoid []string
@@ -208,6 +214,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		case "nat-summary", "nat-coverage":
 			continue
 		case "nat-hourly":
+			if gw.PeriodUnknown {
+				r.heading(2, f.Title)
+				r.printf("Unknown: the records have no start times.\n\n")
+				continue
+			}
 			r.hourlyFigure(f, "none stands out (more than 3x the median hour) and none is without records", "those that stand out or have no records")
 			continue
 		case "nat-billed":
@@ -233,7 +244,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		res := &output.Result{Columns: []output.Column{{Name: "service", Type: "VARCHAR"}, {Name: "bytes", Type: "BIGINT"},
 			{Name: "cost_nat", Type: "DOUBLE"}, {Name: "cost_endpoint", Type: "DOUBLE"}, {Name: "zones", Type: "INTEGER"}, {Name: "break_even_gb", Type: "DOUBLE"}}}
 		for _, e := range gw.Endpoints {
-			res.Rows = append(res.Rows, []any{e.Service, e.Bytes, e.NATCost, e.EndpointCost, int64(e.AZs), e.BreakEvenGBPerMonth})
+			var endpoint any = e.EndpointCost
+			if gw.PeriodUnknown {
+				endpoint = nil // its hours are unknown
+			}
+			res.Rows = append(res.Rows, []any{e.Service, e.Bytes, e.NATCost, endpoint, int64(e.AZs), e.BreakEvenGBPerMonth})
 		}
 		r.table(res)
 		r.printf("An interface endpoint costs %s per hour per zone plus %s/GB; it pays off above break_even_gb a month.\n\n", rate(p.EndpointPerHour), rate(p.EndpointPerGB))
@@ -268,8 +283,12 @@ func (r *renderer) coverage(gw *Gateway) {
 	if c.StatusUnknown > 0 {
 		status += fmt.Sprintf(", and %d without traffic whose format has no log-status field: NODATA or SKIPDATA, which it cannot tell apart (SKIPDATA would mean the figures are low)", c.StatusUnknown)
 	}
+	hours := fmt.Sprintf("%d of %s %s records", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), hasHave(c.HoursWithRecords))
+	if gw.PeriodUnknown {
+		hours = "the hours with records are unknown (no start times)"
+	}
 	lines := [][2]string{
-		{"Gateway interface", fmt.Sprintf("%d of %s %s records; %s", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), hasHave(c.HoursWithRecords), status)},
+		{"Gateway interface", hours + "; " + status},
 	}
 	if c.InterfacesKnown > 0 {
 		lines = append(lines, [2]string{"Interfaces", fmt.Sprintf("%d in the logs; %d of the %d that flowsql enrich eni recorded do not appear",
@@ -312,6 +331,9 @@ func difference(d float64) string {
 // atThisRate is the 30-day rate, with what it stands on: under a day of records holds no
 // daily cycle, and hours of the span without records count as hours without traffic.
 func atThisRate(gw *Gateway) string {
+	if gw.PeriodUnknown {
+		return "unknown: a rate needs the time the records cover"
+	}
 	s := fmt.Sprintf("%s per 30 days: data processing at the rate of the %s the records cover, plus %d gateway-hours",
 		money(gw.MonthlyRate), span(gw.CoveredSeconds), HoursPer30Days)
 	if gw.RateWithoutGaps > 0 {
