@@ -83,6 +83,7 @@ ORDER BY bytes DESC, dstaddr;
 -- name: top-domains
 -- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
 -- needs: srcaddr, dstaddr, bytes
+-- lookup: dns_queries: it holds the answers of Route 53 Resolver query logs, which flowsql load reads beside the flow logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/...)
 -- param: window interval = 1h: How long before the hour an answer still names its address.
 -- param: limit int = 10: How many names to show.
 -- engine: duckdb
@@ -224,6 +225,7 @@ ORDER BY bytes DESC, network;
 -- name: aws-services
 -- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
 -- needs: srcaddr, dstaddr, bytes
+-- lookup: aws_ip_ranges: 'flowsql enrich aws-ranges' loads AWS's published ranges
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
 WITH ends AS (
@@ -438,7 +440,9 @@ FROM (
                CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
                CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(packets), 0) END AS packets,
                CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) AS BIGINT) AS flows,
-               CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) AS rejected,
+               -- blank for an interface whose traffic records all lack the action field
+               CASE WHEN count(action) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0
+                    THEN CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) END AS rejected,
                make_timestamp(min("start") * 1000000) AS first_seen,
                make_timestamp(max("end") * 1000000) AS last_seen
         FROM flow_summary
@@ -458,7 +462,8 @@ FROM (
                CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
                CASE WHEN count(packets) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(packets), 0) END AS packets,
                count(*) FILTER (WHERE log_status = 'OK') AS flows,
-               count(*) FILTER (WHERE action = 'REJECT') AS rejected,
+               CASE WHEN count(action) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0
+                    THEN count(*) FILTER (WHERE action = 'REJECT') END AS rejected,
                min("start") AS first_start,
                max("end") AS last_end
         FROM flows

@@ -25,7 +25,10 @@
 // that counts each record in the bucket its start falls in, of the width that the interval
 // parameter bucket sets (or a fixed one: "-- series: 1h"): running it says when a --since or
 // --until window leaves the buckets at its edges with only some of their records, and when
-// its limit parameter cuts the series short.
+// its limit parameter cuts the series short. "-- lookup: aws_ip_ranges: 'flowsql enrich
+// aws-ranges' loads them" names a table that the query's rows come from and that a command
+// fills: running it while the table is empty says so, with that text, rather than answer
+// with no rows and no word.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -59,6 +62,8 @@ type Query struct {
 	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
 	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
 	Needs []string
+	// Lookups are the tables the query's rows come from that a command fills (see Lookup).
+	Lookups []Lookup
 	// Series is the width of the time buckets the query counts records in, by their start: an
 	// interval parameter's name, or an interval ("1h"); "" for a query that is no time series.
 	Series string
@@ -66,6 +71,13 @@ type Query struct {
 	Bodies map[string]string
 	File   string
 	Line   int
+}
+
+// A Lookup is a table that a query's rows come from, filled by a command rather than by the
+// flow logs: when it is empty the query has no rows, and Fill says what fills it.
+type Lookup struct {
+	Table string
+	Fill  string
 }
 
 // RunsOn lists the engines the query has a body for.
@@ -379,6 +391,18 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			}
 			q.Needs = append(q.Needs, f)
 		}
+	case "lookup":
+		table, fill, ok := strings.Cut(value, ":")
+		table, fill = strings.TrimSpace(table), strings.TrimSpace(fill)
+		if !ok || !identifier.MatchString(table) || fill == "" {
+			return errf("lookup %q: write '-- lookup: TABLE: what fills it'", value)
+		}
+		for _, l := range q.Lookups {
+			if l.Table == table {
+				return errf("lookup table %s named twice", table)
+			}
+		}
+		q.Lookups = append(q.Lookups, Lookup{Table: table, Fill: fill})
 	case "series":
 		if q.Series != "" {
 			return errf("query %q has two series annotations", q.Name)
@@ -412,7 +436,7 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 		}
 		q.Params = append(q.Params, p)
 	default:
-		return errf("unknown annotation %q (name, description, param, filters, optional, needs, series, engine)", "-- "+key+":")
+		return errf("unknown annotation %q (name, description, param, filters, optional, needs, series, lookup, engine)", "-- "+key+":")
 	}
 	return nil
 }

@@ -94,6 +94,15 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
+	for _, l := range q.Lookups {
+		var filled bool
+		if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+l.Table+")").Scan(&filled); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if !filled {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is empty, so this report has nothing to show yet: %s", l.Table, l.Fill))
+		}
+	}
 	if !q.Filters && len(q.Needs) == 0 {
 		return p, nil
 	}
