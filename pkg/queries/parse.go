@@ -62,8 +62,8 @@ type Query struct {
 	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
 	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
 	Needs []string
-	// Lookups are the tables the query's rows come from that a command fills (see Lookup).
-	Lookups []Lookup
+	// Lookups are the tables the query's rows come from that a command fills (see LookupTable).
+	Lookups []LookupTable
 	// Series is the width of the time buckets the query counts records in, by their start: an
 	// interval parameter's name, or an interval ("1h"); "" for a query that is no time series.
 	Series string
@@ -73,9 +73,9 @@ type Query struct {
 	Line   int
 }
 
-// A Lookup is a table that a query's rows come from, filled by a command rather than by the
-// flow logs: when it is empty the query has no rows, and Fill says what fills it.
-type Lookup struct {
+// A LookupTable is a table that a query's rows come from, filled by a command rather than by
+// the flow logs: when it is empty the query has no rows, and Fill says what fills it.
+type LookupTable struct {
 	Table string
 	Fill  string
 }
@@ -402,7 +402,7 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 				return errf("lookup table %s named twice", table)
 			}
 		}
-		q.Lookups = append(q.Lookups, Lookup{Table: table, Fill: fill})
+		q.Lookups = append(q.Lookups, LookupTable{Table: table, Fill: fill})
 	case "series":
 		if q.Series != "" {
 			return errf("query %q has two series annotations", q.Name)
