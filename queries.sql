@@ -268,6 +268,7 @@ ORDER BY bytes DESC, service, region;
 -- name: top-talkers
 -- description: The source and destination pairs that exchange the most traffic.
 -- needs: srcaddr, dstaddr, bytes
+-- needs: packets if by = packets
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
 -- engine: duckdb

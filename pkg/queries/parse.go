@@ -21,7 +21,8 @@
 // when every row is NULL (enrichment columns before "flowsql enrich" has run); machine formats
 // keep them, so their columns do not change under a script. "-- needs: bytes, interface-id"
 // names the flow-log fields that the query's figures depend on: running it says how many of
-// the loaded records lack one, and fails when all do. "-- series: bucket" marks a time series
+// the loaded records lack one, and fails when all do ("-- needs: packets if by = packets"
+// for a field that one choice of a parameter needs). "-- series: bucket" marks a time series
 // that counts each record in the bucket its start falls in, of the width that the interval
 // parameter bucket sets (or a fixed one: "-- series: 1h"): running it says when a --since or
 // --until window leaves the buckets at its edges with only some of their records, and when
@@ -62,6 +63,9 @@ type Query struct {
 	// Needs names the flow-log fields (bytes, interface-id, ...) without which the query's
 	// figures are wrong: a report says when the loaded logs lack one, rather than print zeros.
 	Needs []string
+	// NeedsIf are fields needed only for one value of a choice parameter ("-- needs: packets
+	// if by = packets": ranking by packets needs them).
+	NeedsIf []ConditionalNeed
 	// Lookups are the tables the query's rows come from that a command fills (see LookupTable).
 	Lookups []LookupTable
 	// Series is the width of the time buckets the query counts records in, by their start: an
@@ -71,6 +75,12 @@ type Query struct {
 	Bodies map[string]string
 	File   string
 	Line   int
+}
+
+// A ConditionalNeed is a flow-log field that a query needs when its choice parameter Param
+// is Value.
+type ConditionalNeed struct {
+	Field, Param, Value string
 }
 
 // A LookupTable is a table that a query's rows come from, filled by a command rather than by
@@ -282,6 +292,11 @@ func Parse(file, text string) (*Set, error) {
 		if len(q.Bodies) == 0 {
 			return errf(q.Line, "query %q has no SQL", q.Name)
 		}
+		for _, n := range q.NeedsIf {
+			if p, ok := q.Param(n.Param); !ok || p.Type != "choice" || !slices.Contains(p.Choices, n.Value) {
+				return errf(q.Line, "query %q: -- needs: %s if %s = %s: %s is no choice of a parameter %s", q.Name, n.Field, n.Param, n.Value, n.Value, n.Param)
+			}
+		}
 		if p, ok := q.Param(q.Series); q.Series != "" && !fixedWidth(q.Series) && (!ok || p.Type != "interval") {
 			return errf(q.Line, "query %q: -- series: %s is no interval (1h) and names no interval parameter of it", q.Name, q.Series)
 		}
@@ -381,6 +396,15 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			q.Optional = append(q.Optional, c)
 		}
 	case "needs":
+		if field, cond, ok := strings.Cut(value, " if "); ok {
+			param, choice, ok := strings.Cut(cond, "=")
+			n := ConditionalNeed{Field: strings.TrimSpace(field), Param: strings.TrimSpace(param), Value: strings.TrimSpace(choice)}
+			if !ok || !fieldPattern.MatchString(n.Field) || !identifier.MatchString(n.Param) || n.Value == "" {
+				return errf("needed field %q: write '-- needs: packets if by = packets' (a field, a choice parameter and one of its values)", value)
+			}
+			q.NeedsIf = append(q.NeedsIf, n)
+			break
+		}
 		for _, f := range strings.Split(value, ",") {
 			f = strings.TrimSpace(f)
 			if !fieldPattern.MatchString(f) {

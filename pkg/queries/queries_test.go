@@ -49,6 +49,8 @@ func TestParseErrors(t *testing.T) {
 		{"-- name: a\n-- description: d\n-- series: b\n-- param: b int = 1: y\nSELECT $b", `x.sql:1: query "a": -- series: b is no interval (1h) and names no interval parameter of it`},
 		{"-- name: a\n-- description: d\n-- series: c\n-- param: b interval = 1h: y\nSELECT $b", `x.sql:1: query "a": -- series: c is no interval`},
 		{"-- name: a\n-- description: d\n-- series: 1x\nSELECT 1", `x.sql:3: series "1x": write '-- series: PARAM'`},
+		{"-- name: a\n-- description: d\n-- needs: packets if by\nSELECT 1", `x.sql:3: needed field "packets if by": write '-- needs: packets if by = packets'`},
+		{"-- name: a\n-- description: d\n-- needs: packets if by = bits\n-- param: by choice(bytes|packets) = bytes: y\nSELECT $by", `x.sql:1: query "a": -- needs: packets if by = bits: bits is no choice of a parameter by`},
 		{"-- name: a\n-- description: d\n-- lookup: t\nSELECT 1", `x.sql:3: lookup "t": write '-- lookup: TABLE: what fills it'`},
 		{"-- name: a\n-- description: d\n-- lookup: t: x\n-- lookup: t: y\nSELECT 1", `x.sql:4: lookup table t named twice`},
 		{"-- name: a\n-- description: d\n-- series: b\n-- series: b\nSELECT 1", `x.sql:4: query "a" has two series annotations`},

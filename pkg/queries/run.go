@@ -106,7 +106,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if !q.Filters && len(q.Needs) == 0 {
 		return p, nil
 	}
-	notes, err := checkRecords(ctx, db, q, f, p)
+	notes, err := checkRecords(ctx, db, q, vals, f, p)
 	p.Notes = append(p.Notes, notes...)
 	if err != nil || p.Empty != nil || q.Series == "" {
 		return p, err
@@ -170,6 +170,14 @@ func (s *Set) Run(ctx context.Context, db *sql.DB, name string, vals Values, f F
 	return &Outcome{Prepared: p, Result: res}, nil
 }
 
+// chosen is a parameter's value as vals give it, or its default.
+func chosen(p Param, vals Values) string {
+	if v, ok := vals[p.Name]; ok {
+		return v
+	}
+	return p.Default
+}
+
 // format is one row of the flow_formats view: a table of records that share their fields.
 type format struct {
 	fields         []string
@@ -179,7 +187,7 @@ type format struct {
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
 // its figures (and its filters) read, and the span of time its window asks for.
 // It sets p.Empty, p.Overlaps and p.Skipped.
-func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepared) ([]string, error) {
+func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
 		return nil, err
@@ -196,6 +204,13 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 		return nil, nil
 	}
 	needs := slices.Clone(q.Needs)
+	asked := map[string]string{} // a field one choice needs: the report as asked for, for the error
+	for _, n := range q.NeedsIf {
+		if p, _ := q.Param(n.Param); chosen(p, vals) == n.Value {
+			needs = append(needs, n.Field)
+			asked[n.Field] = fmt.Sprintf("%s --%s %s", q.Name, strings.ReplaceAll(n.Param, "_", "-"), n.Value)
+		}
+	}
 	if !f.Since.IsZero() || !f.Until.IsZero() {
 		needs = append(needs, "start", "end")
 	}
@@ -218,7 +233,11 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, f Filters, p *Prepa
 		}
 		switch {
 		case without == total:
-			return notes, &MissingFieldError{Report: q.Name, Field: field, Records: total, Formats: lacking}
+			report := q.Name
+			if a, ok := asked[field]; ok {
+				report = a
+			}
+			return notes, &MissingFieldError{Report: report, Field: field, Records: total, Formats: lacking}
 		case without > 0:
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
 				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))

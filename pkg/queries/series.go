@@ -84,10 +84,7 @@ func (q *Query) intValue(vals Values, name string) (raw string, n int64, ok bool
 	if !found {
 		return "", 0, false
 	}
-	raw = p.Default
-	if v, given := vals[name]; given {
-		raw = v
-	}
+	raw = chosen(p, vals)
 	v, err := convert(p, raw)
 	n, isInt := v.(int64)
 	return raw, n, err == nil && isInt && n > 0
