@@ -36,13 +36,20 @@ import (
 // scenario loads generated flow logs and returns the database and the generator's truth.
 func scenario(t *testing.T, cfg flowgen.Config) (*sql.DB, flowgen.Truth) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	_, truth, err := flowgen.New(cfg).WriteTree(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := flowsql.Open(ctx, filepath.Join(t.TempDir(), "nat.duckdb"), flowsql.Options{})
+	return openLoaded(t, filepath.Join(t.TempDir(), "nat.duckdb"), dir), truth
+}
+
+// openLoaded opens a database at path (flowsql.Memory for one in memory) and loads the flow
+// logs under dir into it.
+func openLoaded(t *testing.T, path, dir string) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := flowsql.Open(ctx, path, flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +61,7 @@ func scenario(t *testing.T, cfg flowgen.Config) (*sql.DB, flowgen.Truth) {
 	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	return db, truth
+	return db
 }
 
 // snapshotENIs records the generated world's interfaces, as flowsql enrich eni would, from the
@@ -682,21 +689,8 @@ func TestWindowAndFields(t *testing.T) {
 	if !errors.As(err, &empty) {
 		t.Errorf("--nat-ip, since 2025: %v", err)
 	}
-	dir := t.TempDir()
-	log := "version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
-		"2 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"
-	if err := os.WriteFile(filepath.Join(dir, "noeni.log"), []byte(log), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	noENI, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noENI.Close()
-	files, _ := ingest.LocalFiles([]string{dir})
-	if _, err := ingest.Load(ctx, noENI, files, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	noENI, dir := loadLog(t, "noeni.log", "version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+		"2 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n")
 	_, err = nat.Analyze(ctx, noENI, set, nat.Options{NATIPs: []string{"10.0.101.10"}})
 	var mf *queries.MissingFieldError
 	if !errors.As(err, &mf) || mf.Field != "interface-id" {
@@ -704,25 +698,15 @@ func TestWindowAndFields(t *testing.T) {
 	}
 	// Logs without bytes cannot give the analysis: the error names the field and the
 	// analysis, not the name of the query that found it missing.
-	noBytes, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noBytes.Close()
-	bytesDir := t.TempDir()
-	os.WriteFile(filepath.Join(bytesDir, "nobytes.log"), []byte("version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"+
-		"2 "+flowgen.NATENI+" 10.0.1.5 10.0.101.10 40000 443 6 10 1717200000 1717200060 ACCEPT OK\n"), 0o644)
-	files, _ = ingest.LocalFiles([]string{bytesDir})
-	if _, err := ingest.Load(ctx, noBytes, files, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	noBytes, _ := loadLog(t, "nobytes.log", "version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"+
+		"2 "+flowgen.NATENI+" 10.0.1.5 10.0.101.10 40000 443 6 10 1717200000 1717200060 ACCEPT OK\n")
 	_, err = nat.Analyze(ctx, noBytes, set, nat.Options{NATIPs: []string{"10.0.101.10"}})
 	if !errors.As(err, &mf) || mf.Field != "bytes" || !strings.Contains(err.Error(), "NAT gateway 10.0.101.10: the analysis needs the bytes field") {
 		t.Errorf("logs without bytes: %v", err)
 	}
 	// Loaded beside logs that have it, the records without interface-id are counted out, and
 	// the report says how many.
-	files, _ = ingest.LocalFiles([]string{dir})
+	files, _ := ingest.LocalFiles([]string{dir})
 	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -735,7 +719,7 @@ func TestWindowAndFields(t *testing.T) {
 	if gw.Coverage.StatusUnknown != 0 {
 		t.Errorf("records of unknown status before: %d", gw.Coverage.StatusUnknown)
 	}
-	log = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action\n" +
+	log := "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action\n" +
 		"2 " + flowgen.NATENI + " - - - - - - - 1717200000 1717200060 -\n"
 	if err := os.WriteFile(filepath.Join(dir, "nostatus.log"), []byte(log), 0o644); err != nil {
 		t.Fatal(err)
@@ -750,6 +734,17 @@ func TestWindowAndFields(t *testing.T) {
 	if gw.Coverage.StatusUnknown != 1 || !strings.Contains(text.String(), "1 without traffic whose format has no log-status field: NODATA or SKIPDATA") {
 		t.Errorf("records of unknown status: %d\n%s", gw.Coverage.StatusUnknown, text.String())
 	}
+}
+
+// loadLog writes a flow-log file of text, named name, into a directory of its own and loads it
+// into a new database; it returns the database and the directory (to load it elsewhere too).
+func loadLog(t *testing.T, name, text string) (*sql.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return openLoaded(t, flowsql.Memory, dir), dir
 }
 
 // TestReconciliation: with the gateway's CloudWatch metrics and the bill fetched (real SDK
@@ -866,23 +861,9 @@ func TestDomains(t *testing.T) {
 // print them as of 1970, with a rate over one second; beside records with times, it says how
 // many lack them.
 func TestWithoutTimes(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	log := "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes action log-status\n" +
-		"2 " + flowgen.NATENI + " 10.0.1.5 " + flowgen.NATAddr + " 40000 443 6 10 5000 ACCEPT OK\n" +
-		"2 " + flowgen.NATENI + " 52.1.2.3 " + flowgen.NATAddr + " 443 40000 6 10 7000 ACCEPT OK\n"
-	if err := os.WriteFile(filepath.Join(dir, "notimes.log"), []byte(log), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := flowsql.Open(ctx, flowsql.Memory, flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	files, _ := ingest.LocalFiles([]string{dir})
-	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	db, dir := loadLog(t, "notimes.log", "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes action log-status\n"+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 5000 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 7000 ACCEPT OK\n")
 	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
 	gw := rep.Gateways[0]
 	if !gw.PeriodUnknown || gw.ProcessedBytes != 12000 || gw.ProcessingCost <= 0 || gw.Hours != 0 || gw.TotalCost != 0 || gw.MonthlyRate != 0 {
@@ -911,7 +892,8 @@ func TestWithoutTimes(t *testing.T) {
 	}
 	// Beside records with times, the period comes from those, and the note counts the others.
 	withTimes, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
-	if _, err := ingest.Load(ctx, withTimes, files, ingest.Options{}); err != nil {
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(context.Background(), withTimes, files, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	gw = analyze(t, withTimes, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
