@@ -82,3 +82,21 @@ func TestQueryColumns(t *testing.T) {
 		t.Error("a result without bytes_in_from_source scanned")
 	}
 }
+
+// TestSmallAmounts: an amount or a volume too small for cents or hundredths still reads as
+// what it is, not as none.
+func TestSmallAmounts(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{money(0), "$0.00"},
+		{money(0.0000069), "$0.0000069"},
+		{money(0.0038), "$0.0038"},
+		{money(1234.5), "$1,234.50"},
+		{gb(0), "0.00"},
+		{gb(161_600), "0.00015"},
+		{gb(28 * GB), "28.00"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %s, want %s", c.got, c.want)
+		}
+	}
+}

@@ -347,7 +347,7 @@ func atThisRate(gw *Gateway) string {
 
 func money(v float64) string {
 	if v != 0 && v < 0.01 && v > -0.01 {
-		return fmt.Sprintf("$%.4f", v)
+		return "$" + small(v)
 	}
 	s := fmt.Sprintf("%.2f", v)
 	whole, cents, _ := strings.Cut(s, ".")
@@ -367,7 +367,19 @@ func rate(v float64) string {
 	return "$" + strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
 }
 
-func gb(b int64) string { return fmt.Sprintf("%.2f", float64(b)/GB) }
+func gb(b int64) string {
+	if v := float64(b) / GB; v != 0 && v < 0.01 {
+		return small(v)
+	}
+	return fmt.Sprintf("%.2f", float64(b)/GB)
+}
+
+// small writes a number under 0.01 (and not 0) with at least four decimals and two
+// significant digits, so that a small amount does not read as none: 0.0050, 0.0000069.
+func small(v float64) string {
+	d := max(4, int(-math.Floor(math.Log10(math.Abs(v))))+1)
+	return strconv.FormatFloat(v, 'f', min(d, 12), 64)
+}
 
 // hasHave is the verb for n things.
 func hasHave(n int64) string {

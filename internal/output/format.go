@@ -148,6 +148,9 @@ func humanText(v any, c Column, opts Options) string {
 	case name == "share" || strings.HasSuffix(name, "_share"):
 		return fmt.Sprintf("%.1f%%", toFloat(v)*100)
 	case strings.HasPrefix(name, "usd") || strings.HasSuffix(name, "_usd") || strings.HasPrefix(name, "cost"):
+		if f := toFloat(v); f > 0 && f < 0.005 {
+			return "<$0.01" // a cost that rounds to no cent is still not none
+		}
 		return fmt.Sprintf("$%s", commas(fmt.Sprintf("%.2f", toFloat(v))))
 	case strings.HasSuffix(name, "_gb") || name == "gb":
 		return fmt.Sprintf("%.2f", toFloat(v))
