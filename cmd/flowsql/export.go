@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,5 +125,60 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s to %s\n", words.Plural(n, "row"), *out)
+	if *partition != "" {
+		notes, err := defaultPartitions(ctx, conn, *out)
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintf(e.stderr, "flowsql export: %s\n", n)
+		}
+	}
 	return nil
+}
+
+// hiveDefault is the partition value DuckDB (like Hive) writes for NULL.
+const hiveDefault = "__HIVE_DEFAULT_PARTITION__"
+
+// defaultPartitions says, of a partitioned data set written to dir, how many rows have no
+// value of a partition column (date and hour: records without a start time), which went to
+// its column=__HIVE_DEFAULT_PARTITION__ directories.
+func defaultPartitions(ctx context.Context, conn *sql.DB, dir string) ([]string, error) {
+	byColumn := map[string][]string{}
+	var order []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".parquet" {
+			return err
+		}
+		for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
+			if col, ok := strings.CutSuffix(part, "="+hiveDefault); ok {
+				if _, seen := byColumn[col]; !seen {
+					order = append(order, col)
+				}
+				byColumn[col] = append(byColumn[col], path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	for _, col := range order {
+		var rows int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet(?::VARCHAR[], hive_partitioning = false)", byColumn[col]).Scan(&rows); err != nil {
+			return nil, err
+		}
+		why := ""
+		if col == "date" || col == "hour" {
+			why = " (records without a start time)"
+		}
+		verb := "have"
+		if rows == 1 {
+			verb = "has"
+		}
+		notes = append(notes, fmt.Sprintf("%s %s no %s%s: %s=%s/ holds those (Athena, Spark and DuckDB read the value as NULL)",
+			words.Plural(rows, "row"), verb, col, why, col, hiveDefault))
+	}
+	return notes, nil
 }
