@@ -27,8 +27,8 @@ date, or how long ago: 24h, 7d), --account, --interface, --cidr (source or desti
 --where (a SQL condition on the flows columns), and --limit.
 
 The table output is for people: bytes in binary units, a share of the total with a bar, costs
-in cents (<$0.01 for less than half of one). Other formats are exact. --out writes a file in the format its extension names; .parquet goes through
-DuckDB (zstd).
+in cents (<$0.01 for less than half of one). Other formats are exact. --out writes a file in the
+format its extension names; .parquet goes through DuckDB (zstd).
 
 The reports that have an Athena body (flowsql report lists where each runs) also run on Amazon
 Athena over the logs in S3, with --engine athena and a table that 'flowsql athena ddl' creates;
