@@ -198,10 +198,17 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		files += ft.files
 	}
 	if total == 0 {
-		if q.Filters {
-			return []string{"no flow records are loaded: flowsql load PATH... loads them"}, nil
+		if !q.Filters {
+			return nil, nil
 		}
-		return nil, nil
+		var tgw int64
+		if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(rows_loaded), 0) FROM ingested_files WHERE target = 'tgw_flows'`).Scan(&tgw); err != nil {
+			return nil, err
+		}
+		if tgw > 0 {
+			return []string{fmt.Sprintf("no VPC flow records are loaded, which the reports read; tgw_flows holds the %s of Transit Gateway flow logs loaded (flowsql sql queries it)", words.Plural(tgw, "record"))}, nil
+		}
+		return []string{"no flow records are loaded: flowsql load PATH... loads them"}, nil
 	}
 	needs := slices.Clone(q.Needs)
 	asked := map[string]string{} // a field one choice needs: the report as asked for, for the error
