@@ -547,17 +547,20 @@ FROM (
 ORDER BY bytes DESC, address, interface_id;
 
 -- name: nat-interface
--- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address.
+-- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address; and, where other accounts or VPCs use the same private address, theirs (one row each, the most records first).
 -- needs: dstaddr, interface-id
 -- param: nat addr: The NAT gateway's private address.
 -- engine: duckdb
-SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(vpc_id) AS vpc_id,
-       mode(subnet_id) AS subnet_id
-FROM flows
-WHERE dst_ip = $nat AND interface_id IS NOT NULL
-GROUP BY interface_id
-ORDER BY records DESC, interface_id
-LIMIT 1;
+SELECT interface_id, records, az, region, account_id, vpc_id, subnet_id
+FROM (
+    SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(account_id) AS account_id,
+           mode(vpc_id) AS vpc_id, mode(subnet_id) AS subnet_id
+    FROM flows
+    WHERE dst_ip = $nat AND interface_id IS NOT NULL
+    GROUP BY interface_id
+) AS per_interface
+QUALIFY row_number() OVER (PARTITION BY account_id, vpc_id ORDER BY records DESC, interface_id) = 1
+ORDER BY records DESC, interface_id;
 
 -- name: nat-evidence
 -- description: Whether an address behaves as a NAT gateway: how many of the records addressed to it on its interface carry pkt-dstaddr, how many of those show address translation (a pkt-dstaddr other than the address itself), and what type the eni table gives the interface.

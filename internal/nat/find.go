@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -47,17 +48,29 @@ func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
 			if err != nil || !a.Is4() {
 				return nil, fmt.Errorf("--nat-ip %q is not an IPv4 address: give the NAT gateway's private address", ip)
 			}
-			gw := &Gateway{Address: a.String()}
-			if i := slices.IndexFunc(known, func(k *Gateway) bool { return k.Address == gw.Address }); i >= 0 {
-				*gw = *known[i]
-			} else if err := r.fillFromRecords(ctx, gw); err != nil {
-				return nil, err
+			// Every gateway the eni table knows at the address (accounts and VPCs may reuse
+			// it), else the interface the records show.
+			var found []*Gateway
+			for _, k := range known {
+				if k.Address == a.String() {
+					gw := *k
+					found = append(found, &gw)
+				}
 			}
-			gw.FoundBy = "--nat-ip"
-			if err := r.checkEvidence(ctx, gw); err != nil {
-				return nil, err
+			if len(found) == 0 {
+				gw := &Gateway{Address: a.String()}
+				if err := r.fillFromRecords(ctx, gw); err != nil {
+					return nil, err
+				}
+				found = append(found, gw)
 			}
-			gws = append(gws, gw)
+			for _, gw := range found {
+				gw.FoundBy = "--nat-ip"
+				if err := r.checkEvidence(ctx, gw); err != nil {
+					return nil, err
+				}
+				gws = append(gws, gw)
+			}
 		}
 		return gws, nil
 	}
@@ -91,8 +104,11 @@ func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
 // natInterface is the row of nat-interface: the interface that logs a gateway's records.
 type natInterface struct {
 	InterfaceID string `col:"interface_id"`
+	Records     int64  `col:"records"`
 	AZ          string `col:"az"`
 	Region      string `col:"region"`
+	Account     string `col:"account_id"`
+	VPC         string `col:"vpc_id"`
 }
 
 // fillFromRecords completes a gateway from its records: the interface that logs the most
@@ -119,6 +135,17 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	}
 	if gw.Region == "" {
 		gw.Region = v.Region
+	}
+	// The same private address in other accounts or VPCs is another host (templated VPCs
+	// often give every NAT gateway the same one): say so, and how to analyse it.
+	for _, o := range rows[1:] {
+		where := strings.Join(slices.DeleteFunc([]string{"account " + o.Account, o.VPC}, func(s string) bool { return s == "" || s == "account " }), ", ")
+		how := "--account " + o.Account + " --nat-ip " + gw.Address + " analyses that one"
+		if o.Account == "" {
+			how = "load that VPC's logs into a database of their own to analyse it"
+		}
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s is also the address of interface %s (%s), which logs %s addressed to it: a host of another account or VPC with the same private address, perhaps its NAT gateway. This analysis covers %s only; %s.",
+			gw.Address, o.InterfaceID, where, plural(o.Records, "record"), gw.InterfaceID, how))
 	}
 	return nil
 }

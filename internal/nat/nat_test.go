@@ -901,3 +901,24 @@ func TestWithoutTimes(t *testing.T) {
 		t.Errorf("period unknown %v, hours %d, notes: %s", gw.PeriodUnknown, gw.Hours, notes)
 	}
 }
+
+// TestSameAddressElsewhere: accounts (or VPCs) made from one template give their NAT gateways
+// the same private address. --nat-ip analyses the interface with the most records addressed to
+// it and says that another account has the address too, and how to analyse that one.
+func TestSameAddressElsewhere(t *testing.T) {
+	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	db, _ := loadLog(t, "a.log", head+
+		"2 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"+
+		"2 111111111111 eni-a 10.0.1.6 10.0.101.10 40001 443 6 10 6000 1717200000 1717200060 ACCEPT OK\n"+
+		"2 222222222222 eni-b 10.0.1.7 10.0.101.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK\n")
+	gw := analyze(t, db, nat.Options{NATIPs: []string{"10.0.101.10"}}).Gateways[0]
+	notes := strings.Join(gw.Notes, " ")
+	if gw.InterfaceID != "eni-a" || !strings.Contains(notes, "10.0.101.10 is also the address of interface eni-b (account 222222222222), which logs 1 record addressed") ||
+		!strings.Contains(notes, "--account 222222222222 --nat-ip 10.0.101.10 analyses that one") {
+		t.Errorf("interface %s, notes: %s", gw.InterfaceID, notes)
+	}
+	gw = analyze(t, db, nat.Options{NATIPs: []string{"10.0.101.10"}, Filters: queries.Filters{Account: "222222222222"}}).Gateways[0]
+	if gw.InterfaceID != "eni-b" || strings.Contains(strings.Join(gw.Notes, " "), "is also the address") {
+		t.Errorf("--account 222222222222: interface %s, notes %q", gw.InterfaceID, gw.Notes)
+	}
+}
