@@ -170,6 +170,32 @@ func (s *Set) Run(ctx context.Context, db *sql.DB, name string, vals Values, f F
 	return &Outcome{Prepared: p, Result: res}, nil
 }
 
+// unknownFilters says when --interface or --account names what no loaded VPC record has (a
+// typo answers with no rows, which would otherwise read as no traffic). summary is set when
+// flow_hourly holds every record, and is read instead of them.
+func unknownFilters(ctx context.Context, db *sql.DB, f Filters, summary bool) ([]string, error) {
+	if f.Interface == "" && f.Account == "" {
+		return nil, nil
+	}
+	records := "flow_records"
+	if summary {
+		records = "flow_hourly"
+	}
+	var iface, account bool
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(bool_or(interface_id = $1), false), coalesce(bool_or(account_id = $2), false) FROM `+records,
+		f.Interface, f.Account).Scan(&iface, &account); err != nil {
+		return nil, err
+	}
+	var notes []string
+	if f.Interface != "" && !iface {
+		notes = append(notes, fmt.Sprintf("no loaded record is of interface %s: 'flowsql report interfaces' lists those the logs hold", f.Interface))
+	}
+	if f.Account != "" && !account {
+		notes = append(notes, fmt.Sprintf("no loaded record is of account %s: 'flowsql sql \"SELECT DISTINCT account_id FROM flows\"' lists those the logs hold", f.Account))
+	}
+	return notes, nil
+}
+
 // chosen is a parameter's value as vals give it, or its default.
 func chosen(p Param, vals Values) string {
 	if v, ok := vals[p.Name]; ok {
@@ -253,6 +279,11 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	if !q.Filters {
 		return notes, nil
 	}
+	unknown, err := unknownFilters(ctx, db, f, p.summary)
+	if err != nil {
+		return notes, err
+	}
+	notes = append(notes, unknown...)
 	if !f.Since.IsZero() || !f.Until.IsZero() {
 		first, last, err := loadedSpan(ctx, db)
 		if err != nil {
