@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flowsql/flowsql/internal/output"
 	"github.com/flowsql/flowsql/pkg/queries"
@@ -257,14 +260,29 @@ func (r *runner) run(ctx context.Context, gw *Gateway, name string, vals queries
 				continue // the coverage figures count the gateway's SKIPDATA records, and a note says what they mean
 			}
 			if out.Overlaps != nil && n == out.Overlaps.Error() {
-				n = out.Overlaps.Summary() + "." // flowsql nat has no --where
+				n = out.Overlaps.Summary() // flowsql nat has no --where
 			}
+			n = sentence(n) // the report's notes are clauses after its name; here they stand alone
 			if !slices.Contains(gw.Notes, n) {
 				gw.Notes = append(gw.Notes, n)
 			}
 		}
 	}
 	return out, nil
+}
+
+// sentence makes a note a sentence: a capital first letter and a full stop.
+func sentence(note string) string {
+	if note == "" {
+		return note
+	}
+	if r, size := utf8.DecodeRuneInString(note); unicode.IsLower(r) {
+		note = string(unicode.ToUpper(r)) + note[size:]
+	}
+	if !strings.HasSuffix(note, ".") {
+		note += "."
+	}
+	return note
 }
 
 // scanOne runs a named query that returns one row and reads it into a T.

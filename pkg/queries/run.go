@@ -296,6 +296,13 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			notes = append(notes, gap)
 		}
 	}
+	gaps, err := innerGaps(ctx, db, f)
+	if err != nil {
+		return notes, err
+	}
+	if gaps != "" {
+		notes = append(notes, gaps)
+	}
 	if p.Overlaps, err = CheckOverlaps(ctx, db, f); err != nil {
 		return notes, err
 	}
@@ -495,6 +502,63 @@ func coverageGap(f Filters, first, last sql.NullTime) string {
 		return ""
 	}
 	return "the records loaded " + strings.Join(gaps, " and ") + ": this report's figures cover only that part of the window (load the rest, or narrow the window)"
+}
+
+// maxFileGap is how long the VPC files loaded may hold no record, between the records before
+// and after, before a report says that files may be missing: a flow log writes a file every
+// five minutes or so, NODATA records of idle interfaces included, and a record spans its
+// capture window (at most 10 minutes).
+const maxFileGap = 30 * time.Minute
+
+// maxGapsNamed is how many such gaps a note names.
+const maxGapsNamed = 3
+
+// innerGaps says when the VPC files loaded, in the filters' window, hold no record for more
+// than maxFileGap between records ("" when there is no such gap): files missing there leave
+// every figure that spans them low. It reads the files' spans, not the records.
+func innerGaps(ctx context.Context, db *sql.DB, f Filters) (string, error) {
+	conds, args := []string{"target = 'flows'", "first_start IS NOT NULL", "last_end IS NOT NULL"}, []any{}
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "last_end >= ?"), append(args, f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		conds, args = append(conds, "first_start < ?"), append(args, f.Until.UTC())
+	}
+	rows, err := db.QueryContext(ctx, `WITH spans AS (
+            SELECT CAST(epoch(first_start) AS BIGINT) AS first_start, CAST(epoch(last_end) AS BIGINT) AS last_end
+            FROM ingested_files WHERE `+strings.Join(conds, " AND ")+`
+        ),
+        reached AS (
+            SELECT first_start, max(last_end) OVER (ORDER BY first_start, last_end ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+            FROM spans
+        )
+        SELECT reach, first_start FROM reached WHERE first_start - reach > ? ORDER BY reach`, append(args, int64(maxFileGap/time.Second))...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var named []string
+	var n int
+	var total time.Duration
+	for rows.Next() {
+		var from, to int64
+		if err := rows.Scan(&from, &to); err != nil {
+			return "", err
+		}
+		n++
+		total += time.Duration(to-from) * time.Second
+		if len(named) < maxGapsNamed {
+			named = append(named, fmt.Sprintf("%s to %s", stamp(time.Unix(from, 0)), stamp(time.Unix(to, 0))))
+		}
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		return "", err
+	}
+	if n > len(named) {
+		named = append(named, fmt.Sprintf("and %d more", n-len(named)))
+	}
+	return fmt.Sprintf("the flow-log files loaded hold no record for %s, in %s (%s): unless no interface was logging then, files are missing there, and the figures that span them are low",
+		span(total), words.Plural(int64(n), "gap"), strings.Join(named, ", ")), nil
 }
 
 // span writes a duration in days, hours and minutes.
