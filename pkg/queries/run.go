@@ -108,16 +108,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	}
 	notes, err := checkRecords(ctx, db, q, vals, f, p)
 	p.Notes = append(p.Notes, notes...)
-	if err != nil || p.Empty != nil || q.Series == "" {
-		return p, err
-	}
-	first, last, err := loadedSpan(ctx, db)
-	if err != nil || !first.Valid || !last.Valid {
-		return p, err
-	}
-	notes, p.limitNoted = q.seriesNotes(vals, f, first.Time, last.Time)
-	p.Notes = append(p.Notes, notes...)
-	return p, nil
+	return p, err
 }
 
 // checkWhere makes sure that a --where condition reads as one on the records, before the
@@ -211,8 +202,9 @@ type format struct {
 }
 
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
-// its figures (and its filters) read, and the span of time its window asks for.
-// It sets p.Empty, p.Overlaps and p.Skipped.
+// its figures (and its filters) read, the span of time its window asks for, and for a time
+// series the buckets that window or its limit leaves incomplete.
+// It sets p.Empty, p.Overlaps, p.Skipped and p.limitNoted.
 func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
@@ -284,16 +276,24 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		return notes, err
 	}
 	notes = append(notes, unknown...)
-	if !f.Since.IsZero() || !f.Until.IsZero() {
+	windowed := !f.Since.IsZero() || !f.Until.IsZero()
+	if windowed || q.Series != "" {
 		first, last, err := loadedSpan(ctx, db)
 		if err != nil {
 			return notes, err
 		}
-		if p.Empty = emptyWindow(f, first, last); p.Empty != nil {
-			return append(notes, p.Empty.Error()), nil
+		if windowed {
+			if p.Empty = emptyWindow(f, first, last); p.Empty != nil {
+				return append(notes, p.Empty.Error()), nil
+			}
+			if gap := coverageGap(f, first, last); gap != "" {
+				notes = append(notes, gap)
+			}
 		}
-		if gap := coverageGap(f, first, last); gap != "" {
-			notes = append(notes, gap)
+		if q.Series != "" && first.Valid && last.Valid {
+			var series []string
+			series, p.limitNoted = q.seriesNotes(vals, f, first.Time, last.Time)
+			notes = append(notes, series...)
 		}
 	}
 	gaps, err := innerGaps(ctx, db, f)
