@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/flowsql/flowsql"
@@ -145,7 +144,7 @@ func reportsAtScale(dbPath string, rows int64, bin string) error {
 		for _, p := range q.Params {
 			if v, ok := flowgen.NATArgument(p.Name); ok {
 				vals[p.Name] = v
-				args[name] = append(args[name], "--"+strings.ReplaceAll(p.Name, "_", "-"), v)
+				args[name] = append(args[name], queries.FlagName(p.Name), v)
 			}
 		}
 		var missing *queries.MissingFieldError

@@ -181,7 +181,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	addrFlag := "--cidr"
 	for _, p := range q.Params {
 		if p.Type == "addr" {
-			addrFlag = "--" + strings.ReplaceAll(p.Name, "_", "-")
+			addrFlag = queries.FlagName(p.Name)
 			break
 		}
 	}
@@ -221,7 +221,7 @@ func reportUsage(q *queries.Query) string {
 		width := 0
 		names := make([]string, len(q.Params))
 		for i, p := range q.Params {
-			names[i] = "--" + strings.ReplaceAll(p.Name, "_", "-") + " " + queries.Placeholder(p)
+			names[i] = queries.FlagName(p.Name) + " " + queries.Placeholder(p)
 			width = max(width, len(names[i]))
 		}
 		for i, p := range q.Params {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/flowsql/flowsql/pkg/queries"
 )
 
 // Completer completes what is typed at the prompt: dot commands, report names and their
@@ -54,7 +56,7 @@ func (c *Completer) dot(line string) ([]string, int) {
 		if q, ok := c.S.Queries.Lookup(words[1]); ok && strings.HasPrefix(current, "-") {
 			flags := []string{"--since", "--until", "--account", "--interface", "--cidr", "--where"}
 			for _, p := range q.Params {
-				flags = append(flags, "--"+strings.ReplaceAll(p.Name, "_", "-"))
+				flags = append(flags, queries.FlagName(p.Name))
 			}
 			return withPrefix(flags, current, false)
 		}

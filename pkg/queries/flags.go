@@ -23,7 +23,7 @@ type ParamFlags struct {
 func BindParams(fs *flag.FlagSet, q *Query) (*ParamFlags, error) {
 	p := &ParamFlags{fs: fs, params: map[string]string{}}
 	for _, prm := range q.Params {
-		name := strings.ReplaceAll(prm.Name, "_", "-")
+		name := strings.TrimPrefix(FlagName(prm.Name), "--")
 		if fs.Lookup(name) != nil {
 			return nil, fmt.Errorf("report %s: its parameter $%s would be the flag --%s, which %s has already: rename the parameter in the report file",
 				q.Name, prm.Name, name, fs.Name())
@@ -41,6 +41,10 @@ func BindParams(fs *flag.FlagSet, q *Query) (*ParamFlags, error) {
 	}
 	return p, nil
 }
+
+// FlagName is the flag of a parameter (or filter) name: underscores become hyphens, and "--"
+// goes before it, as help, errors and notes write it ("nat_eni" is --nat-eni).
+func FlagName(param string) string { return "--" + strings.ReplaceAll(param, "_", "-") }
 
 // Placeholder is what a parameter's value is called in help: ADDR, N, INTERVAL, ...
 func Placeholder(p Param) string {

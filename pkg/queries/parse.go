@@ -159,7 +159,7 @@ func (s *Set) Describe(w io.Writer) {
 		}
 		var ps []string
 		for _, p := range q.Params {
-			s := "--" + strings.ReplaceAll(p.Name, "_", "-")
+			s := FlagName(p.Name)
 			switch {
 			case p.Required():
 				s += " " + strings.ToUpper(p.Type) + " (required)"

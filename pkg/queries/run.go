@@ -233,7 +233,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	for _, n := range q.NeedsIf {
 		if p, _ := q.Param(n.Param); chosen(p, vals) == n.Value {
 			needs = append(needs, n.Field)
-			asked[n.Field] = fmt.Sprintf("%s --%s %s", q.Name, strings.ReplaceAll(n.Param, "_", "-"), n.Value)
+			asked[n.Field] = fmt.Sprintf("%s %s %s", q.Name, FlagName(n.Param), n.Value)
 		}
 	}
 	if !f.Since.IsZero() || !f.Until.IsZero() {

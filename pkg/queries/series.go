@@ -2,7 +2,6 @@ package queries
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/flowsql/flowsql/internal/words"
@@ -65,8 +64,8 @@ func (q *Query) seriesNotes(vals Values, f Filters, first, last time.Time) (note
 		return notes, false
 	}
 	if buckets := to/w - from/w + 1 + before; buckets > limit {
-		notes = append(notes, fmt.Sprintf("the records from %s to %s fill up to %s buckets of %s, and --limit %s shows only the first %s: --limit %d shows them all (or a wider --%s, fewer)",
-			stamp(at(from)), stamp(at(to)), words.Count(buckets), width, raw, raw, buckets, strings.ReplaceAll(q.Series, "_", "-")))
+		notes = append(notes, fmt.Sprintf("the records from %s to %s fill up to %s buckets of %s, and --limit %s shows only the first %s: --limit %d shows them all (or a wider %s, fewer)",
+			stamp(at(from)), stamp(at(to)), words.Count(buckets), width, raw, raw, buckets, FlagName(q.Series)))
 		return notes, true
 	}
 	return notes, false

@@ -59,7 +59,7 @@ type ArgError struct {
 }
 
 func (e *ArgError) Error() string {
-	return fmt.Sprintf("--%s: %s", strings.ReplaceAll(e.Param, "_", "-"), e.Msg)
+	return FlagName(e.Param) + ": " + e.Msg
 }
 
 // Statement binds a query's arguments for an engine: each $name becomes a numbered parameter
