@@ -173,12 +173,8 @@ func defaultPartitions(ctx context.Context, conn *sql.DB, dir string) ([]string,
 		if col == "date" || col == "hour" {
 			why = " (records without a start time)"
 		}
-		verb := "have"
-		if rows == 1 {
-			verb = "has"
-		}
 		notes = append(notes, fmt.Sprintf("%s %s no %s%s: %s=%s/ holds those (Athena, Spark and DuckDB read the value as NULL)",
-			words.Plural(rows, "row"), verb, col, why, col, hiveDefault))
+			words.Plural(rows, "row"), words.Has(rows), col, why, col, hiveDefault))
 	}
 	return notes, nil
 }

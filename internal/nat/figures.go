@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -382,7 +383,7 @@ func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
 		if v.RecordsWithoutTime > 0 {
 			gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the gateway's %d records %s no start or end time (a flow log format without ${start} or ${end}): "+
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
-				v.RecordsWithoutTime, v.Records, hasHave(v.RecordsWithoutTime)))
+				v.RecordsWithoutTime, v.Records, words.Has(v.RecordsWithoutTime)))
 		}
 	}
 	switch {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/flowsql/flowsql/pkg/queries"
@@ -139,13 +138,19 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	// The same private address in other accounts or VPCs is another host (templated VPCs
 	// often give every NAT gateway the same one): say so, and how to analyse it.
 	for _, o := range rows[1:] {
-		where := strings.Join(slices.DeleteFunc([]string{"account " + o.Account, o.VPC}, func(s string) bool { return s == "" || s == "account " }), ", ")
+		var where []string
+		if o.Account != "" {
+			where = append(where, "account "+o.Account)
+		}
+		if o.VPC != "" {
+			where = append(where, o.VPC)
+		}
 		how := "--account " + o.Account + " --nat-ip " + gw.Address + " analyses that one"
 		if o.Account == "" {
 			how = "load that VPC's logs into a database of their own to analyse it"
 		}
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s is also the address of interface %s (%s), which logs %s addressed to it: a host of another account or VPC with the same private address, perhaps its NAT gateway. This analysis covers %s only; %s.",
-			gw.Address, o.InterfaceID, where, plural(o.Records, "record"), gw.InterfaceID, how))
+			gw.Address, o.InterfaceID, strings.Join(where, ", "), plural(o.Records, "record"), gw.InterfaceID, how))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // RenderOptions choose how a report is written.
@@ -283,7 +284,7 @@ func (r *renderer) coverage(gw *Gateway) {
 	if c.StatusUnknown > 0 {
 		status += fmt.Sprintf(", and %d without traffic whose format has no log-status field: NODATA or SKIPDATA, which it cannot tell apart (SKIPDATA would mean the figures are low)", c.StatusUnknown)
 	}
-	hours := fmt.Sprintf("%d of %s %s records", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), hasHave(c.HoursWithRecords))
+	hours := fmt.Sprintf("%d of %s %s records", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), words.Has(c.HoursWithRecords))
 	if gw.PeriodUnknown {
 		hours = "the hours with records are unknown (no start times)"
 	}
@@ -379,14 +380,6 @@ func gb(b int64) string {
 func small(v float64) string {
 	d := max(4, int(-math.Floor(math.Log10(math.Abs(v))))+1)
 	return strconv.FormatFloat(v, 'f', min(d, 12), 64)
-}
-
-// hasHave is the verb for n things.
-func hasHave(n int64) string {
-	if n == 1 {
-		return "has"
-	}
-	return "have"
 }
 
 func plural(n int64, noun string) string {

@@ -28,3 +28,11 @@ func Plural(n int64, noun string) string {
 	}
 	return Count(n) + " " + noun + "s"
 }
+
+// Has is the verb "have" for n things: "1 row has", "2 rows have".
+func Has(n int64) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}

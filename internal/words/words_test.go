@@ -14,4 +14,7 @@ func TestCount(t *testing.T) {
 			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
 		}
 	}
+	if Has(1) != "has" || Has(0) != "have" || Has(2) != "have" {
+		t.Errorf("Has: %s, %s, %s", Has(1), Has(0), Has(2))
+	}
 }
