@@ -174,12 +174,12 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	}
 	gw.domains(domains)
 	if b := gw.Billed; b != nil {
+		billed := b.ProcessingCost + b.HoursCost
 		b.Computed = gw.TotalCost
-		b.Difference = b.ProcessingCost + b.HoursCost - b.Computed
 		if gw.PeriodUnknown { // the records' hours are not known: compare data processing alone
-			b.Computed = gw.ProcessingCost
-			b.Difference = b.ProcessingCost - b.Computed
+			b.Computed, billed = gw.ProcessingCost, b.ProcessingCost
 		}
+		b.Difference = billed - b.Computed
 		gw.Figures = append(gw.Figures, billFigure)
 	}
 	if err := r.metered(ctx, gw, vals); err != nil {
