@@ -600,6 +600,17 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        count(DISTINCT start_hour) AS hours_with_records
 FROM legs;
 
+-- name: nat-unmeasured
+-- description: How many of a NAT gateway's records have no bytes field (their flow log format has no ${bytes}), of how many: what its processed bytes and costs leave out. flowsql nat reads it when some loaded records lack bytes.
+-- needs: interface-id, srcaddr, dstaddr
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- engine: duckdb
+SELECT CAST(count(*) FILTER (WHERE bytes IS NULL) AS BIGINT) AS records_without_bytes,
+       CAST(count(*) AS BIGINT) AS records
+FROM flows
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat);
+
 -- name: nat-sources
 -- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.
 -- needs: interface-id, srcaddr, dstaddr, bytes

@@ -41,6 +41,7 @@ func TestQueryColumns(t *testing.T) {
 		"nat-interface":    {queries.Values{"nat": flowgen.NATAddr}, func(r *queries.Result) error { _, err := queries.Scan[natInterface](r); return err }},
 		"nat-evidence":     {gw, func(r *queries.Result) error { _, err := queries.Scan[evidence](r); return err }},
 		"nat-summary":      {gw, func(r *queries.Result) error { _, err := queries.Scan[summaryRow](r); return err }},
+		"nat-unmeasured":   {gw, func(r *queries.Result) error { _, err := queries.Scan[unmeasuredRow](r); return err }},
 		"nat-sources":      {gw, func(r *queries.Result) error { _, err := queries.Scan[sourceRow](r); return err }},
 		"nat-destinations": {gw, func(r *queries.Result) error { _, err := queries.Scan[bytesRow](r); return err }},
 		"nat-services":     {gw, func(r *queries.Result) error { _, err := queries.Scan[serviceRow](r); return err }},

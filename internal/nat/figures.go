@@ -30,6 +30,10 @@ type (
 		LastEnd              *int64 `col:"last_end"`
 		RecordsWithoutTime   int64  `col:"records_without_time"`
 	}
+	unmeasuredRow struct {
+		RecordsWithoutBytes int64 `col:"records_without_bytes"`
+		Records             int64 `col:"records"`
+	}
 	serviceRow struct {
 		Service string `col:"service"`
 		Bytes   int64  `col:"bytes"`
@@ -110,6 +114,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		return err
 	}
 	results := map[string]*output.Result{}
+	var lacking map[string]int64
 	for _, f := range figures {
 		if f.name == "nat-domains" && !answered {
 			continue
@@ -120,12 +125,28 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		}
 		results[f.name] = out.Result
 		gw.Figures = append(gw.Figures, &Figure{Name: f.name, Title: f.title, SQL: out.Inline(), Result: out.Result})
+		if f.name == "nat-summary" {
+			lacking = out.Lacking
+		}
 	}
 	summary, err := queries.ScanOne[summaryRow](results["nat-summary"])
 	if err != nil {
 		return fmt.Errorf("nat-summary: %w", err)
 	}
-	gw.summarise(summary, r.opts.Filters.Since, r.opts.Filters.Until)
+	// Some loaded records have no bytes: how many of the gateway's, counted one by one (the
+	// hourly summary adds up records with bytes and without alike).
+	var unmeasured unmeasuredRow
+	if lacking["bytes"] > 0 {
+		out, err := r.run(ctx, gw, "nat-unmeasured", vals())
+		if err != nil {
+			return err
+		}
+		if unmeasured, err = queries.ScanOne[unmeasuredRow](out.Result); err != nil {
+			return fmt.Errorf("nat-unmeasured: %w", err)
+		}
+		gw.Figures = append(gw.Figures, &Figure{Name: "nat-unmeasured", Title: "Records without bytes", SQL: out.Inline(), Result: out.Result})
+	}
+	gw.summarise(summary, unmeasured, r.opts.Filters.Since, r.opts.Filters.Until)
 	for _, f := range []string{"nat-sources", "nat-destinations", "nat-services", "nat-avoidable"} {
 		if err := addCost(results[f], "cost", gw.Prices.PerGB); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
@@ -176,8 +197,13 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if b := gw.Billed; b != nil {
 		billed := b.ProcessingCost + b.HoursCost
 		b.Computed = gw.TotalCost
-		if gw.PeriodUnknown { // the records' hours are not known: compare data processing alone
+		switch {
+		case gw.PeriodUnknown && gw.BytesUnknown: // nothing of the records can be priced
+			b.Computed, billed = 0, 0
+		case gw.PeriodUnknown: // the records' hours are not known: compare data processing alone
 			b.Computed, billed = gw.ProcessingCost, b.ProcessingCost
+		case gw.BytesUnknown: // their bytes are not: compare the hours alone
+			b.Computed, billed = gw.HourlyCost, b.HoursCost
 		}
 		b.Difference = billed - b.Computed
 		gw.Figures = append(gw.Figures, billFigure)
@@ -351,12 +377,28 @@ const HoursPer30Days = 30 * 24
 // summarise reads nat-summary: the billed bytes, the time the records cover (within since and
 // until, when given: records that overlap the period's edges do not add time), its cost, the
 // rate it runs at, and the pairing method.
-func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
+func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, since, until time.Time) {
 	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
-	if gw.ProcessedBytes == 0 {
+	gw.RecordsWithoutBytes = u.RecordsWithoutBytes
+	switch {
+	case gw.ProcessedBytes == 0 && u.RecordsWithoutBytes > 0:
+		// Records without bytes are not records without traffic.
+		gw.BytesUnknown = true
+		which := fmt.Sprintf("None of the gateway's %s has a bytes field", words.Plural(u.Records, "record"))
+		if u.RecordsWithoutBytes < u.Records {
+			which = fmt.Sprintf("%s of the gateway's %s %s no bytes field, and the others record none processed",
+				words.Count(u.RecordsWithoutBytes), words.Plural(u.Records, "record"), words.Has(u.RecordsWithoutBytes))
+		}
+		gw.Notes = append(gw.Notes, which+" (a flow log format without ${bytes}): what it processed, the data processing charge, the total, the 30-day rate "+
+			"and the tables of bytes cannot be computed; the gateway-hours can. Add ${bytes} to the flow log format.")
+	case gw.ProcessedBytes == 0:
 		gw.Notes = append(gw.Notes, fmt.Sprintf("No traffic through %s (interface %s) in the records of the period.", gw.Address, gw.InterfaceID))
 		gw.Method = "none"
 		return
+	case u.RecordsWithoutBytes > 0:
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s no bytes field (a flow log format without ${bytes}): the bytes processed, the costs, "+
+			"the 30-day rate and the tables count only the others, so they are low (at least what they say). Add ${bytes} to the flow log format.",
+			words.Count(u.RecordsWithoutBytes), words.Plural(u.Records, "record"), words.Has(u.RecordsWithoutBytes)))
 	}
 	p := gw.Prices
 	gw.ProcessingCost = Cost(gw.ProcessedBytes, p.PerGB)
@@ -385,6 +427,11 @@ func (gw *Gateway) summarise(v summaryRow, since, until time.Time) {
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
 				v.RecordsWithoutTime, v.Records, words.Has(v.RecordsWithoutTime)))
 		}
+	}
+	if gw.BytesUnknown {
+		gw.TotalCost, gw.MonthlyRate = 0, 0 // the hours' part alone is no total
+		gw.Method = "none"
+		return
 	}
 	switch {
 	case v.VPCSideWithPkt == v.VPCSideRecords:

@@ -67,6 +67,13 @@ type Gateway struct {
 	ProcessedBytes       int64 `json:"processed_bytes"`
 	BytesFromSource      int64 `json:"bytes_in_from_source"`
 	BytesFromDestination int64 `json:"bytes_in_from_destination"`
+	// RecordsWithoutBytes counts the gateway's records that have no bytes (a format without
+	// them): the bytes and costs count only the others, so they are low; when no other
+	// record has bytes, BytesUnknown is set, and the processed bytes, the data processing
+	// charge, the total and the rate are unknown (zero here, and the total and rate left out
+	// of JSON).
+	RecordsWithoutBytes int64 `json:"records_without_bytes,omitempty"`
+	BytesUnknown        bool  `json:"bytes_unknown,omitempty"`
 	// PeriodUnknown is set when the gateway's records have no start and end times (a format
 	// without them): the figures of time below are then zero, and left out of JSON.
 	PeriodUnknown bool      `json:"period_unknown,omitempty"`

@@ -922,3 +922,56 @@ func TestSameAddressElsewhere(t *testing.T) {
 		t.Errorf("--account 222222222222: interface %s, notes %q", gw.InterfaceID, gw.Notes)
 	}
 }
+
+// TestWithoutBytes: a custom format may leave out ${bytes}. Records of the gateway without
+// bytes are not records without traffic: when some have bytes the figures are floors and say
+// so; when none has, what it processed is unknown, not "nothing", and the gateway-hours alone
+// are priced.
+func TestWithoutBytes(t *testing.T) {
+	const (
+		withBytes = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+		noBytes   = "version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"
+	)
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another interface's records with bytes, so that the logs as a whole have the field.
+	write("other.log", withBytes+"2 eni-other 10.0.1.5 10.0.2.9 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n")
+	write("gateway.log", noBytes+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 1717200000 1717200060 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 1717200000 1717200060 ACCEPT OK\n")
+	db := openLoaded(t, flowsql.Memory, dir)
+	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
+	gw := rep.Gateways[0]
+	if !gw.BytesUnknown || gw.RecordsWithoutBytes != 2 || gw.Hours != 1 || gw.HourlyCost <= 0 || gw.TotalCost != 0 || gw.MonthlyRate != 0 {
+		t.Errorf("bytes unknown %v, records without %d, hours %d, hourly %v, total %v, rate %v",
+			gw.BytesUnknown, gw.RecordsWithoutBytes, gw.Hours, gw.HourlyCost, gw.TotalCost, gw.MonthlyRate)
+	}
+	var text bytes.Buffer
+	nat.Render(&text, rep, nat.RenderOptions{})
+	for _, want := range []string{"Processed     unknown: 2 of its records have no bytes field", "Cost          data processing unknown; $0.05 for 1 gateway-hour",
+		"None of the gateway's 2 records has a bytes field"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("no %q in\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "nothing in the period") || strings.Contains(text.String(), "No traffic through") {
+		t.Errorf("records without bytes read as no traffic:\n%s", text.String())
+	}
+	// Beside the gateway's records with bytes, the figures are what those hold, and say so.
+	write("gateway2.log", withBytes+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40001 443 6 10 3000 1717200100 1717200160 ACCEPT OK\n")
+	db = openLoaded(t, flowsql.Memory, dir)
+	rep = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
+	gw = rep.Gateways[0]
+	text.Reset()
+	nat.Render(&text, rep, nat.RenderOptions{})
+	if gw.BytesUnknown || gw.ProcessedBytes != 3000 || gw.RecordsWithoutBytes != 2 ||
+		!strings.Contains(strings.Join(gw.Notes, " "), "2 of the gateway's 3 records have no bytes field") ||
+		!strings.Contains(text.String(), "Processed     at least 2.9 KiB") || !strings.Contains(text.String(), "At this rate  at least $") {
+		t.Errorf("bytes unknown %v, processed %d, records without %d:\n%s", gw.BytesUnknown, gw.ProcessedBytes, gw.RecordsWithoutBytes, text.String())
+	}
+}

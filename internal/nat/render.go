@@ -141,7 +141,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	where = append(where, p.Region)
 	facts := [][2]string{{"Gateway", strings.Join(where, ", ") + "; found by " + gw.FoundBy}}
-	if gw.ProcessedBytes == 0 {
+	if gw.ProcessedBytes == 0 && !gw.BytesUnknown {
 		facts = append(facts, [2]string{"Processed", "nothing in the period"})
 		r.facts(facts)
 		r.notes(gw)
@@ -162,12 +162,38 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	if gw.Evidence == "contradicted" {
 		facts = append(facts, [2]string{"Caution", "the evidence says this address is not a NAT gateway (see the notes); the figures treat it as one"})
 	}
+	if gw.BytesUnknown {
+		// The records say when, not how much: the hours are all that can be priced.
+		hours := fmt.Sprintf("data processing unknown; %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch)",
+			money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour))
+		rate30 := fmt.Sprintf("unknown for data processing; %d gateway-hours are %s per 30 days", HoursPer30Days, money(HoursPer30Days*p.PerHour))
+		if gw.PeriodUnknown {
+			hours, rate30 = "unknown: the records have neither bytes nor times", "unknown"
+		}
+		facts = append(facts,
+			[2]string{"Records", period},
+			[2]string{"Processed", fmt.Sprintf("unknown: %s of its records %s no bytes field (see the notes)", words.Count(gw.RecordsWithoutBytes), words.Has(gw.RecordsWithoutBytes))},
+			[2]string{"Cost", hours},
+			[2]string{"At this rate", rate30},
+			[2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))},
+		)
+		r.facts(facts)
+		r.coverage(gw)
+		r.notes(gw)
+		return
+	}
+	processed := fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
+		output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))
+	rate30 := atThisRate(gw)
+	if gw.RecordsWithoutBytes > 0 {
+		// Some records have no bytes: what the others hold is a floor.
+		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
+	}
 	facts = append(facts,
 		[2]string{"Records", period},
-		[2]string{"Processed", fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
-			output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))},
+		[2]string{"Processed", processed},
 		[2]string{"Cost", cost},
-		[2]string{"At this rate", atThisRate(gw)},
+		[2]string{"At this rate", rate30},
 	)
 	var avoid []string
 	var avoidBytes int64
@@ -212,7 +238,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 
 	for _, f := range gw.Figures {
 		switch f.Name {
-		case "nat-summary", "nat-coverage":
+		case "nat-summary", "nat-coverage", "nat-unmeasured":
 			continue
 		case "nat-hourly":
 			if gw.PeriodUnknown {
@@ -299,7 +325,7 @@ func (r *renderer) coverage(gw *Gateway) {
 	}
 	r.facts(lines)
 	for _, f := range gw.Figures {
-		if f.Name == "nat-coverage" || f.Name == "nat-summary" {
+		if f.Name == "nat-coverage" || f.Name == "nat-summary" || f.Name == "nat-unmeasured" {
 			r.sql(f)
 		}
 	}
@@ -350,16 +376,7 @@ func money(v float64) string {
 	if v != 0 && v < 0.01 && v > -0.01 {
 		return "$" + small(v)
 	}
-	s := fmt.Sprintf("%.2f", v)
-	whole, cents, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 && c != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return "$" + b.String() + "." + cents
+	return "$" + output.Cents(v)
 }
 
 // rate writes a price as given: $0.045.

@@ -151,7 +151,7 @@ func humanText(v any, c Column, opts Options) string {
 		if f := toFloat(v); f > 0 && f < 0.005 {
 			return "<$0.01" // a cost that rounds to no cent is still not none
 		}
-		return fmt.Sprintf("$%s", commas(fmt.Sprintf("%.2f", toFloat(v))))
+		return "$" + Cents(toFloat(v))
 	case strings.HasSuffix(name, "_gb") || name == "gb":
 		return fmt.Sprintf("%.2f", toFloat(v))
 	}
@@ -180,6 +180,13 @@ func Bytes(n float64) string {
 }
 
 // commas puts thousands separators into a decimal integer (or the integer part of a number).
+// Cents writes an amount of money to the cent, half a cent up (as people round, where %.2f
+// would write the $0.045 of one NAT gateway-hour, 0.04499... in binary, as 0.04), with its
+// thousands separated: 1234.565 -> "1,234.57".
+func Cents(v float64) string {
+	return commas(fmt.Sprintf("%.2f", math.Round(v*100)/100))
+}
+
 func commas(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {

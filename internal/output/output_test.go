@@ -96,3 +96,10 @@ func TestDropEmpty(t *testing.T) {
 		t.Errorf("columns %v rows %v", names, res.Rows)
 	}
 }
+func TestCents(t *testing.T) {
+	for v, want := range map[float64]string{0.045: "0.05", 0.135: "0.14", 2.675: "2.68", 1234.565: "1,234.57", -0.045: "-0.05", 0: "0.00", 1e6: "1,000,000.00"} {
+		if got := Cents(v); got != want {
+			t.Errorf("Cents(%v) = %s, want %s", v, got, want)
+		}
+	}
+}

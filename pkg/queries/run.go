@@ -25,6 +25,9 @@ type Prepared struct {
 	// Overlaps is set when more than one flow log recorded some interfaces at once in the
 	// window: the figures that cover them are too high (Notes say so too).
 	Overlaps *OverlappingLogs
+	// Lacking counts, for each field the report needs that some loaded records lack (their
+	// formats have no such field), the records without it (Notes say so too).
+	Lacking map[string]int64
 	// summary is set when flow_hourly is known to sum every record.
 	summary bool
 	// vals are the report's arguments; limitNoted is set when Notes say already that the
@@ -264,6 +267,10 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			}
 			return notes, &MissingFieldError{Report: report, Field: field, Records: total, Formats: lacking}
 		case without > 0:
+			if p.Lacking == nil {
+				p.Lacking = map[string]int64{}
+			}
+			p.Lacking[field] = without
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
 				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
 		}
