@@ -600,6 +600,19 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        count(DISTINCT start_hour) AS hours_with_records
 FROM legs;
 
+-- name: nat-edges
+-- description: What a NAT gateway received in the records that overlap the edges of a period, whole and in proportion to each record's time inside it (its bytes spread evenly over its time): flowsql nat's rate over a period that cuts records, which count whole in its bytes.
+-- needs: interface-id, srcaddr, dstaddr, bytes, start, end
+-- param: nat addr: The NAT gateway's private address.
+-- param: nat_eni text: The NAT gateway's network interface.
+-- param: from time: The start of the period.
+-- param: to time: Its end.
+-- engine: duckdb
+SELECT coalesce(sum(bytes), 0) AS whole_bytes,
+       CAST(round(coalesce(sum(bytes * greatest(least("end", $to) - greatest("start", $from), 0) / greatest("end" - "start", 1)), 0)) AS BIGINT) AS prorated_bytes
+FROM flows
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
+
 -- name: nat-unmeasured
 -- description: How many of a NAT gateway's records have no bytes field (their flow log format has no ${bytes}), of how many: what its processed bytes and costs leave out. flowsql nat reads it when some loaded records lack bytes.
 -- needs: interface-id, srcaddr, dstaddr

@@ -36,12 +36,14 @@ func TestQueryColumns(t *testing.T) {
 		vals queries.Values
 		scan func(*queries.Result) error
 	}{
-		"nat-gateways":     {nil, func(r *queries.Result) error { _, err := queries.Scan[knownGateway](r); return err }},
-		"nat-candidates":   {nil, func(r *queries.Result) error { _, err := queries.Scan[candidate](r); return err }},
-		"nat-interface":    {queries.Values{"nat": flowgen.NATAddr}, func(r *queries.Result) error { _, err := queries.Scan[natInterface](r); return err }},
-		"nat-evidence":     {gw, func(r *queries.Result) error { _, err := queries.Scan[evidence](r); return err }},
-		"nat-summary":      {gw, func(r *queries.Result) error { _, err := queries.Scan[summaryRow](r); return err }},
-		"nat-unmeasured":   {gw, func(r *queries.Result) error { _, err := queries.Scan[unmeasuredRow](r); return err }},
+		"nat-gateways":   {nil, func(r *queries.Result) error { _, err := queries.Scan[knownGateway](r); return err }},
+		"nat-candidates": {nil, func(r *queries.Result) error { _, err := queries.Scan[candidate](r); return err }},
+		"nat-interface":  {queries.Values{"nat": flowgen.NATAddr}, func(r *queries.Result) error { _, err := queries.Scan[natInterface](r); return err }},
+		"nat-evidence":   {gw, func(r *queries.Result) error { _, err := queries.Scan[evidence](r); return err }},
+		"nat-summary":    {gw, func(r *queries.Result) error { _, err := queries.Scan[summaryRow](r); return err }},
+		"nat-unmeasured": {gw, func(r *queries.Result) error { _, err := queries.Scan[unmeasuredRow](r); return err }},
+		"nat-edges": {queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "from": "2024-06-01T00:10:00Z", "to": "2024-06-01T00:20:00Z"},
+			func(r *queries.Result) error { _, err := queries.Scan[edgesRow](r); return err }},
 		"nat-sources":      {gw, func(r *queries.Result) error { _, err := queries.Scan[sourceRow](r); return err }},
 		"nat-destinations": {gw, func(r *queries.Result) error { _, err := queries.Scan[bytesRow](r); return err }},
 		"nat-services":     {gw, func(r *queries.Result) error { _, err := queries.Scan[serviceRow](r); return err }},

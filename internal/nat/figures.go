@@ -30,6 +30,10 @@ type (
 		LastEnd              *int64 `col:"last_end"`
 		RecordsWithoutTime   int64  `col:"records_without_time"`
 	}
+	edgesRow struct {
+		WholeBytes    int64 `col:"whole_bytes"`
+		ProratedBytes int64 `col:"prorated_bytes"`
+	}
 	unmeasuredRow struct {
 		RecordsWithoutBytes int64 `col:"records_without_bytes"`
 		Records             int64 `col:"records"`
@@ -146,7 +150,26 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		}
 		gw.Figures = append(gw.Figures, &Figure{Name: "nat-unmeasured", Title: "Records without bytes", SQL: out.Inline(), Result: out.Result})
 	}
-	gw.summarise(summary, unmeasured, r.opts.Filters.Since, r.opts.Filters.Until)
+	// A period asked for may cut records: how much of theirs lies inside it, for the rate.
+	var edges edgesRow
+	if f := r.opts.Filters; (!f.Since.IsZero() || !f.Until.IsZero()) && summary.FirstStart != nil && summary.LastEnd != nil {
+		from, to := f.Since, f.Until
+		if from.IsZero() {
+			from = time.Unix(*summary.FirstStart, 0)
+		}
+		if to.IsZero() {
+			to = time.Unix(*summary.LastEnd, 0)
+		}
+		out, err := r.run(ctx, gw, "nat-edges", vals("from", from.UTC().Format(time.RFC3339), "to", to.UTC().Format(time.RFC3339)))
+		if err != nil {
+			return err
+		}
+		if edges, err = queries.ScanOne[edgesRow](out.Result); err != nil {
+			return fmt.Errorf("nat-edges: %w", err)
+		}
+		gw.Figures = append(gw.Figures, &Figure{Name: "nat-edges", Title: "Records across the edges of the period", SQL: out.Inline(), Result: out.Result})
+	}
+	gw.summarise(summary, unmeasured, edges, r.opts.Filters.Since, r.opts.Filters.Until)
 	for _, f := range []string{"nat-sources", "nat-destinations", "nat-services", "nat-avoidable"} {
 		if err := addCost(results[f], "cost", gw.Prices.PerGB); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
@@ -375,9 +398,10 @@ func (r *runner) price(gw *Gateway) error {
 const HoursPer30Days = 30 * 24
 
 // summarise reads nat-summary: the billed bytes, the time the records cover (within since and
-// until, when given: records that overlap the period's edges do not add time), its cost, the
-// rate it runs at, and the pairing method.
-func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, since, until time.Time) {
+// until, when given: records that overlap the period's edges count whole in the bytes, and in
+// the rate in proportion to their time inside it, from nat-edges), its cost, the rate it runs
+// at, and the pairing method.
+func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, until time.Time) {
 	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
 	gw.RecordsWithoutBytes = u.RecordsWithoutBytes
 	switch {
@@ -409,19 +433,28 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, since, until time.Ti
 			"the period they cover, the gateway-hours, the total cost, the 30-day rate and the hours that stand out or lack records cannot be computed, "+
 			"and the cost is that of data processing only. Add ${start} and ${end} to the flow log format.")
 	default:
+		// The records counted are those that overlap the period asked for, whole; the time is
+		// the period's part that they cover, and the rate that of the bytes in it: the records
+		// that overlap its edges in proportion to their time inside it (edges). A 2-minute
+		// period can take in records of 10 minutes.
 		first, last := *v.FirstStart, *v.LastEnd
 		if !since.IsZero() && first < since.Unix() {
-			first = since.Unix()
+			first, gw.BeyondPeriod = since.Unix(), true
 		}
 		if !until.IsZero() && last > until.Unix() {
-			last = until.Unix()
+			last, gw.BeyondPeriod = until.Unix(), true
 		}
 		gw.FirstRecord, gw.LastRecord = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
 		gw.CoveredSeconds = max(last-first, 1)
+		gw.rateProcessing = gw.ProcessingCost
+		if gw.BeyondPeriod {
+			gw.BytesInPeriod = gw.ProcessedBytes - e.WholeBytes + e.ProratedBytes
+			gw.rateProcessing = Cost(gw.BytesInPeriod, p.PerGB)
+		}
 		gw.Hours = int64(math.Ceil(float64(last)/3600) - math.Floor(float64(first)/3600))
 		gw.HourlyCost = float64(gw.Hours) * p.PerHour
 		gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
-		gw.MonthlyRate = gw.ProcessingCost*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
+		gw.MonthlyRate = gw.rateProcessing*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
 		if v.RecordsWithoutTime > 0 {
 			gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the gateway's %d records %s no start or end time (a flow log format without ${start} or ${end}): "+
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
@@ -543,9 +576,9 @@ func (gw *Gateway) coverage(c Coverage) {
 		// Those hours count in the 30-day rate as hours without traffic; if logs are missing
 		// there, the rate is that of the part of the time covered that has records: its share
 		// of the hours spanned (the rendering says both rates).
-		if gw.ProcessingCost > 0 && c.HoursWithRecords > 0 {
+		if gw.rateProcessing > 0 && c.HoursWithRecords > 0 {
 			logged := float64(gw.CoveredSeconds) * float64(c.HoursWithRecords) / float64(c.HoursSpanned)
-			gw.RateWithoutGaps = gw.ProcessingCost*float64(HoursPer30Days*3600)/logged + HoursPer30Days*gw.Prices.PerHour
+			gw.RateWithoutGaps = gw.rateProcessing*float64(HoursPer30Days*3600)/logged + HoursPer30Days*gw.Prices.PerHour
 		}
 		note += ": a logged interface has records every hour, NODATA ones when it carries no traffic, so logs may be missing there, and then the figures are low"
 		gw.Notes = append(gw.Notes, note+".")

@@ -76,9 +76,15 @@ type Gateway struct {
 	BytesUnknown        bool  `json:"bytes_unknown,omitempty"`
 	// PeriodUnknown is set when the gateway's records have no start and end times (a format
 	// without them): the figures of time below are then zero, and left out of JSON.
-	PeriodUnknown bool      `json:"period_unknown,omitempty"`
+	PeriodUnknown bool `json:"period_unknown,omitempty"`
+	// FirstRecord and LastRecord are the first start and the last end of the records, within
+	// the period asked for. BeyondPeriod is set when records overlap its edges: they count
+	// whole in the bytes and costs, and BytesInPeriod is the processed bytes with those
+	// records' bytes in proportion to their time inside the period, what the rate is of.
 	FirstRecord   time.Time `json:"first_record,omitzero"`
 	LastRecord    time.Time `json:"last_record,omitzero"`
+	BeyondPeriod  bool      `json:"records_beyond_period,omitempty"`
+	BytesInPeriod int64     `json:"bytes_in_period,omitempty"`
 	// CoveredSeconds is the time the records cover, from the first start to the last end:
 	// what the processing rate is measured over.
 	CoveredSeconds int64 `json:"seconds_of_records,omitzero"`
@@ -89,7 +95,8 @@ type Gateway struct {
 	HourlyCost     float64 `json:"hourly_cost,omitzero"`
 	TotalCost      float64 `json:"total_cost,omitzero"`
 	// MonthlyRate is what 30 days cost at this rate: the processing charge per second of
-	// records, for 30 days, plus 720 gateway-hours.
+	// records (of BytesInPeriod when records cross the period's edges), for 30 days, plus 720
+	// gateway-hours.
 	MonthlyRate float64 `json:"cost_per_30_days_at_this_rate,omitzero"`
 	// RateWithoutGaps is MonthlyRate over the part of the time covered whose hours have
 	// records of the gateway's interface, when some hours have none (as if logs were lost
@@ -121,6 +128,8 @@ type Gateway struct {
 	ByDomain map[string]int64 `json:"bytes_by_domain,omitempty"`
 	Notes    []string         `json:"notes,omitempty"`
 	hints    []string         // where more could be learnt: one note at the end
+	// rateProcessing is the processing charge the rates are of (see BytesInPeriod).
+	rateProcessing float64
 
 	// Figures are the tables, each with its query, in the order they are shown.
 	Figures []*Figure `json:"figures"`

@@ -975,3 +975,33 @@ func TestWithoutBytes(t *testing.T) {
 		t.Errorf("bytes unknown %v, processed %d, records without %d:\n%s", gw.BytesUnknown, gw.ProcessedBytes, gw.RecordsWithoutBytes, text.String())
 	}
 }
+
+// TestShortPeriod: a period shorter than the records' aggregation interval (10 minutes, the
+// flow log's default) takes in records that overlap its edges whole. The bytes and costs say
+// so; the 30-day rate is of the bytes inside the period, each record's in proportion to its
+// time inside, not of whole records over the period's minutes (which made it 5x too high).
+func TestShortPeriod(t *testing.T) {
+	db, _ := loadLog(t, "ten.log", "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 6000 1717200000 1717200600 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" "+flowgen.NATAddr+" 52.1.2.3 40000 443 6 10 6000 1717200000 1717200600 ACCEPT OK\n")
+	since, until := time.Unix(1717200240, 0), time.Unix(1717200360, 0) // 00:04 to 00:06
+	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Filters: queries.Filters{Since: since, Until: until}})
+	gw := rep.Gateways[0]
+	if gw.ProcessedBytes != 6000 || !gw.BeyondPeriod || gw.BytesInPeriod != 1200 || gw.CoveredSeconds != 120 {
+		t.Fatalf("processed %d, beyond %v, in period %d, covered %d s", gw.ProcessedBytes, gw.BeyondPeriod, gw.BytesInPeriod, gw.CoveredSeconds)
+	}
+	want := nat.Cost(1200, 0.045)*30*24*3600/120 + 720*0.045
+	if math.Abs(gw.MonthlyRate-want) > 1e-9 {
+		t.Errorf("30-day rate $%f, want $%f", gw.MonthlyRate, want)
+	}
+	var text bytes.Buffer
+	nat.Render(&text, rep, nat.RenderOptions{})
+	if !strings.Contains(text.String(), "records that overlap its edges count whole in the bytes and costs, and the rate is of the 1.2 KiB inside it") {
+		t.Errorf("the period's edges unsaid:\n%s", text.String())
+	}
+	// A period that cuts no record says nothing of edges, and rates the bytes as they are.
+	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Filters: queries.Filters{Since: time.Unix(1717200000, 0)}}).Gateways[0]
+	if gw.BeyondPeriod || gw.BytesInPeriod != 0 || gw.CoveredSeconds != 600 {
+		t.Errorf("beyond %v, in period %d, covered %d s", gw.BeyondPeriod, gw.BytesInPeriod, gw.CoveredSeconds)
+	}
+}

@@ -152,6 +152,10 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	if rep.Since != nil || rep.Until != nil {
 		period += ", within the period asked for"
 	}
+	if gw.BeyondPeriod {
+		period += fmt.Sprintf("; records that overlap its edges count whole in the bytes and costs, and the rate is of the %s inside it (their bytes in proportion to their time inside)",
+			output.Bytes(float64(gw.BytesInPeriod)))
+	}
 	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
 		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))
 	if gw.PeriodUnknown {
@@ -238,7 +242,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 
 	for _, f := range gw.Figures {
 		switch f.Name {
-		case "nat-summary", "nat-coverage", "nat-unmeasured":
+		case "nat-summary", "nat-coverage", "nat-unmeasured", "nat-edges":
 			continue
 		case "nat-hourly":
 			if gw.PeriodUnknown {
@@ -325,7 +329,7 @@ func (r *renderer) coverage(gw *Gateway) {
 	}
 	r.facts(lines)
 	for _, f := range gw.Figures {
-		if f.Name == "nat-coverage" || f.Name == "nat-summary" || f.Name == "nat-unmeasured" {
+		if f.Name == "nat-coverage" || f.Name == "nat-summary" || f.Name == "nat-unmeasured" || f.Name == "nat-edges" {
 			r.sql(f)
 		}
 	}
