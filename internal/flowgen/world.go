@@ -217,7 +217,8 @@ var reserved = []netip.Prefix{
 }
 
 // NATArgument is what the generated world gives a report parameter that names the NAT gateway
-// (dst and nat: its private address; nat_eni: its interface), for running every canned report
+// (dst and nat: its private address; nat_eni: its interface; from and to: a period of its
+// records), for running every canned report
 // on generated data; ok is false for other parameters.
 func NATArgument(param string) (value string, ok bool) {
 	switch param {
@@ -229,6 +230,10 @@ func NATArgument(param string) (value string, ok bool) {
 		return NATID, true
 	case "bill_region":
 		return Region, true
+	case "from": // a period inside the generated records (nat-edges)
+		return "2024-06-01T00:10:00Z", true
+	case "to":
+		return "2024-06-01T00:20:00Z", true
 	}
 	return "", false
 }
