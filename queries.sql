@@ -23,7 +23,8 @@
 -- values ('OK'::flow_log_status): against a plain string DuckDB turns every row's value into
 -- text first, and the test is no longer one it can push into the scan (10-15% of a top-N
 -- report's time on the summary of 100M records). "-- needs:" names the fields a report's figures
--- depend on: running it says how many loaded records lack one, and refuses when all do. "share" is a
+-- depend on: running it says how many loaded records lack one, and refuses when all do;
+-- "-- shows:" the fields of columns beside them (packets), which are blank when all lack one. "share" is a
 -- row's part of the total of all rows the report grouped, in what the report ranks by (bytes
 -- unless --by says otherwise).
 
@@ -126,6 +127,7 @@ LIMIT $limit;
 -- name: top-sources
 -- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
 -- needs: srcaddr, dstaddr, bytes
+-- shows: packets
 -- param: dst addr: The address the traffic goes to.
 -- param: limit int = 10: How many senders to show.
 -- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service
@@ -269,6 +271,7 @@ ORDER BY bytes DESC, service, region;
 -- description: The source and destination pairs that exchange the most traffic.
 -- needs: srcaddr, dstaddr, bytes
 -- needs: packets if by = packets
+-- shows: packets
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
 -- engine: duckdb
@@ -307,6 +310,7 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 -- name: top-ports
 -- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best).
 -- needs: dstport, protocol, bytes
+-- shows: packets
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
@@ -349,6 +353,7 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol
 -- name: rejected
 -- description: Traffic that security groups and network ACLs rejected, most flows first: by source (who probes, and which port) or by destination (what is probed).
 -- needs: action, srcaddr, dstaddr, dstport, protocol
+-- shows: packets, start, end
 -- param: by choice(source|destination) = source: Group by the rejected traffic's source or its destination.
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
@@ -394,6 +399,7 @@ ORDER BY flows DESC, address, dstport, protocol;
 -- name: traffic-over-time
 -- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address.
 -- needs: start, bytes
+-- shows: packets
 -- series: bucket
 -- param: bucket interval = 1h: Width of a bucket: 5m, 1h, 1d.
 -- param: addr addr = null: Only the traffic from or to this address.
@@ -430,6 +436,7 @@ ORDER BY bucket;
 -- name: interfaces
 -- description: Traffic per network interface: bytes, flows, rejected flows, and when it was seen.
 -- needs: interface-id, bytes
+-- shows: packets, start, end
 -- param: limit int = 20: How many interfaces to show.
 -- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen

@@ -22,7 +22,9 @@
 // keep them, so their columns do not change under a script. "-- needs: bytes, interface-id"
 // names the flow-log fields that the query's figures depend on: running it says how many of
 // the loaded records lack one, and fails when all do ("-- needs: packets if by = packets"
-// for a field that one choice of a parameter needs). "-- series: bucket" marks a time series
+// for a field that one choice of a parameter needs); "-- shows: packets" names fields that
+// only columns beside the figures come from: running it says how many records lack one, and
+// that its columns are blank when all do. "-- series: bucket" marks a time series
 // that counts each record in the bucket its start falls in, of the width that the interval
 // parameter bucket sets (or a fixed one: "-- series: 1h"): running it says when a --since or
 // --until window leaves the buckets at its edges with only some of their records, and when
@@ -66,6 +68,10 @@ type Query struct {
 	// NeedsIf are fields needed only for one value of a choice parameter ("-- needs: packets
 	// if by = packets": ranking by packets needs them).
 	NeedsIf []ConditionalNeed
+	// Shows names fields that columns beside the figures come from (packets beside bytes): a
+	// report says when some loaded records lack one, and runs with the columns blank when all
+	// do.
+	Shows []string
 	// Lookups are the tables the query's rows come from that a command fills (see LookupTable).
 	Lookups []LookupTable
 	// Series is the width of the time buckets the query counts records in, by their start: an
@@ -414,6 +420,17 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 				return errf("field %s needed twice", f)
 			}
 			q.Needs = append(q.Needs, f)
+		}
+	case "shows":
+		for _, f := range strings.Split(value, ",") {
+			f = strings.TrimSpace(f)
+			if !fieldPattern.MatchString(f) {
+				return errf("shown field %q: write '-- shows: packets, start' (flow-log field names)", f)
+			}
+			if slices.Contains(q.Shows, f) || slices.Contains(q.Needs, f) {
+				return errf("field %s shown twice, or both needed and shown", f)
+			}
+			q.Shows = append(q.Shows, f)
 		}
 	case "lookup":
 		table, fill, ok := strings.Cut(value, ":")

@@ -208,6 +208,19 @@ type format struct {
 // its figures (and its filters) read, the span of time its window asks for, and for a time
 // series the buckets that window or its limit leaves incomplete.
 // It sets p.Empty, p.Overlaps, p.Skipped and p.limitNoted.
+// formatsWithout counts the records and files of the loaded formats that have no field, and
+// lists those formats' fields.
+func formatsWithout(formats []format, field string) (records, files int64, lacking []string) {
+	for _, ft := range formats {
+		if !slices.Contains(ft.fields, field) {
+			records += ft.records
+			files += ft.files
+			lacking = append(lacking, strings.Join(ft.fields, " "))
+		}
+	}
+	return records, files, lacking
+}
+
 func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
@@ -250,15 +263,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	}
 	var notes []string
 	for _, field := range slices.Compact(needs) {
-		var without, filesWithout int64
-		var lacking []string
-		for _, ft := range formats {
-			if !slices.Contains(ft.fields, field) {
-				without += ft.records
-				filesWithout += ft.files
-				lacking = append(lacking, strings.Join(ft.fields, " "))
-			}
-		}
+		without, filesWithout, lacking := formatsWithout(formats, field)
 		switch {
 		case without == total:
 			report := q.Name
@@ -272,6 +277,20 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			}
 			p.Lacking[field] = without
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
+				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
+		}
+	}
+	for _, field := range q.Shows {
+		if slices.Contains(needs, field) {
+			continue // said above
+		}
+		without, filesWithout, lacking := formatsWithout(formats, field)
+		switch {
+		case without == total:
+			notes = append(notes, fmt.Sprintf("none of the %s records loaded has a %s field: what this report shows of it is blank; add ${%s} to the flow log's format (theirs: %s)",
+				words.Count(total), field, field, strings.Join(lacking, "; ")))
+		case without > 0:
+			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report shows of it covers only the other %s (blank where a row has no record with it); their format is %s",
 				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
 		}
 	}
