@@ -436,7 +436,7 @@ ORDER BY bucket;
 -- name: interfaces
 -- description: Traffic per network interface: bytes, flows, rejected flows, and when it was seen.
 -- needs: interface-id, bytes
--- shows: packets, start, end
+-- shows: packets, action, start, end
 -- param: limit int = 20: How many interfaces to show.
 -- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen

@@ -2,7 +2,10 @@
 // "12,036", "1 file", "2,000 records".
 package words
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Count writes a whole number with thousands separators: 12,036, -1,500.
 func Count(n int64) string {
@@ -35,4 +38,12 @@ func Has(n int64) string {
 		return "has"
 	}
 	return "have"
+}
+
+// A puts "a" or "an" before a word, by its first letter: "an action field", "a packets field".
+func A(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }

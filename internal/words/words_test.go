@@ -18,3 +18,11 @@ func TestCount(t *testing.T) {
 		t.Errorf("Has: %s, %s, %s", Has(1), Has(0), Has(2))
 	}
 }
+
+func TestA(t *testing.T) {
+	for word, want := range map[string]string{"action": "an action", "packets": "a packets", "end": "an end", "interface-id": "an interface-id", "start": "a start"} {
+		if got := A(word); got != want {
+			t.Errorf("A(%q) = %q, want %q", word, got, want)
+		}
+	}
+}

@@ -287,8 +287,8 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		without, filesWithout, lacking := formatsWithout(formats, field)
 		switch {
 		case without == total:
-			notes = append(notes, fmt.Sprintf("none of the %s records loaded has a %s field: what this report shows of it is blank; add ${%s} to the flow log's format (theirs: %s)",
-				words.Count(total), field, field, strings.Join(lacking, "; ")))
+			notes = append(notes, fmt.Sprintf("none of the %s records loaded has %s field: what this report shows of it is blank; add ${%s} to the flow log's format (theirs: %s)",
+				words.Count(total), words.A(field), field, strings.Join(lacking, "; ")))
 		case without > 0:
 			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report shows of it covers only the other %s (blank where a row has no record with it); their format is %s",
 				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
