@@ -269,9 +269,10 @@ ORDER BY bytes DESC, service, region;
 
 -- name: top-talkers
 -- description: The source and destination pairs that exchange the most traffic.
--- needs: srcaddr, dstaddr, bytes
+-- needs: srcaddr, dstaddr
+-- needs: bytes if by = bytes
 -- needs: packets if by = packets
--- shows: packets
+-- shows: bytes, packets
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
 -- engine: duckdb
@@ -309,8 +310,9 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 
 -- name: top-ports
 -- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best).
--- needs: dstport, protocol, bytes
--- shows: packets
+-- needs: dstport, protocol
+-- needs: bytes if by = bytes
+-- shows: bytes, packets
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
