@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenarun "github.com/flowsql/flowsql/internal/athena"
-	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -80,7 +80,7 @@ func runOnAthena(ctx context.Context, e *env, q *queries.Query, vals queries.Val
 		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", q.Name, note)
 	}
 	fmt.Fprintf(e.stderr, "Athena query %s: scanned %s in %.1f s, about %s at $%.0f per TB\n",
-		stats.QueryID, output.Bytes(float64(stats.ScannedBytes)), stats.TotalTime.Seconds(), dollars(stats.Cost()), athenarun.PricePerTB)
+		stats.QueryID, words.Bytes(float64(stats.ScannedBytes)), stats.TotalTime.Seconds(), dollars(stats.Cost()), athenarun.PricePerTB)
 	return nil
 }
 

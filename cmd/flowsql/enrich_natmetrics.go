@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/enrich"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -89,7 +89,7 @@ func runEnrichNATMetrics(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "recorded %s of CloudWatch metrics for %s (%s to %s UTC): %s processed, as metered\n",
 		plural(sum.Hours, "gateway-hour"), plural(sum.Gateways, "NAT gateway"),
-		sum.Start.Format("2006-01-02 15:04"), sum.End.Format("2006-01-02 15:04"), output.Bytes(float64(sum.Processed)))
+		sum.Start.Format("2006-01-02 15:04"), sum.End.Format("2006-01-02 15:04"), words.Bytes(float64(sum.Processed)))
 	if sum.Hours == 0 {
 		fmt.Fprintln(e.stderr, "flowsql enrich nat-metrics: CloudWatch has no datapoint for these gateways in the window: check the region and the gateway IDs (CloudWatch keeps hourly data for 455 days)")
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/awscfg"
-	"github.com/flowsql/flowsql/internal/output"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/s3logs"
 )
 
@@ -103,7 +103,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if !*quiet {
 		secs := sum.Duration.Seconds()
 		fmt.Fprintf(e.stdout, "fetched %s, %s in %.1f s (%.1f MB/s); %s already present",
-			plural(sum.Downloaded, "object"), output.Bytes(float64(sum.Bytes)), secs, float64(sum.Bytes)/1e6/max(secs, 1e-9), plural(sum.Present, "object"))
+			plural(sum.Downloaded, "object"), words.Bytes(float64(sum.Bytes)), secs, float64(sum.Bytes)/1e6/max(secs, 1e-9), plural(sum.Present, "object"))
 		if sum.Failed > 0 {
 			fmt.Fprintf(e.stdout, "; %s failed", plural(sum.Failed, "object"))
 		}

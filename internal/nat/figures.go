@@ -345,7 +345,7 @@ func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) 
 		m.LoggedBytes += v.Logged
 		if v.Note == "logs fall short" || v.Note == "no records" {
 			m.ShortHours = append(m.ShortHours, fmt.Sprintf("%s (%s of %s)", v.Hour.UTC().Format("2006-01-02 15:04"),
-				output.Bytes(float64(v.Logged)), output.Bytes(float64(*v.Metered))))
+				words.Bytes(float64(v.Logged)), words.Bytes(float64(*v.Metered))))
 		}
 	}
 	if m.MeteredBytes > 0 {
@@ -485,12 +485,12 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	// one side are missing (records lost, a flow log begun late or filtered by address).
 	if v.BytesBySource != gw.ProcessedBytes {
 		note := fmt.Sprintf("The VPC-side records hold %s, the processed bytes %s: the sources' figures cover %.1f%% of the bill",
-			output.Bytes(float64(v.BytesBySource)), output.Bytes(float64(gw.ProcessedBytes)), 100*float64(v.BytesBySource)/float64(gw.ProcessedBytes))
+			words.Bytes(float64(v.BytesBySource)), words.Bytes(float64(gw.ProcessedBytes)), 100*float64(v.BytesBySource)/float64(gw.ProcessedBytes))
 		switch {
 		case v.BytesBySource > gw.ProcessedBytes*101/100:
 			note += fmt.Sprintf(". The gateway's outside legs hold less than its VPC side, which a complete log of its interface does not show: records of them are missing, "+
 				"so the processed bytes (what it received, as CloudWatch meters them) and the costs are low; the VPC-side records alone show at least %s processed",
-				output.Bytes(float64(v.BytesBySource)))
+				words.Bytes(float64(v.BytesBySource)))
 		case v.BytesBySource < gw.ProcessedBytes*99/100:
 			note += ": records of some sources' legs are missing, so the sources' tables are low"
 		}
@@ -526,7 +526,7 @@ func (gw *Gateway) crossAZ(rows []crossAZRow) {
 	gw.CrossAZCost = Cost(gw.CrossAZBytes, 2*gw.Prices.CrossAZPerGB)
 	if gw.UnknownAZBytes > 0 {
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the sources' traffic has no known availability zone: run 'flowsql enrich eni', or add az-id to the flow log format.",
-			output.Bytes(float64(gw.UnknownAZBytes))))
+			words.Bytes(float64(gw.UnknownAZBytes))))
 	}
 }
 
@@ -560,7 +560,7 @@ func (gw *Gateway) hourly(rows []hourRow) {
 	for _, v := range rows {
 		if v.Note == "stands out" {
 			gw.StandOut = append(gw.StandOut, fmt.Sprintf("%s (%s, %sx the median hour)", v.Hour.UTC().Format("2006-01-02 15:04"),
-				output.Bytes(float64(v.Bytes)), strconv.FormatFloat(v.TimesMedian, 'f', -1, 64)))
+				words.Bytes(float64(v.Bytes)), strconv.FormatFloat(v.TimesMedian, 'f', -1, 64)))
 		}
 	}
 }

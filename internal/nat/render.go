@@ -154,7 +154,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	if gw.BeyondPeriod {
 		period += fmt.Sprintf("; records that overlap its edges count whole in the bytes and costs, and the rate is of the %s inside it (their bytes in proportion to their time inside)",
-			output.Bytes(float64(gw.BytesInPeriod)))
+			words.Bytes(float64(gw.BytesInPeriod)))
 	}
 	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
 		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))
@@ -187,7 +187,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		return
 	}
 	processed := fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
-		output.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), output.Bytes(float64(gw.BytesFromSource)), output.Bytes(float64(gw.BytesFromDestination)))
+		words.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), words.Bytes(float64(gw.BytesFromSource)), words.Bytes(float64(gw.BytesFromDestination)))
 	rate30 := atThisRate(gw)
 	if gw.RecordsWithoutBytes > 0 {
 		// Some records have no bytes: what the others hold is a floor.
@@ -202,7 +202,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	var avoid []string
 	var avoidBytes int64
 	for _, s := range sortedKeys(gw.AvoidableBytes) {
-		avoid = append(avoid, fmt.Sprintf("%s %s", s, output.Bytes(float64(gw.AvoidableBytes[s]))))
+		avoid = append(avoid, fmt.Sprintf("%s %s", s, words.Bytes(float64(gw.AvoidableBytes[s]))))
 		avoidBytes += gw.AvoidableBytes[s]
 	}
 	if len(avoid) > 0 {
@@ -213,7 +213,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	if gw.CrossAZBytes > 0 {
 		facts = append(facts, [2]string{"Cross-AZ", fmt.Sprintf("%s from sources in other zones than %s: %s more (%s/GB each way; one NAT gateway per zone avoids it)",
-			output.Bytes(float64(gw.CrossAZBytes)), gw.AZ, money(gw.CrossAZCost), rate(p.CrossAZPerGB))})
+			words.Bytes(float64(gw.CrossAZBytes)), gw.AZ, money(gw.CrossAZCost), rate(p.CrossAZPerGB))})
 	} else if gw.UnknownAZBytes == 0 {
 		facts = append(facts, [2]string{"Cross-AZ", "every source is in the gateway's zone"})
 	}
@@ -224,8 +224,8 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	if m := gw.Metered; m != nil {
 		text := fmt.Sprintf("metered %s processed in the %s of the records (%s at %s/GB); the flow logs explain %s of it (%.1f%%)",
-			output.Bytes(float64(m.MeteredBytes)), plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
-			output.Bytes(float64(m.LoggedBytes)), 100*m.Explained)
+			words.Bytes(float64(m.MeteredBytes)), plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
+			words.Bytes(float64(m.LoggedBytes)), 100*m.Explained)
 		if len(m.ShortHours) > 0 {
 			text += fmt.Sprintf("; in %s the logs fall short by more than 5%%: %s", plural(int64(len(m.ShortHours)), "hour"), strings.Join(m.ShortHours, "; "))
 		}

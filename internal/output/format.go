@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // Format is an output format.
@@ -144,7 +146,7 @@ func humanText(v any, c Column, opts Options) string {
 	name := strings.ToLower(c.Name)
 	switch {
 	case name == "bytes" || strings.HasSuffix(name, "_bytes") || strings.HasPrefix(name, "bytes_"):
-		return Bytes(toFloat(v))
+		return words.Bytes(toFloat(v))
 	case name == "share" || strings.HasSuffix(name, "_share"):
 		return fmt.Sprintf("%.1f%%", toFloat(v)*100)
 	case strings.HasPrefix(name, "usd") || strings.HasSuffix(name, "_usd") || strings.HasPrefix(name, "cost"):
@@ -165,21 +167,6 @@ func humanText(v any, c Column, opts Options) string {
 	return s
 }
 
-// Bytes renders a byte count in binary units: 1536 -> "1.5 KiB".
-func Bytes(n float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}
-	i := 0
-	for math.Abs(n) >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f B", n)
-	}
-	return fmt.Sprintf("%.1f %s", n, units[i])
-}
-
-// commas puts thousands separators into a decimal integer (or the integer part of a number).
 // Cents writes an amount of money to the cent, half a cent up (as people round, where %.2f
 // would write the $0.045 of one NAT gateway-hour, 0.04499... in binary, as 0.04), with its
 // thousands separated: 1234.565 -> "1,234.57".
@@ -187,6 +174,7 @@ func Cents(v float64) string {
 	return commas(fmt.Sprintf("%.2f", math.Round(v*100)/100))
 }
 
+// commas puts thousands separators into a decimal integer (or the integer part of a number).
 func commas(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {

@@ -3,6 +3,8 @@
 package words
 
 import (
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -46,4 +48,18 @@ func A(word string) string {
 		return "an " + word
 	}
 	return "a " + word
+}
+
+// Bytes writes a byte count in binary units: 1536 -> "1.5 KiB".
+func Bytes(n float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}
+	i := 0
+	for math.Abs(n) >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", n)
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
 }

@@ -26,3 +26,11 @@ func TestA(t *testing.T) {
 		}
 	}
 }
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[float64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1.5 * (1 << 30): "1.5 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%v) = %s, want %s", n, got, want)
+		}
+	}
+}

@@ -25,6 +25,9 @@ type Prepared struct {
 	// Overlaps is set when more than one flow log recorded some interfaces at once in the
 	// window: the figures that cover them are too high (Notes say so too).
 	Overlaps *OverlappingLogs
+	// Edges is set when records that overlap the edges of the --since/--until window, which
+	// the report counts whole, bring a share of its bytes from outside it (Notes say so too).
+	Edges *WindowEdges
 	// Lacking counts, for each field the report needs that some loaded records lack (their
 	// formats have no such field), the records without it (Notes say so too).
 	Lacking map[string]int64
@@ -315,6 +318,15 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			if gap := coverageGap(f, first, last); gap != "" {
 				notes = append(notes, gap)
 			}
+			// A time series says what the window's edges do to its buckets (seriesNotes).
+			if q.Series == "" {
+				if p.Edges, err = checkEdges(ctx, db, f); err != nil {
+					return notes, err
+				}
+				if p.Edges != nil {
+					notes = append(notes, p.Edges.Error())
+				}
+			}
 		}
 		if q.Series != "" && first.Valid && last.Valid {
 			var series []string
@@ -440,6 +452,74 @@ func (s *SkippedRecords) Error() string {
 	}
 	return fmt.Sprintf("%s: AWS skipped flow records%s (a capacity limit or an internal error), so the figures that cover those windows are low; 'flowsql report log-coverage' shows where",
 		words.Plural(s.Records, "SKIPDATA record"), where)
+}
+
+// WindowEdges are the records that overlap the edges of a --since/--until window: a report
+// counts them whole, so their bytes from outside the window count too.
+type WindowEdges struct {
+	Since, Until time.Time // the window (zero: open)
+	Records      int64     // records that begin before Since or end after Until
+	// Outside is their bytes from outside the window, each record's bytes taken as spread
+	// evenly over its time; Total is the bytes of every record the window takes in.
+	Outside, Total float64
+}
+
+// Error says how many, how much of the window's bytes lies outside it, and why.
+func (e *WindowEdges) Error() string {
+	begin, end, count := "begin", "end", "count"
+	if e.Records == 1 {
+		begin, end, count = "begins", "ends", "counts"
+	}
+	var edges []string
+	if !e.Since.IsZero() {
+		edges = append(edges, begin+" before --since "+stamp(e.Since))
+	}
+	if !e.Until.IsZero() {
+		edges = append(edges, end+" after --until "+stamp(e.Until))
+	}
+	return fmt.Sprintf("%s that %s %s whole, as every record the window overlaps does: about %.1f%% of the bytes counted (%s) lie outside the window by the records' times, "+
+		"so its totals are high by about that much (a record spans up to its flow log's aggregation interval, 10 minutes by default: a longer window is cut less)",
+		words.Plural(e.Records, "record"), strings.Join(edges, " or "), count, 100*e.Outside/e.Total, words.Bytes(e.Outside))
+}
+
+// edgeShare is the part of a window's bytes that records across its edges may bring from
+// outside it before a report says so: a day's window takes in at most minutes of records at
+// each end, far less.
+const edgeShare = 0.01
+
+// checkEdges returns the records across the edges of the filters' window when their bytes
+// from outside it are edgeShare or more of the window's (nil otherwise, or with no window).
+func checkEdges(ctx context.Context, db *sql.DB, f Filters) (*WindowEdges, error) {
+	cond, args, err := DuckDB{}.FilterSQL(f, 1)
+	if err != nil {
+		return nil, err
+	}
+	param := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	var across, outside []string
+	if !f.Since.IsZero() {
+		s := param(f.Since.Unix())
+		across, outside = append(across, `"start" < `+s), append(outside, fmt.Sprintf(`greatest(%s - "start", 0)`, s))
+	}
+	if !f.Until.IsZero() {
+		u := param(f.Until.Unix())
+		across, outside = append(across, `"end" > `+u), append(outside, fmt.Sprintf(`greatest("end" - %s, 0)`, u))
+	}
+	if len(across) == 0 {
+		return nil, nil
+	}
+	edge := strings.Join(across, " OR ")
+	e := WindowEdges{Since: f.Since, Until: f.Until}
+	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FILTER (WHERE %[1]s),
+            coalesce(sum(bytes * least(%[2]s, "end" - "start") / greatest("end" - "start", 1)) FILTER (WHERE %[1]s), 0),
+            coalesce(sum(bytes), 0)
+        FROM flow_records WHERE log_status = 'OK'::flow_log_status AND (%[3]s)`, edge, strings.Join(outside, " + "), cond), args...).Scan(&e.Records, &e.Outside, &e.Total)
+	if err != nil || e.Total <= 0 || e.Outside < edgeShare*e.Total {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // CheckSkipped returns the SKIPDATA records in the filters' window, account and interface
