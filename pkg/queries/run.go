@@ -320,7 +320,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			}
 			// A time series says what the window's edges do to its buckets (seriesNotes).
 			if q.Series == "" {
-				if p.Edges, err = checkEdges(ctx, db, f); err != nil {
+				if p.Edges, err = checkEdges(ctx, db, f, p.summary); err != nil {
 					return notes, err
 				}
 				if p.Edges != nil {
@@ -489,11 +489,12 @@ const edgeShare = 0.01
 
 // checkEdges returns the records across the edges of the filters' window when their bytes
 // from outside it are edgeShare or more of the window's (nil otherwise, or with no window).
-func checkEdges(ctx context.Context, db *sql.DB, f Filters) (*WindowEdges, error) {
-	cond, args, err := DuckDB{}.FilterSQL(f, 1)
+func checkEdges(ctx context.Context, db *sql.DB, f Filters, summary bool) (*WindowEdges, error) {
+	cond, condArgs, err := DuckDB{}.FilterSQL(f, 1)
 	if err != nil {
 		return nil, err
 	}
+	args := slices.Clone(condArgs)
 	param := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
@@ -510,12 +511,22 @@ func checkEdges(ctx context.Context, db *sql.DB, f Filters) (*WindowEdges, error
 	if len(across) == 0 {
 		return nil, nil
 	}
-	edge := strings.Join(across, " OR ")
+	// The records across the edges, which zone maps on start and end find fast.
 	e := WindowEdges{Since: f.Since, Until: f.Until}
-	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FILTER (WHERE %[1]s),
-            coalesce(sum(bytes * least(%[2]s, "end" - "start") / greatest("end" - "start", 1)) FILTER (WHERE %[1]s), 0),
-            coalesce(sum(bytes), 0)
-        FROM flow_records WHERE log_status = 'OK'::flow_log_status AND (%[3]s)`, edge, strings.Join(outside, " + "), cond), args...).Scan(&e.Records, &e.Outside, &e.Total)
+	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), coalesce(sum(bytes * least(%s, "end" - "start") / greatest("end" - "start", 1)), 0)
+        FROM flow_records WHERE log_status = 'OK'::flow_log_status AND (%s) AND (%s)`, strings.Join(outside, " + "), cond, strings.Join(across, " OR ")),
+		args...).Scan(&e.Records, &e.Outside)
+	if err != nil || e.Outside <= 0 {
+		return nil, err
+	}
+	// The window's bytes, as the reports add them up (from the hourly summary, mostly).
+	sum, sumArgs, err := DuckDB{Summary: summary}.SummarySQL(f, len(condArgs)+1)
+	if err != nil {
+		return nil, err
+	}
+	err = db.QueryRowContext(ctx, fmt.Sprintf(`WITH flows AS NOT MATERIALIZED (SELECT * FROM flow_records WHERE %s)
+        SELECT coalesce(sum(bytes), 0) FROM (%s) WHERE log_status = 'OK'::flow_log_status`, cond, sum),
+		append(slices.Clone(condArgs), sumArgs...)...).Scan(&e.Total)
 	if err != nil || e.Total <= 0 || e.Outside < edgeShare*e.Total {
 		return nil, err
 	}
