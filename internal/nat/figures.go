@@ -456,9 +456,9 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 		gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
 		gw.MonthlyRate = gw.rateProcessing*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
 		if v.RecordsWithoutTime > 0 {
-			gw.Notes = append(gw.Notes, fmt.Sprintf("%d of the gateway's %d records %s no start or end time (a flow log format without ${start} or ${end}): "+
+			gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s no start or end time (a flow log format without ${start} or ${end}): "+
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
-				v.RecordsWithoutTime, v.Records, words.Has(v.RecordsWithoutTime)))
+				words.Count(v.RecordsWithoutTime), words.Plural(v.Records, "record"), words.Has(v.RecordsWithoutTime)))
 		}
 	}
 	if gw.BytesUnknown {
