@@ -125,9 +125,17 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 		return fmt.Errorf("%w at %s: no record in the period is addressed to it. Is it the gateway's private address (flowsql report top-destinations lists the busiest addresses)? "+
 			"Do the flow logs cover the gateway's interface? Instances address their packets to the destination, not to the gateway: only the gateway's own interface logs its address, so flow logs of the private subnets alone never show it (add a flow log on the gateway's subnet, or the VPC)", ErrNoGateway, gw.Address)
 	}
-	v := rows[0]
+	// The gateway's own row: the one of its interface when that is known (a gateway found
+	// by its records, or in the eni table), else the one with the most records.
+	var v natInterface
 	if gw.InterfaceID == "" {
+		v = rows[0]
 		gw.InterfaceID = v.InterfaceID
+	}
+	for _, o := range rows {
+		if o.InterfaceID == gw.InterfaceID {
+			v = o
+		}
 	}
 	if gw.AZ == "" {
 		gw.AZ = v.AZ
@@ -135,9 +143,15 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	if gw.Region == "" {
 		gw.Region = v.Region
 	}
+	if len(rows) > 1 {
+		gw.Account = v.Account // which of the gateways at the address this is
+	}
 	// The same private address in other accounts or VPCs is another host (templated VPCs
 	// often give every NAT gateway the same one): say so, and how to analyse it.
-	for _, o := range rows[1:] {
+	for _, o := range rows {
+		if o.InterfaceID == gw.InterfaceID {
+			continue
+		}
 		var where []string
 		if o.Account != "" {
 			where = append(where, "account "+o.Account)
@@ -146,7 +160,10 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 			where = append(where, o.VPC)
 		}
 		how := "--account " + o.Account + " --nat-ip " + gw.Address + " analyses that one"
-		if o.Account == "" {
+		switch {
+		case r.interfaces[o.InterfaceID]:
+			how = "that one has an analysis of its own here"
+		case o.Account == "":
 			how = "load that VPC's logs into a database of their own to analyse it"
 		}
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s is also the address of interface %s (%s), which logs %s addressed to it: a host of another account or VPC with the same private address, perhaps its NAT gateway. This analysis covers %s only; %s.",

@@ -56,8 +56,10 @@ type Gateway struct {
 	InterfaceID  string `json:"interface_id"`
 	NATGatewayID string `json:"nat_gateway_id,omitempty"`
 	AZ           string `json:"availability_zone_id,omitempty"`
-	Region       string `json:"region,omitempty"`
-	FoundBy      string `json:"found_by"`
+	// Account is set when other accounts or VPCs use the same address: whose gateway this is.
+	Account string `json:"account_id,omitempty"`
+	Region  string `json:"region,omitempty"`
+	FoundBy string `json:"found_by"`
 	// Evidence says whether the records and the eni table agree that the address is a NAT
 	// gateway: "confirmed", "contradicted" (the figures are computed anyway, and Notes say
 	// why) or "unchecked" (nothing here could tell).
@@ -219,6 +221,10 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 		return nil, err
 	}
 	rep := &Report{Gateways: gws}
+	r.interfaces = map[string]bool{}
+	for _, gw := range gws {
+		r.interfaces[gw.InterfaceID] = true
+	}
 	if !opts.Filters.Since.IsZero() {
 		rep.Since = &opts.Filters.Since
 	}
@@ -249,6 +255,8 @@ type runner struct {
 	db   *sql.DB
 	set  *queries.Set
 	opts Options
+	// interfaces are those of the gateways this run analyses, once found.
+	interfaces map[string]bool
 }
 
 // run runs a named query with its values and the filters (for the queries that take them). A

@@ -1005,3 +1005,28 @@ func TestShortPeriod(t *testing.T) {
 		t.Errorf("beyond %v, in period %d, covered %d s", gw.BeyondPeriod, gw.BytesInPeriod, gw.CoveredSeconds)
 	}
 }
+
+// TestSameAddressBothFound: when the records show the gateways of two accounts at one
+// address, each analysis names the other one (not itself), takes its zone from its own
+// interface, says which account it is, and says the other has an analysis of its own.
+func TestSameAddressBothFound(t *testing.T) {
+	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status az-id pkt-srcaddr pkt-dstaddr\n"
+	db, _ := loadLog(t, "two.log", head+
+		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"+
+		"5 222222222222 eni-b 10.0.1.7 10.0.101.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK use1-az2 10.0.1.7 52.1.2.4\n")
+	rep := analyze(t, db, nat.Options{})
+	if len(rep.Gateways) != 2 {
+		t.Fatalf("%d gateways", len(rep.Gateways))
+	}
+	for _, gw := range rep.Gateways {
+		other, az, account := "eni-b", "use1-az1", "111111111111"
+		if gw.InterfaceID == "eni-b" {
+			other, az, account = "eni-a", "use1-az2", "222222222222"
+		}
+		notes := strings.Join(gw.Notes, " ")
+		if gw.AZ != az || gw.Account != account || !strings.Contains(notes, "is also the address of interface "+other) ||
+			strings.Contains(notes, "is also the address of interface "+gw.InterfaceID) || !strings.Contains(notes, "that one has an analysis of its own here") {
+			t.Errorf("%s: zone %s, account %s, notes: %s", gw.InterfaceID, gw.AZ, gw.Account, notes)
+		}
+	}
+}

@@ -140,6 +140,9 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		where = append(where, gw.AZ)
 	}
 	where = append(where, p.Region)
+	if gw.Account != "" {
+		where = append(where, "account "+gw.Account)
+	}
 	facts := [][2]string{{"Gateway", strings.Join(where, ", ") + "; found by " + gw.FoundBy}}
 	if gw.ProcessedBytes == 0 && !gw.BytesUnknown {
 		facts = append(facts, [2]string{"Processed", "nothing in the period"})
