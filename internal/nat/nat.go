@@ -286,6 +286,9 @@ func (r *runner) run(ctx context.Context, gw *Gateway, name string, vals queries
 			if out.Edges != nil && n == out.Edges.Error() {
 				continue // the gateway's figures say how the period's edges count, and rate the bytes inside it
 			}
+			if slices.ContainsFunc(out.Shared, func(a *queries.SharedAddress) bool { return n == a.Error() }) {
+				continue // the analysis is of one interface, and says who else has the address
+			}
 			if out.Overlaps != nil && n == out.Overlaps.Error() {
 				n = out.Overlaps.Summary() // flowsql nat has no --where
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type Prepared struct {
 	// Edges is set when records that overlap the edges of the --since/--until window, which
 	// the report counts whole, bring a share of its bytes from outside it (Notes say so too).
 	Edges *WindowEdges
+	// Shared are the private addresses the report is asked about that name hosts in more
+	// than one account or VPC of the logs, whose traffic it adds up (Notes say so too).
+	Shared []*SharedAddress
 	// Lacking counts, for each field the report needs that some loaded records lack (their
 	// formats have no such field), the records without it (Notes say so too).
 	Lacking map[string]int64
@@ -193,6 +197,67 @@ func unknownFilters(ctx context.Context, db *sql.DB, f Filters, summary bool) ([
 	return notes, nil
 }
 
+// SharedAddress is a private address that records of more than one account or VPC are
+// addressed to: a host in each (templated VPCs reuse their addresses).
+type SharedAddress struct {
+	Param, Addr string
+	Places      []string // "account 123456789012 vpc-0abc", one per account and VPC
+}
+
+// Error says where the address is a host, and that the report adds their traffic up.
+func (a *SharedAddress) Error() string {
+	return fmt.Sprintf("%s %s is a private address in %d accounts or VPCs of the logs (%s): a host in each, whose traffic this report adds up; --account chooses one",
+		FlagName(a.Param), a.Addr, len(a.Places), strings.Join(a.Places, "; "))
+}
+
+// sharedAddrs finds, among the private IPv4 addresses given to a report's parameters, those
+// that records of more than one account or VPC are addressed to, unless --account chooses
+// one (a VPC may still share an account).
+func sharedAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, summary bool) ([]*SharedAddress, error) {
+	if f.Account != "" {
+		return nil, nil
+	}
+	from := "flow_records"
+	if summary {
+		from = "flow_hourly"
+	}
+	var out []*SharedAddress
+	for _, p := range q.Params {
+		a, err := netip.ParseAddr(vals[p.Name])
+		if p.Type != "addr" || err != nil || !a.Is4() || !a.IsPrivate() {
+			continue
+		}
+		b := a.As4()
+		key := int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+		rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+from+`
+            WHERE dst_ip = $1 ORDER BY ALL`, key)
+		if err != nil {
+			return nil, err
+		}
+		s := &SharedAddress{Param: p.Name, Addr: a.String()}
+		for rows.Next() {
+			var account string
+			var vpc sql.NullString
+			if err := rows.Scan(&account, &vpc); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if vpc.Valid {
+				account += " " + vpc.String
+			}
+			s.Places = append(s.Places, account)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(s.Places) > 1 {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
 // chosen is a parameter's value as vals give it, or its default.
 func chosen(p Param, vals Values) string {
 	if v, ok := vals[p.Name]; ok {
@@ -207,10 +272,6 @@ type format struct {
 	files, records int64
 }
 
-// checkRecords compares what a report needs with the VPC flow records loaded: the fields that
-// its figures (and its filters) read, the span of time its window asks for, and for a time
-// series the buckets that window or its limit leaves incomplete.
-// It sets p.Empty, p.Overlaps, p.Skipped and p.limitNoted.
 // formatsWithout counts the records and files of the loaded formats that have no field, and
 // lists those formats' fields.
 func formatsWithout(formats []format, field string) (records, files int64, lacking []string) {
@@ -224,6 +285,10 @@ func formatsWithout(formats []format, field string) (records, files int64, lacki
 	return records, files, lacking
 }
 
+// checkRecords compares what a report needs with the VPC flow records loaded: the fields that
+// its figures (and its filters) read, the span of time its window asks for, and for a time
+// series the buckets that window or its limit leaves incomplete.
+// It sets p.Empty, p.Overlaps, p.Skipped and p.limitNoted.
 func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
@@ -305,6 +370,12 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		return notes, err
 	}
 	notes = append(notes, unknown...)
+	if p.Shared, err = sharedAddrs(ctx, db, q, vals, f, p.summary); err != nil {
+		return notes, err
+	}
+	for _, a := range p.Shared {
+		notes = append(notes, a.Error())
+	}
 	windowed := !f.Since.IsZero() || !f.Until.IsZero()
 	if windowed || q.Series != "" {
 		first, last, err := loadedSpan(ctx, db)
