@@ -275,22 +275,31 @@ ORDER BY bytes DESC, service, region;
 -- shows: bytes, packets
 -- param: by choice(bytes|packets|flows) = bytes: What to rank the pairs by.
 -- param: limit int = 10: How many pairs to show.
+-- optional: account_id, vpc_id
 -- engine: duckdb
-SELECT ip_text(src_ip) AS srcaddr, ip_text(dst_ip) AS dstaddr, bytes, packets, flows, share
+SELECT ip_text(src_ip) AS srcaddr, ip_text(dst_ip) AS dstaddr, bytes, packets, flows, share,
+       CASE WHEN scopes OR count(*) OVER (PARTITION BY src_ip, dst_ip) > 1 THEN scope_account END AS account_id,
+       CASE WHEN scopes OR count(*) OVER (PARTITION BY src_ip, dst_ip) > 1 THEN scope_vpc END AS vpc_id
 FROM (
-    SELECT src_ip, dst_ip,
-           sum(bytes) AS bytes,
-           sum(packets) AS packets,
-           CAST(sum(records) AS BIGINT) AS flows,
-           CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END AS DOUBLE)
-               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END) OVER () AS share
-    FROM flow_summary
-    WHERE log_status = 'OK'::flow_log_status AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
-    GROUP BY src_ip, dst_ip
-    ORDER BY CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN sum(records) ELSE sum(bytes) END DESC, src_ip, dst_ip
+    SELECT *,
+           CAST(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END AS DOUBLE)
+               / sum(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END) OVER () AS share,
+           min(scope_account) OVER () <> max(scope_account) OVER () OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS scopes
+    FROM (
+        -- A pair with a private address is a pair of hosts in each account and VPC (templated
+        -- VPCs reuse addresses); a pair of public addresses is one, whichever account logged it.
+        SELECT src_ip, dst_ip,
+               CASE WHEN is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip) THEN account_id END AS scope_account,
+               CASE WHEN is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip) THEN vpc_id END AS scope_vpc,
+               sum(bytes) AS bytes, sum(packets) AS packets, CAST(sum(records) AS BIGINT) AS flows
+        FROM flow_summary
+        WHERE log_status = 'OK'::flow_log_status AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
+        GROUP BY ALL
+    ) AS by_hosts
+    ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, src_ip, dst_ip, scope_account, scope_vpc
     LIMIT $limit
 ) AS top
-ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
+ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr, account_id, vpc_id;
 -- engine: athena
 SELECT srcaddr, dstaddr, bytes, packets, flows, share
 FROM (
