@@ -277,6 +277,10 @@ ORDER BY bytes DESC, service, region;
 -- param: limit int = 10: How many pairs to show.
 -- optional: account_id, vpc_id
 -- engine: duckdb
+WITH scopes AS (
+    -- Whether the records are of several accounts or VPCs, which may reuse private addresses.
+    SELECT count(DISTINCT account_id) > 1 OR count(DISTINCT vpc_id) > 1 AS many FROM flow_summary
+)
 SELECT ip_text(src_ip) AS srcaddr, ip_text(dst_ip) AS dstaddr, bytes, packets, flows, share,
        CASE WHEN scopes OR count(*) OVER (PARTITION BY src_ip, dst_ip) > 1 THEN scope_account END AS account_id,
        CASE WHEN scopes OR count(*) OVER (PARTITION BY src_ip, dst_ip) > 1 THEN scope_vpc END AS vpc_id
@@ -284,13 +288,13 @@ FROM (
     SELECT *,
            CAST(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END AS DOUBLE)
                / sum(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END) OVER () AS share,
-           min(scope_account) OVER () <> max(scope_account) OVER () OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS scopes
+           (SELECT many FROM scopes) AS scopes
     FROM (
         -- A pair with a private address is a pair of hosts in each account and VPC (templated
         -- VPCs reuse addresses); a pair of public addresses is one, whichever account logged it.
         SELECT src_ip, dst_ip,
-               CASE WHEN is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip) THEN account_id END AS scope_account,
-               CASE WHEN is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip) THEN vpc_id END AS scope_vpc,
+               CASE WHEN (SELECT many FROM scopes) AND (is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip)) THEN account_id END AS scope_account,
+               CASE WHEN (SELECT many FROM scopes) AND (is_private_ip4_int(src_ip) OR is_private_ip4_int(dst_ip)) THEN vpc_id END AS scope_vpc,
                sum(bytes) AS bytes, sum(packets) AS packets, CAST(sum(records) AS BIGINT) AS flows
         FROM flow_summary
         WHERE log_status = 'OK'::flow_log_status AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
@@ -367,24 +371,37 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol
 -- shows: packets, start, end
 -- param: by choice(source|destination) = source: Group by the rejected traffic's source or its destination.
 -- param: limit int = 20: How many rows to show.
+-- optional: account_id, vpc_id
 -- engine: duckdb
+WITH scopes AS (
+    -- Whether the records are of several accounts or VPCs, which may reuse private addresses.
+    SELECT count(DISTINCT account_id) > 1 OR count(DISTINCT vpc_id) > 1 AS many FROM flow_summary
+)
 SELECT ip_text(addr) AS address, dstport, protocol_name(protocol) AS protocol, flows, packets, peers,
-       first_seen, last_seen
+       first_seen, last_seen,
+       CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_account END AS account_id,
+       CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_vpc END AS vpc_id
 FROM (
-    SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
-           dstport, protocol,
-           count(*) AS flows,
-           sum(packets) AS packets,
-           count(DISTINCT CASE WHEN $by = 'destination' THEN src_ip ELSE dst_ip END) AS peers,
-           make_timestamp(min("start") * 1000000) AS first_seen,
-           make_timestamp(max("end") * 1000000) AS last_seen
-    FROM flows
-    WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
-    GROUP BY 1, 2, 3
-    ORDER BY flows DESC, addr, dstport, protocol
+    SELECT *, (SELECT many FROM scopes) AS scopes
+    FROM (
+        -- A private address is a host in each account and VPC (templated VPCs reuse them).
+        SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
+               dstport, protocol,
+               CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN account_id END AS scope_account,
+               CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN vpc_id END AS scope_vpc,
+               count(*) AS flows,
+               sum(packets) AS packets,
+               count(DISTINCT CASE WHEN $by = 'destination' THEN src_ip ELSE dst_ip END) AS peers,
+               make_timestamp(min("start") * 1000000) AS first_seen,
+               make_timestamp(max("end") * 1000000) AS last_seen
+        FROM flows
+        WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
+        GROUP BY 1, 2, 3, 4, 5
+    ) AS by_host
+    ORDER BY flows DESC, addr, dstport, protocol, scope_account, scope_vpc
     LIMIT $limit
 ) AS top
-ORDER BY flows DESC, address, dstport, protocol;
+ORDER BY flows DESC, address, dstport, protocol, account_id, vpc_id;
 -- engine: athena
 SELECT address, dstport,
        CASE protocol WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 47 THEN 'GRE'
