@@ -1092,6 +1092,7 @@ LIMIT $limit;
 -- description: The lines that could not be read and the files that failed, with the reason.
 -- filters: none
 -- param: limit int = 50: How many errors to show.
+-- list: load_errors
 -- engine: duckdb
 SELECT uri AS file, line, reason, raw
 FROM load_errors

@@ -217,6 +217,12 @@ func TestConformanceParquet(t *testing.T) {
 	if got := queryInt(t, db, `SELECT count(*) FROM flows WHERE log_status = 'NODATA' AND srcaddr IS NULL`); got != 1 {
 		t.Errorf("NODATA rows with srcaddr '-': %d", got)
 	}
+	// Its record with protocol 8080 is noted by its values: a Parquet file has no lines to quote
+	// (they were its binary read as text, with the wrong reasons).
+	if got := queryString(t, db, `SELECT coalesce(CAST(line AS VARCHAR), '-') || ' ' || reason || ' | ' || raw FROM load_errors`); !strings.HasPrefix(got,
+		"- a record: protocol 8080 is outside 0-255 (loaded as it is) | version=2 account-id=123456789010 interface-id=eni-202010ab srcaddr=198.51.100.7 ") {
+		t.Errorf("load_errors: %q", got)
+	}
 }
 
 // TestConformanceElasticDocExamples: every AWS documentation example in Elastic's test file,

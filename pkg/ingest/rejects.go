@@ -240,8 +240,11 @@ const suspiciousSQL = `srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 
 // findSuspicious reads a file again and returns its records that hold a value no record can
 // have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
 // before its start, or an address that is not one. The rows are loaded as they are; these say
-// which and why.
-func findSuspicious(t *task) ([]loadError, error) {
+// which and why. A Parquet file's records are read through DuckDB (suspiciousParquet).
+func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) ([]loadError, error) {
+	if t.sn.container == containerParquet {
+		return suspiciousParquet(ctx, tx, t, invalid)
+	}
 	r, f, err := openRecords(t.readPath, t.sn.gzip)
 	if err != nil {
 		return nil, err
@@ -265,47 +268,13 @@ func findSuspicious(t *task) ([]loadError, error) {
 		if len(fields) != t.fieldCount() {
 			continue
 		}
-		var why []string
-		value := func(name string) (string, bool) {
+		why := suspicious(func(name string) (string, bool) {
 			i, ok := pos[name]
 			if !ok || string(fields[i]) == "-" {
 				return "", false
 			}
 			return string(fields[i]), true
-		}
-		for _, c := range []struct {
-			field  string
-			lo, hi int64
-		}{{"srcport", 0, 65535}, {"dstport", 0, 65535}, {"protocol", 0, 255}, {"packets", 0, -1}, {"bytes", 0, -1}} {
-			v, ok := value(c.field)
-			if !ok {
-				continue
-			}
-			n, err := strconv.ParseInt(v, 10, 64)
-			switch {
-			case err != nil:
-			case n < c.lo && c.hi < 0:
-				why = append(why, fmt.Sprintf("%s %d is negative", c.field, n))
-			case n < c.lo || c.hi >= 0 && n > c.hi:
-				why = append(why, fmt.Sprintf("%s %d is outside %d-%d", c.field, n, c.lo, c.hi))
-			}
-		}
-		if s, ok := value("start"); ok {
-			if e, ok := value("end"); ok {
-				a, err1 := strconv.ParseInt(s, 10, 64)
-				b, err2 := strconv.ParseInt(e, 10, 64)
-				if err1 == nil && err2 == nil && b < a {
-					why = append(why, fmt.Sprintf("end %d is before start %d", b, a))
-				}
-			}
-		}
-		for _, name := range []string{"srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"} {
-			if v, ok := value(name); ok {
-				if _, err := netip.ParseAddr(v); err != nil {
-					why = append(why, fmt.Sprintf("%s %q is not an IP address", name, clip(v, 60)))
-				}
-			}
-		}
+		})
 		if len(why) > 0 {
 			out = append(out, loadError{URI: t.file.URI, Line: lr.n, Raw: clipRaw(lr.line), Kind: kindSuspicious,
 				Reason: strings.Join(why, "; ") + " (loaded as it is)"})
@@ -315,4 +284,99 @@ func findSuspicious(t *task) ([]loadError, error) {
 		return out, lr.err
 	}
 	return out, nil
+}
+
+// suspicious says what in a record no record can have, given its fields' values by name
+// (false for a field it lacks, or "-").
+func suspicious(value func(name string) (string, bool)) []string {
+	var why []string
+	for _, c := range []struct {
+		field  string
+		lo, hi int64
+	}{{"srcport", 0, 65535}, {"dstport", 0, 65535}, {"protocol", 0, 255}, {"packets", 0, -1}, {"bytes", 0, -1}} {
+		v, ok := value(c.field)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil:
+		case n < c.lo && c.hi < 0:
+			why = append(why, fmt.Sprintf("%s %d is negative", c.field, n))
+		case n < c.lo || c.hi >= 0 && n > c.hi:
+			why = append(why, fmt.Sprintf("%s %d is outside %d-%d", c.field, n, c.lo, c.hi))
+		}
+	}
+	if s, ok := value("start"); ok {
+		if e, ok := value("end"); ok {
+			a, err1 := strconv.ParseInt(s, 10, 64)
+			b, err2 := strconv.ParseInt(e, 10, 64)
+			if err1 == nil && err2 == nil && b < a {
+				why = append(why, fmt.Sprintf("end %d is before start %d", b, a))
+			}
+		}
+	}
+	for _, name := range []string{"srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"} {
+		if v, ok := value(name); ok {
+			if _, err := netip.ParseAddr(v); err != nil {
+				why = append(why, fmt.Sprintf("%s %q is not an IP address", name, clip(v, 60)))
+			}
+		}
+	}
+	return why
+}
+
+// suspiciousParquet finds a Parquet file's suspicious records among the rows it loaded (invalid
+// are the keys of texts that are no address): a Parquet file has no lines, so each is named by
+// its values (line 0).
+func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) ([]loadError, error) {
+	var cols []string
+	for _, fd := range t.format.Fields {
+		if !fd.Known() {
+			continue
+		}
+		cols = append(cols, fmt.Sprintf("CAST(%s AS VARCHAR)", quoteIdent(fd.Column)))
+	}
+	bad := suspiciousSQL + ` OR list_contains($2::BIGINT[], src_ip) OR list_contains($2::BIGINT[], dst_ip)`
+	if t.format.Kind == VPC {
+		bad += ` OR list_contains($2::BIGINT[], pkt_src_ip) OR list_contains($2::BIGINT[], pkt_dst_ip)`
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE file_id = $1 AND (%s) LIMIT 1000`,
+		strings.Join(cols, ", "), t.format.Kind.RecordsView(), bad), t.id, append([]int64{}, invalid...))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []loadError
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		byName := map[string]string{}
+		var raw []string
+		k := 0
+		for _, fd := range t.format.Fields {
+			if !fd.Known() {
+				continue
+			}
+			v := "-"
+			if vals[k].Valid {
+				v = vals[k].String
+				byName[fd.Name] = v
+			}
+			raw = append(raw, fd.Name+"="+v)
+			k++
+		}
+		why := suspicious(func(name string) (string, bool) { v, ok := byName[name]; return v, ok })
+		if len(why) > 0 {
+			out = append(out, loadError{URI: t.file.URI, Raw: clipRaw([]byte(strings.Join(raw, " "))), Kind: kindSuspicious,
+				Reason: "a record: " + strings.Join(why, "; ") + " (loaded as it is)"})
+		}
+	}
+	return out, rows.Err()
 }

@@ -74,6 +74,9 @@ type Query struct {
 	Shows []string
 	// Lookups are the tables the query's rows come from that a command fills (see LookupTable).
 	Lookups []LookupTable
+	// List is the table whose rows the query lists, up to its limit parameter ("-- list:
+	// load_errors"): when the limit cuts the list short, running it says how many there are.
+	List string
 	// Series is the width of the time buckets the query counts records in, by their start: an
 	// interval parameter's name, or an interval ("1h"); "" for a query that is no time series.
 	Series string
@@ -444,6 +447,11 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			}
 		}
 		q.Lookups = append(q.Lookups, LookupTable{Table: table, Fill: fill})
+	case "list":
+		if q.List != "" || !identifier.MatchString(value) {
+			return errf("list %q: write '-- list: TABLE' once, naming the table whose rows the query lists", value)
+		}
+		q.List = value
 	case "series":
 		if q.Series != "" {
 			return errf("query %q has two series annotations", q.Name)

@@ -41,13 +41,22 @@ type Prepared struct {
 	// limit cuts a time series short.
 	vals       Values
 	limitNoted bool
+	// listed is how many rows the table of a list holds (Query.List).
+	listed int64
 }
 
 // LimitNote says when a time series' limit may have cut its answer of rows rows short (see
-// Query.LimitNote), unless Notes said so already.
+// Query.LimitNote), unless Notes said so already, and when the limit cut a list (Query.List)
+// short, with how many rows it has.
 func (p *Prepared) LimitNote(rows int64) string {
 	if p.limitNoted {
 		return ""
+	}
+	if p.Query.List != "" && rows < p.listed {
+		raw, limit, ok := p.Query.intValue(p.vals, "limit")
+		if ok && rows >= limit {
+			return fmt.Sprintf("the list stops at --limit %s of the %s rows of %s: --limit %d shows them all", raw, words.Count(p.listed), p.Query.List, p.listed)
+		}
 	}
 	return p.Query.LimitNote(p.vals, rows)
 }
@@ -103,6 +112,11 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	p := &Prepared{Query: q, Statement: st, summary: d.Summary, vals: vals}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
+	}
+	if q.List != "" {
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+q.List).Scan(&p.listed); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	for _, l := range q.Lookups {
 		var filled bool
