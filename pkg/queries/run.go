@@ -55,7 +55,7 @@ func (p *Prepared) LimitNote(rows int64) string {
 	if p.Query.List != "" && rows < p.listed {
 		raw, limit, ok := p.Query.intValue(p.vals, "limit")
 		if ok && rows >= limit {
-			return fmt.Sprintf("the list stops at --limit %s of the %s rows of %s: --limit %d shows them all", raw, words.Count(p.listed), p.Query.List, p.listed)
+			return fmt.Sprintf("the list stops at --limit %s, and %s holds %s: --limit %d shows them all", raw, p.Query.List, words.Plural(p.listed, "row"), p.listed)
 		}
 	}
 	return p.Query.LimitNote(p.vals, rows)
