@@ -188,11 +188,19 @@ ORDER BY bytes DESC, srcaddr;
 -- param: dst addr: The address the traffic goes to, for example a NAT gateway's private address.
 -- param: limit int = 20: How many networks to show.
 -- engine: duckdb
-WITH senders AS (
-    SELECT src_ip, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS flows
+WITH scopes AS (
+    -- Whether the records are of several accounts or VPCs, which may reuse private addresses.
+    SELECT count(DISTINCT account_id) > 1 OR count(DISTINCT vpc_id) > 1 AS many FROM flow_summary
+),
+senders AS (
+    -- A private sender is a host in each account and VPC.
+    SELECT src_ip,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(src_ip) THEN account_id END AS scope_account,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(src_ip) THEN vpc_id END AS scope_vpc,
+           sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS flows
     FROM flow_summary
     WHERE log_status = 'OK'::flow_log_status AND dst_ip = $dst AND src_ip IS NOT NULL
-    GROUP BY src_ip
+    GROUP BY ALL
 ),
 named AS (
     SELECT s.src_ip, s.bytes, s.flows,
