@@ -521,6 +521,7 @@ ORDER BY bytes DESC, interface_id;
 -- name: log-coverage
 -- description: Records per interface and hour by log status, with the hours that have none: gaps in the evidence. NODATA is an idle interface; SKIPDATA means AWS dropped records.
 -- needs: interface-id, start, log-status
+-- shows: bytes
 -- series: 1h
 -- param: limit int = 1000: How many rows to show.
 -- engine: duckdb
