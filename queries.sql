@@ -577,6 +577,7 @@ ORDER BY address;
 -- name: nat-candidates
 -- description: Interfaces that act as NAT gateways by the records alone: packets addressed to the interface's own address whose pkt-dstaddr is another (address translation). Needs pkt-* fields in the logs.
 -- needs: dstaddr, interface-id, pkt-dstaddr
+-- shows: bytes
 -- param: limit int = 10: How many interfaces to show.
 -- engine: duckdb
 SELECT ip_text(dst_ip) AS address, interface_id, records, bytes

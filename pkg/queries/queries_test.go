@@ -659,3 +659,38 @@ func TestSkippedNote(t *testing.T) {
 		t.Fatalf("another interface: %+v", p.Skipped)
 	}
 }
+
+// TestShownFieldsDeclared: a report with a column of bytes or packets declares the field
+// (-- needs: or -- shows:), so that logs whose format lacks it say so rather than show a
+// column that counts only some records.
+func TestShownFieldsDeclared(t *testing.T) {
+	db, _ := loaded(t, flowgen.Config{Seed: 5, Files: 2, RowsPerFile: 300})
+	set := builtin(t)
+	for _, name := range set.Names() {
+		q, _ := set.Lookup(name)
+		if !q.Filters {
+			continue // it reads no records
+		}
+		vals := queries.Values{}
+		for _, p := range q.Params {
+			if v, ok := flowgen.NATArgument(p.Name); ok {
+				vals[p.Name] = v
+			}
+		}
+		out, err := set.Run(context.Background(), db, name, vals, queries.Filters{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		declared := slices.Concat(q.Needs, q.Shows)
+		for _, n := range q.NeedsIf {
+			declared = append(declared, n.Field)
+		}
+		for _, c := range out.Result.Columns {
+			for _, field := range []string{"bytes", "packets"} {
+				if (c.Name == field || strings.HasPrefix(c.Name, field+"_")) && !slices.Contains(declared, field) {
+					t.Errorf("%s: column %s, and %s is neither needed nor shown", name, c.Name, field)
+				}
+			}
+		}
+	}
+}
