@@ -31,7 +31,8 @@
 // its limit parameter cuts the series short. "-- lookup: aws_ip_ranges: 'flowsql enrich
 // aws-ranges' loads them" names a table that the query's rows come from and that a command
 // fills: running it while the table is empty says so, with that text, rather than answer
-// with no rows and no word.
+// with no rows and no word. "-- list: load_errors" names the table whose rows the query lists
+// up to its limit parameter: when the limit cuts the list, running it says how long it is.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
