@@ -11,11 +11,26 @@ import (
 // line becomes two fields of the stream: the key, and the text for keys below zero (IPv6, and
 // text that is no address), "-" otherwise.
 
-// encoder rewrites a record's address fields as key and text.
+// encoder rewrites a record's address fields as key and text. One stream uses it at a time
+// (forStream).
 type encoder struct {
 	addrs []int // the indices of the line's address fields, ascending
 	keys  *addrKeys
+	// seen are the keys of the texts this stream met that are no IPv4 address: a VPC's IPv6
+	// hosts repeat, and parsing each again (as addrKeys must, to find its canonical text)
+	// cost twice the rest of the line.
+	seen map[string]int64
 }
+
+// forStream returns an encoder of its own for one stream, which keeps the keys it meets for
+// as long as the stream runs (within one transaction: keys a rollback discards are not kept).
+func (e *encoder) forStream() *encoder {
+	return &encoder{addrs: e.addrs, keys: e.keys, seen: map[string]int64{}}
+}
+
+// maxSeen bounds the keys a stream keeps (a file of random addresses would otherwise keep them
+// all).
+const maxSeen = 1 << 16
 
 // newEncoder returns the encoder for lines of fields (the format's, after any time prefix).
 func newEncoder(k Kind, fields []Field, keys *addrKeys) *encoder {
@@ -75,7 +90,13 @@ func (e *encoder) appendKey(dst, addr []byte) []byte {
 		dst = strconv.AppendUint(dst, uint64(n), 10)
 		return append(dst, " -"...)
 	}
-	key, _ := e.keys.Key(string(addr))
+	key, ok := e.seen[string(addr)]
+	if !ok {
+		key, _ = e.keys.Key(string(addr))
+		if e.seen != nil && len(e.seen) < maxSeen {
+			e.seen[string(addr)] = key
+		}
+	}
 	dst = strconv.AppendInt(dst, key, 10)
 	dst = append(dst, ' ')
 	return append(dst, addr...)

@@ -55,7 +55,7 @@ func startStreams(dir string, tasks []*task, enc *encoder, seq func() int) ([]*s
 			}
 			return nil, fmt.Errorf("make a pipe for %s: %w", t.file.URI, err)
 		}
-		s := &stream{task: t, enc: enc, pipe: p, done: make(chan struct{})}
+		s := &stream{task: t, enc: enc.forStream(), pipe: p, done: make(chan struct{})}
 		out[i] = s
 		go s.run(fmt.Sprintf("%s/issues-%d.json", dir, seq()))
 	}
