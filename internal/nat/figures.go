@@ -141,12 +141,9 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	// hourly summary adds up records with bytes and without alike).
 	var unmeasured unmeasuredRow
 	if lacking["bytes"] > 0 {
-		out, err := r.run(ctx, gw, "nat-unmeasured", vals())
-		if err != nil {
+		var out *queries.Outcome
+		if unmeasured, out, err = scanOne[unmeasuredRow](ctx, r, gw, "nat-unmeasured", vals()); err != nil {
 			return err
-		}
-		if unmeasured, err = queries.ScanOne[unmeasuredRow](out.Result); err != nil {
-			return fmt.Errorf("nat-unmeasured: %w", err)
 		}
 		gw.Figures = append(gw.Figures, &Figure{Name: "nat-unmeasured", Title: "Records without bytes", SQL: out.Inline(), Result: out.Result})
 	}
@@ -160,12 +157,9 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		if to.IsZero() {
 			to = time.Unix(*summary.LastEnd, 0)
 		}
-		out, err := r.run(ctx, gw, "nat-edges", vals("from", from.UTC().Format(time.RFC3339), "to", to.UTC().Format(time.RFC3339)))
-		if err != nil {
+		var out *queries.Outcome
+		if edges, out, err = scanOne[edgesRow](ctx, r, gw, "nat-edges", vals("from", from.UTC().Format(time.RFC3339), "to", to.UTC().Format(time.RFC3339))); err != nil {
 			return err
-		}
-		if edges, err = queries.ScanOne[edgesRow](out.Result); err != nil {
-			return fmt.Errorf("nat-edges: %w", err)
 		}
 		gw.Figures = append(gw.Figures, &Figure{Name: "nat-edges", Title: "Records across the edges of the period", SQL: out.Inline(), Result: out.Result})
 	}
