@@ -388,6 +388,15 @@ func (r *runner) price(gw *Gateway) error {
 	return nil
 }
 
+// rateProcessing is the processing charge the 30-day rates are of: of the bytes inside the
+// period asked for when records cross its edges (BytesInPeriod), else the whole charge.
+func (gw *Gateway) rateProcessing() float64 {
+	if gw.BeyondPeriod {
+		return Cost(gw.BytesInPeriod, gw.Prices.PerGB)
+	}
+	return gw.ProcessingCost
+}
+
 // HoursPer30Days is how many gateway-hours 30 days bill.
 const HoursPer30Days = 30 * 24
 
@@ -440,15 +449,13 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 		}
 		gw.FirstRecord, gw.LastRecord = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
 		gw.CoveredSeconds = max(last-first, 1)
-		gw.rateProcessing = gw.ProcessingCost
 		if gw.BeyondPeriod {
 			gw.BytesInPeriod = gw.ProcessedBytes - e.WholeBytes + e.ProratedBytes
-			gw.rateProcessing = Cost(gw.BytesInPeriod, p.PerGB)
 		}
 		gw.Hours = int64(math.Ceil(float64(last)/3600) - math.Floor(float64(first)/3600))
 		gw.HourlyCost = float64(gw.Hours) * p.PerHour
 		gw.TotalCost = gw.ProcessingCost + gw.HourlyCost
-		gw.MonthlyRate = gw.rateProcessing*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
+		gw.MonthlyRate = gw.rateProcessing()*float64(HoursPer30Days*3600)/float64(gw.CoveredSeconds) + HoursPer30Days*p.PerHour
 		if v.RecordsWithoutTime > 0 {
 			gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s no start or end time (a flow log format without ${start} or ${end}): "+
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
@@ -570,9 +577,9 @@ func (gw *Gateway) coverage(c Coverage) {
 		// Those hours count in the 30-day rate as hours without traffic; if logs are missing
 		// there, the rate is that of the part of the time covered that has records: its share
 		// of the hours spanned (the rendering says both rates).
-		if gw.rateProcessing > 0 && c.HoursWithRecords > 0 {
+		if processing := gw.rateProcessing(); processing > 0 && c.HoursWithRecords > 0 {
 			logged := float64(gw.CoveredSeconds) * float64(c.HoursWithRecords) / float64(c.HoursSpanned)
-			gw.RateWithoutGaps = gw.rateProcessing*float64(HoursPer30Days*3600)/logged + HoursPer30Days*gw.Prices.PerHour
+			gw.RateWithoutGaps = processing*float64(HoursPer30Days*3600)/logged + HoursPer30Days*gw.Prices.PerHour
 		}
 		note += ": a logged interface has records every hour, NODATA ones when it carries no traffic, so logs may be missing there, and then the figures are low"
 		gw.Notes = append(gw.Notes, note+".")

@@ -130,8 +130,6 @@ type Gateway struct {
 	ByDomain map[string]int64 `json:"bytes_by_domain,omitempty"`
 	Notes    []string         `json:"notes,omitempty"`
 	hints    []string         // where more could be learnt: one note at the end
-	// rateProcessing is the processing charge the rates are of (see BytesInPeriod).
-	rateProcessing float64
 
 	// Figures are the tables, each with its query, in the order they are shown.
 	Figures []*Figure `json:"figures"`
