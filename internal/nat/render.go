@@ -159,8 +159,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		period += fmt.Sprintf("; records that overlap its edges count whole in the bytes and costs, and the rate is of the %s inside it (their bytes in proportion to their time inside)",
 			words.Bytes(float64(gw.BytesInPeriod)))
 	}
-	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch) = %s",
-		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour), money(gw.TotalCost))
+	hours := fmt.Sprintf("%s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch)",
+		money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour))
+	prices := [2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))}
+	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s = %s",
+		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), hours, money(gw.TotalCost))
 	if gw.PeriodUnknown {
 		period = "unknown: the records have no start and end times"
 		cost = fmt.Sprintf("%s data processing (%s GB × %s/GB), and %s per gateway-hour for hours that the records cannot tell",
@@ -171,18 +174,17 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	if gw.BytesUnknown {
 		// The records say when, not how much: the hours are all that can be priced.
-		hours := fmt.Sprintf("data processing unknown; %s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch)",
-			money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour))
+		cost = "data processing unknown; " + hours
 		rate30 := fmt.Sprintf("unknown for data processing; %d gateway-hours are %s per 30 days", HoursPer30Days, money(HoursPer30Days*p.PerHour))
 		if gw.PeriodUnknown {
-			hours, rate30 = "unknown: the records have neither bytes nor times", "unknown"
+			cost, rate30 = "unknown: the records have neither bytes nor times", "unknown"
 		}
 		facts = append(facts,
 			[2]string{"Records", period},
 			[2]string{"Processed", fmt.Sprintf("unknown: %s of its records %s no bytes field (see the notes)", words.Count(gw.RecordsWithoutBytes), words.Has(gw.RecordsWithoutBytes))},
-			[2]string{"Cost", hours},
+			[2]string{"Cost", cost},
 			[2]string{"At this rate", rate30},
-			[2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))},
+			prices,
 		)
 		r.facts(facts)
 		r.coverage(gw)
@@ -239,14 +241,15 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	facts = append(facts,
 		[2]string{"Pairing", gw.Method + ". " + gw.MethodNote},
-		[2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))},
+		prices,
 	)
 	r.facts(facts)
 
 	for _, f := range gw.Figures {
-		switch f.Name {
-		case "nat-summary", "nat-coverage", "nat-unmeasured", "nat-edges":
+		if coverageFigures[f.Name] {
 			continue
+		}
+		switch f.Name {
 		case "nat-hourly":
 			if gw.PeriodUnknown {
 				r.heading(2, f.Title)
@@ -310,6 +313,9 @@ func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 	r.sql(f)
 }
 
+// coverageFigures are the figures whose tables the facts say: their SQL goes under the coverage.
+var coverageFigures = map[string]bool{"nat-summary": true, "nat-coverage": true, "nat-unmeasured": true, "nat-edges": true}
+
 func (r *renderer) coverage(gw *Gateway) {
 	c := gw.Coverage
 	r.heading(2, "Coverage of the logs")
@@ -332,7 +338,7 @@ func (r *renderer) coverage(gw *Gateway) {
 	}
 	r.facts(lines)
 	for _, f := range gw.Figures {
-		if f.Name == "nat-coverage" || f.Name == "nat-summary" || f.Name == "nat-unmeasured" || f.Name == "nat-edges" {
+		if coverageFigures[f.Name] {
 			r.sql(f)
 		}
 	}
