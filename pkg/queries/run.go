@@ -185,6 +185,15 @@ func (s *Set) Run(ctx context.Context, db *sql.DB, name string, vals Values, f F
 	return &Outcome{Prepared: p, Result: res}, nil
 }
 
+// recordsOrSummary is what a check that needs only the summary's columns reads: flow_hourly
+// when it sums every record (summary), else the records.
+func recordsOrSummary(summary bool) string {
+	if summary {
+		return "flow_hourly"
+	}
+	return "flow_records"
+}
+
 // unknownFilters says when --interface or --account names what no loaded VPC record has (a
 // typo answers with no rows, which would otherwise read as no traffic). summary is set when
 // flow_hourly holds every record, and is read instead of them.
@@ -192,12 +201,8 @@ func unknownFilters(ctx context.Context, db *sql.DB, f Filters, summary bool) ([
 	if f.Interface == "" && f.Account == "" {
 		return nil, nil
 	}
-	records := "flow_records"
-	if summary {
-		records = "flow_hourly"
-	}
 	var iface, account bool
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(bool_or(interface_id = $1), false), coalesce(bool_or(account_id = $2), false) FROM `+records,
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(bool_or(interface_id = $1), false), coalesce(bool_or(account_id = $2), false) FROM `+recordsOrSummary(summary),
 		f.Interface, f.Account).Scan(&iface, &account); err != nil {
 		return nil, err
 	}
@@ -231,20 +236,14 @@ func sharedAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filte
 	if f.Account != "" {
 		return nil, nil
 	}
-	from := "flow_records"
-	if summary {
-		from = "flow_hourly"
-	}
 	var out []*SharedAddress
 	for _, p := range q.Params {
 		a, err := netip.ParseAddr(vals[p.Name])
 		if p.Type != "addr" || err != nil || !a.Is4() || !a.IsPrivate() {
 			continue
 		}
-		b := a.As4()
-		key := int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
-		rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+from+`
-            WHERE dst_ip = $1 ORDER BY ALL`, key)
+		rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+recordsOrSummary(summary)+`
+            WHERE dst_ip = $1 ORDER BY ALL`, ipv4Key(a))
 		if err != nil {
 			return nil, err
 		}
@@ -297,6 +296,13 @@ func formatsWithout(formats []format, field string) (records, files int64, lacki
 		}
 	}
 	return records, files, lacking
+}
+
+// someLack says that some of the records loaded have no field: what the report does with it
+// ("computes from it", "shows of it") covers only the others.
+func someLack(field, what string, without, total, filesWithout, files int64, lacking []string) string {
+	return fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report %s covers only the other %s (blank where a row has no record with it); their format is %s",
+		words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, what, words.Plural(total-without, "record"), strings.Join(lacking, "; "))
 }
 
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
@@ -358,8 +364,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 				p.Lacking = map[string]int64{}
 			}
 			p.Lacking[field] = without
-			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report computes from it covers only the other %s (blank where a row has no record with it); their format is %s",
-				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
+			notes = append(notes, someLack(field, "computes from it", without, total, filesWithout, files, lacking))
 		}
 	}
 	for _, field := range q.Shows {
@@ -372,8 +377,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			notes = append(notes, fmt.Sprintf("none of the %s records loaded has %s field: what this report shows of it is blank; add ${%s} to the flow log's format (theirs: %s)",
 				words.Count(total), words.A(field), field, strings.Join(lacking, "; ")))
 		case without > 0:
-			notes = append(notes, fmt.Sprintf("%s of the %s records loaded (%s of %s files) have no %s field: what this report shows of it covers only the other %s (blank where a row has no record with it); their format is %s",
-				words.Count(without), words.Count(total), words.Count(filesWithout), words.Count(files), field, words.Plural(total-without, "record"), strings.Join(lacking, "; ")))
+			notes = append(notes, someLack(field, "shows of it", without, total, filesWithout, files, lacking))
 		}
 	}
 	if !q.Filters {

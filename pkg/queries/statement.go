@@ -205,6 +205,12 @@ func sqlLiteral(v any) string {
 	}
 }
 
+// ipv4Key is an IPv4 address's key: the address as a number (see flowsql_addr_keys).
+func ipv4Key(a netip.Addr) int64 {
+	b := a.As4()
+	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+}
+
 // unknownAddr marks an IPv6 address that no record has.
 var unknownAddr = &struct{ unknown bool }{true}
 
@@ -232,8 +238,7 @@ func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now tim
 			return a.WithZone("").String(), nil
 		}
 		if a.Is4() {
-			b := a.As4()
-			return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3]), nil
+			return ipv4Key(a), nil
 		}
 		if keys == nil {
 			return a.String(), nil
