@@ -423,6 +423,9 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			if slices.Contains(q.Needs, f) {
 				return errf("field %s needed twice", f)
 			}
+			if slices.Contains(q.Shows, f) {
+				return errf("field %s shown twice, or both needed and shown", f)
+			}
 			q.Needs = append(q.Needs, f)
 		}
 	case "shows":

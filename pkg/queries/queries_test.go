@@ -49,6 +49,7 @@ func TestParseErrors(t *testing.T) {
 		{"-- name: a\n-- description: d\n-- shows: Packets\nSELECT 1", `x.sql:3: shown field "Packets"`},
 		{"-- name: a\n-- description: d\n-- list: load errors\nSELECT 1", `x.sql:3: list "load errors": write '-- list: TABLE' once`},
 		{"-- name: a\n-- description: d\n-- needs: packets\n-- shows: packets\nSELECT 1", `x.sql:4: field packets shown twice, or both needed and shown`},
+		{"-- name: a\n-- description: d\n-- shows: packets\n-- needs: packets\nSELECT 1", `x.sql:4: field packets shown twice, or both needed and shown`},
 		{"-- name: a\n-- description: d\n-- series: b\n-- param: b int = 1: y\nSELECT $b", `x.sql:1: query "a": -- series: b is no interval (1h) and names no interval parameter of it`},
 		{"-- name: a\n-- description: d\n-- series: c\n-- param: b interval = 1h: y\nSELECT $b", `x.sql:1: query "a": -- series: c is no interval`},
 		{"-- name: a\n-- description: d\n-- series: 1x\nSELECT 1", `x.sql:3: series "1x": write '-- series: PARAM'`},
