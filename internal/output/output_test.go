@@ -88,6 +88,9 @@ func TestDropEmpty(t *testing.T) {
 		t.Errorf("columns %v rows %v", names, res.Rows)
 	}
 }
+
+// TestCents: money rounds half a cent up, as people do; %.2f alone writes the $0.045 of one
+// NAT gateway-hour as $0.04.
 func TestCents(t *testing.T) {
 	for v, want := range map[float64]string{0.045: "0.05", 0.135: "0.14", 2.675: "2.68", 1234.565: "1,234.57", -0.045: "-0.05", 0: "0.00", 1e6: "1,000,000.00"} {
 		if got := Cents(v); got != want {

@@ -330,12 +330,13 @@ func suspicious(value func(name string) (string, bool)) []string {
 // are the keys of texts that are no address): a Parquet file has no lines, so each is named by
 // its values (line 0).
 func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) ([]loadError, error) {
+	var fields []Field // those the records view has a column of
 	var cols []string
 	for _, fd := range t.format.Fields {
-		if !fd.Known() {
-			continue
+		if fd.Known() {
+			fields = append(fields, fd)
+			cols = append(cols, fmt.Sprintf("CAST(%s AS VARCHAR)", quoteIdent(fd.Column)))
 		}
-		cols = append(cols, fmt.Sprintf("CAST(%s AS VARCHAR)", quoteIdent(fd.Column)))
 	}
 	bad := suspiciousSQL + ` OR list_contains($2::BIGINT[], src_ip) OR list_contains($2::BIGINT[], dst_ip)`
 	if t.format.Kind == VPC {
@@ -358,19 +359,14 @@ func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64
 			return nil, err
 		}
 		byName := map[string]string{}
-		var raw []string
-		k := 0
-		for _, fd := range t.format.Fields {
-			if !fd.Known() {
-				continue
-			}
+		raw := make([]string, len(fields))
+		for i, fd := range fields {
 			v := "-"
-			if vals[k].Valid {
-				v = vals[k].String
+			if vals[i].Valid {
+				v = vals[i].String
 				byName[fd.Name] = v
 			}
-			raw = append(raw, fd.Name+"="+v)
-			k++
+			raw[i] = fd.Name + "=" + v
 		}
 		why := suspicious(func(name string) (string, bool) { v, ok := byName[name]; return v, ok })
 		if len(why) > 0 {
