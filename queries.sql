@@ -83,7 +83,7 @@ ORDER BY bytes DESC, dstaddr;
 
 -- name: top-domains
 -- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
--- needs: srcaddr, dstaddr, bytes
+-- needs: srcaddr, dstaddr, bytes, start
 -- lookup: dns_queries: it holds the answers of Route 53 Resolver query logs, which flowsql load reads beside the flow logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/...)
 -- param: window interval = 1h: How long before the hour an answer still names its address.
 -- param: limit int = 10: How many names to show.

@@ -210,7 +210,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 			return fmt.Errorf("nat-domains: %w", err)
 		}
 	}
-	gw.domains(domains)
+	gw.domains(domains, answered)
 	if b := gw.Billed; b != nil {
 		billed := b.ProcessingCost + b.HoursCost
 		b.Computed = gw.TotalCost
@@ -235,8 +235,9 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 }
 
 // domains reads nat-domains: the bytes by the name the sources resolved; when no answer names
-// a destination (or no Resolver query log is loaded) there is none, and the figure goes.
-func (gw *Gateway) domains(rows []domainRow) {
+// a destination (or no Resolver query log is loaded) there is none, and the figure goes. answered
+// says whether some Resolver answer is loaded: then the figure's absence is not for want of one.
+func (gw *Gateway) domains(rows []domainRow, answered bool) {
 	for _, v := range rows {
 		if v.Domain != nil {
 			if gw.ByDomain == nil {
@@ -247,7 +248,16 @@ func (gw *Gateway) domains(rows []domainRow) {
 	}
 	if gw.ByDomain == nil {
 		gw.Figures = slices.DeleteFunc(gw.Figures, func(f *Figure) bool { return f.Name == "nat-domains" })
-		gw.hints = append(gw.hints, "Route 53 Resolver query logs loaded with the flow logs (the names behind the destinations)")
+		switch {
+		case !answered:
+			gw.hints = append(gw.hints, "Route 53 Resolver query logs loaded with the flow logs (the names behind the destinations)")
+		case gw.PeriodUnknown:
+			gw.Notes = append(gw.Notes, "The Route 53 Resolver answers loaded cannot name the gateway's destinations: "+
+				"an answer names an address for the hours after it, and the gateway's records have no start times.")
+		default:
+			gw.Notes = append(gw.Notes, "No Route 53 Resolver answer loaded names a destination of the gateway within an hour before its traffic "+
+				"(the query logs loaded may be of other VPCs or other days).")
+		}
 	}
 }
 

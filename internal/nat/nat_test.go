@@ -902,6 +902,47 @@ func TestWithoutTimes(t *testing.T) {
 	}
 }
 
+// TestDomainsUnanswered: with Route 53 Resolver answers loaded that name none of the gateway's
+// destinations, the by-domain figure goes and a note says why, rather than suggest loading the
+// query logs that are loaded: the records have no start times to match answers by, or no answer
+// is of the hours of the gateway's traffic.
+func TestDomainsUnanswered(t *testing.T) {
+	answer := func(when string) string {
+		return `{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"` + when +
+			`","query_name":"example.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"52.1.2.3","Type":"A","Class":"IN"}],` +
+			`"srcaddr":"10.0.1.5","srcport":"53211","transport":"UDP","srcids":{"instance":"i-0abc"}}` + "\n"
+	}
+	addLog := func(db *sql.DB, name, text string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, _ := ingest.LocalFiles([]string{dir})
+		if _, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	untimed, _ := loadLog(t, "notimes.log", "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes action log-status\n"+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 5000 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 7000 ACCEPT OK\n")
+	addLog(untimed, "dns.log", answer("2024-06-01T00:00:05Z"))
+	timed, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
+	addLog(timed, "dns.log", answer("2019-01-01T00:00:05Z"))
+	for _, c := range []struct {
+		db   *sql.DB
+		want string
+	}{
+		{untimed, "cannot name the gateway's destinations: an answer names an address for the hours after it, and the gateway's records have no start times"},
+		{timed, "No Route 53 Resolver answer loaded names a destination of the gateway within an hour before its traffic"},
+	} {
+		gw := analyze(t, c.db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+		notes := strings.Join(gw.Notes, " ")
+		if gw.ByDomain != nil || !strings.Contains(notes, c.want) || strings.Contains(notes, "Route 53 Resolver query logs loaded with the flow logs") {
+			t.Errorf("by domain %v, notes: %s\nwant %q", gw.ByDomain, notes, c.want)
+		}
+	}
+}
+
 // TestSameAddressElsewhere: accounts (or VPCs) made from one template give their NAT gateways
 // the same private address. --nat-ip analyses the interface with the most records addressed to
 // it and says that another account has the address too, and how to analyse that one.
