@@ -421,6 +421,15 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			var series []string
 			series, p.limitNoted = q.seriesNotes(vals, f, first.Time, last.Time)
 			notes = append(notes, series...)
+			if raw, width, ok := q.intValue(vals, q.Series); ok && !fixedWidth(q.Series) {
+				spill, err := spillNote(ctx, db, width, raw)
+				if err != nil {
+					return notes, err
+				}
+				if spill != "" {
+					notes = append(notes, spill)
+				}
+			}
 		}
 	}
 	gaps, err := innerGaps(ctx, db, f)
