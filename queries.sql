@@ -540,6 +540,12 @@ hours AS (
     SELECT unnest(range(lo, hi + 1, 3600)) AS hour
     FROM (SELECT min(hour) AS lo, max(hour) AS hi FROM per_hour) AS span
 ),
+-- The seconds of each hour that the logs cover: the first and last hours of the span are
+-- partial, and an interface without records in the minute the logs hold of one is no gap.
+covered AS (
+    SELECT h.hour, least(h.hour + 3600, s.last_end + 1) - greatest(h.hour, s.first_start) AS seconds
+    FROM hours AS h, (SELECT min("start") AS first_start, max("end") AS last_end FROM flow_summary WHERE interface_id IS NOT NULL) AS s
+),
 grid AS (
     SELECT i.interface_id, h.hour
     FROM (SELECT DISTINCT interface_id FROM per_hour) AS i CROSS JOIN hours AS h
@@ -547,10 +553,13 @@ grid AS (
 SELECT g.interface_id, make_timestamp(g.hour * 1000000) AS hour,
        coalesce(p.ok, 0) AS ok, coalesce(p.nodata, 0) AS nodata, coalesce(p.skipdata, 0) AS skipdata,
        p.bytes, -- blank in an hour without records: unknown, not none
-       CASE WHEN p.interface_id IS NULL THEN 'no records'
+       CASE WHEN p.interface_id IS NULL AND c.seconds < 3600
+                THEN 'no records in the ' || CASE WHEN c.seconds < 120 THEN c.seconds || ' s' ELSE c.seconds // 60 || ' min' END || ' of it the logs cover'
+            WHEN p.interface_id IS NULL THEN 'no records'
             WHEN p.skipdata > 0 THEN 'records skipped'
             WHEN p.ok = 0 THEN 'idle' ELSE '' END AS note
 FROM grid AS g
+JOIN covered AS c ON c.hour = g.hour
 LEFT JOIN per_hour AS p ON p.interface_id = g.interface_id AND p.hour = g.hour
 ORDER BY g.interface_id, g.hour
 LIMIT $limit;
