@@ -29,7 +29,7 @@
 -- unless --by says otherwise).
 
 -- name: top-destinations
--- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service; and from Route 53 Resolver query logs loaded with the flow logs, the name last resolved to it.
+-- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service; and from Route 53 Resolver query logs loaded with the flow logs, the name last resolved to it. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: dstaddr, bytes
 -- param: limit int = 10: How many addresses to show.
 -- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service, domain
@@ -276,7 +276,7 @@ FROM (
 ORDER BY bytes DESC, service, region;
 
 -- name: top-talkers
--- description: The source and destination pairs that exchange the most traffic.
+-- description: The source and destination pairs that exchange the most traffic. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: srcaddr, dstaddr
 -- needs: bytes if by = bytes
 -- needs: packets if by = packets
@@ -330,7 +330,7 @@ FROM (
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
 
 -- name: top-ports
--- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best).
+-- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: dstport, protocol
 -- needs: bytes if by = bytes
 -- shows: bytes, packets
@@ -433,7 +433,7 @@ FROM (
 ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
--- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address.
+-- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: start, bytes
 -- shows: packets
 -- series: bucket
