@@ -125,7 +125,7 @@ ORDER BY bytes DESC, domain
 LIMIT $limit;
 
 -- name: top-sources
--- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich).
+-- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: srcaddr, dstaddr, bytes
 -- shows: packets
 -- param: dst addr: The address the traffic goes to.
@@ -574,11 +574,11 @@ LIMIT $limit;
 -- pkt-* fields; pairing a source with a destination needs pkt-dstaddr/pkt-srcaddr.
 
 -- name: nat-gateways
--- description: The NAT gateways that flowsql enrich eni recorded, by their interfaces: address, interface, gateway id, public address, availability zone.
+-- description: The NAT gateways that flowsql enrich eni recorded, by their interfaces: address, interface, gateway id, public address, availability zone, account.
 -- filters: none
 -- engine: duckdb
 SELECT address, interface_id, regexp_extract(description, 'nat-[0-9a-f]+') AS nat_gateway_id, public_ip,
-       availability_zone_id AS az, availability_zone, region, vpc_id, subnet_id, last_seen
+       availability_zone_id AS az, availability_zone, region, vpc_id, subnet_id, owner_id AS account_id, last_seen
 FROM eni_latest
 WHERE (interface_type = 'nat_gateway' OR description LIKE 'Interface for NAT Gateway nat-%') AND NOT contains(address, ':')
 ORDER BY address;

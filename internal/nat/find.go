@@ -17,6 +17,7 @@ type knownGateway struct {
 	GatewayID   string `col:"nat_gateway_id"`
 	AZ          string `col:"az"`
 	Region      string `col:"region"`
+	Account     string `col:"account_id"`
 }
 
 // candidate is a row of nat-candidates: an interface that translates addresses.
@@ -37,6 +38,9 @@ func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
 	}
 	var known []*Gateway // the eni table's
 	for _, k := range rows {
+		if a := r.opts.Filters.Account; a != "" && k.Account != "" && k.Account != a {
+			continue // --account asks about another account's gateways
+		}
 		known = append(known, &Gateway{Address: k.Address, InterfaceID: k.InterfaceID, NATGatewayID: k.GatewayID,
 			AZ: k.AZ, Region: k.Region, FoundBy: "eni table (flowsql enrich eni)", Evidence: "confirmed"})
 	}
@@ -94,6 +98,9 @@ func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
 		gws = append(gws, &Gateway{Address: c.Address, InterfaceID: c.InterfaceID, Evidence: "confirmed",
 			FoundBy: "the records: packets to its address carry other pkt-dstaddr (address translation)"})
 	}
+	if len(gws) == 0 && len(out.Unmatched) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoGateway, strings.Join(out.Unmatched, "; "))
+	}
 	if len(gws) == 0 {
 		return nil, noGateway
 	}
@@ -120,6 +127,9 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	rows, err := queries.Scan[natInterface](out.Result)
 	if err != nil {
 		return err
+	}
+	if len(rows) == 0 && len(out.Unmatched) > 0 {
+		return fmt.Errorf("%w at %s: %s", ErrNoGateway, gw.Address, strings.Join(out.Unmatched, "; "))
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("%w at %s: no record in the period is addressed to it. Is it the gateway's private address (flowsql report top-destinations lists the busiest addresses)? "+

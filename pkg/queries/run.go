@@ -32,6 +32,9 @@ type Prepared struct {
 	// Shared are the private addresses the report is asked about that name hosts in more
 	// than one account or VPC of the logs, whose traffic it adds up (Notes say so too).
 	Shared []*SharedAddress
+	// Unmatched says of each --account or --interface filter that no loaded record matches
+	// (Notes say so too): the report's answer is empty for that reason alone.
+	Unmatched []string
 	// Lacking counts, for each field the report needs that some loaded records lack (their
 	// formats have no such field), the records without it (Notes say so too).
 	Lacking map[string]int64
@@ -387,6 +390,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	if err != nil {
 		return notes, err
 	}
+	p.Unmatched = unknown
 	notes = append(notes, unknown...)
 	if p.Shared, err = sharedAddrs(ctx, db, q, vals, f, p.summary); err != nil {
 		return notes, err
