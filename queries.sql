@@ -646,7 +646,8 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        coalesce(sum(bytes) FILTER (WHERE inbound AND NOT vpc_side), 0) AS bytes_in_from_destination,
        coalesce(sum(bytes) FILTER (WHERE vpc_side), 0) AS bytes_by_source,
        CAST(coalesce(sum(records), 0) AS BIGINT) AS records,
-       CAST(coalesce(sum(records) FILTER (WHERE vpc_side AND (pkt_dst_ip IS NOT NULL OR pkt_src_ip IS NOT NULL)), 0) AS BIGINT) AS vpc_side_with_pkt,
+       -- the records that name the other end: pkt-dstaddr on the way out, pkt-srcaddr on the way in
+       CAST(coalesce(sum(records) FILTER (WHERE vpc_side AND CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END IS NOT NULL), 0) AS BIGINT) AS vpc_side_with_pkt,
        CAST(coalesce(sum(records) FILTER (WHERE vpc_side), 0) AS BIGINT) AS vpc_side_records,
        min("start") AS first_start,
        max("end") AS last_end,
@@ -821,7 +822,7 @@ vpc_side AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS source,
            CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END AS peer,
            CASE WHEN inbound THEN pkt_dst_aws_service ELSE pkt_src_aws_service END AS logged_service,
-           bytes
+           inbound AS sent, bytes
     FROM legs
     WHERE vpc_side
 ),
@@ -833,35 +834,40 @@ paired AS (
     WHERE v.peer IS NOT NULL
     GROUP BY 1, 2
 ),
+-- The bytes that the records cannot pair with their other end (no pkt-dstaddr on the way
+-- out, no pkt-srcaddr on the way in) are shared out, each way, as the source's own interface
+-- sent (or received) its bytes to the services.
 unpaired AS (
-    SELECT source, sum(bytes) AS bytes FROM vpc_side WHERE peer IS NULL GROUP BY 1
+    SELECT source, sent, sum(bytes) AS bytes FROM vpc_side WHERE peer IS NULL GROUP BY 1, 2
 ),
 scope AS (
     SELECT any_value(account_id) AS acct, any_value(vpc_id) AS vpc FROM legs
 ),
 own AS (
-    SELECT f.src_ip AS source, f.dst_ip AS peer, f.bytes
-    FROM flow_summary AS f JOIN unpaired AS u ON f.src_ip = u.source, scope
+    -- with the service the records name at the other end (pkt-dst-aws-service on the way
+    -- out, pkt-src-aws-service on the way in), for logs without AWS's ranges loaded
+    SELECT f.src_ip AS source, true AS sent, f.dst_ip AS peer, f.pkt_dst_aws_service AS logged_service, f.bytes
+    FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.src_ip = u.source, scope
     WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
       AND f.dst_ip >= 0 AND NOT is_private_ip4_int(f.dst_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     UNION ALL
-    SELECT f.dst_ip, f.src_ip, f.bytes
-    FROM flow_summary AS f JOIN unpaired AS u ON f.dst_ip = u.source, scope
+    SELECT f.dst_ip, false, f.src_ip, f.pkt_src_aws_service, f.bytes
+    FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.dst_ip = u.source, scope
     WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
       AND f.src_ip >= 0 AND NOT is_private_ip4_int(f.src_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
-    SELECT o.source, nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
-                                             CASE WHEN o.peer <= s.hi THEN s.service END, NULL) AS service,
+    SELECT o.source, o.sent, nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
+                                                     CASE WHEN o.peer <= s.hi THEN s.service END, o.logged_service) AS service,
            sum(o.bytes) AS bytes
     FROM own AS o ASOF LEFT JOIN aws_ip_segments AS s ON o.peer >= s.lo
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
 ),
 estimated AS (
     SELECT u.source, o.service,
-           u.bytes * CAST(o.bytes AS DOUBLE) / sum(o.bytes) OVER (PARTITION BY u.source) AS bytes,
+           u.bytes * CAST(o.bytes AS DOUBLE) / sum(o.bytes) OVER (PARTITION BY u.source, u.sent) AS bytes,
            'estimate: own interface' AS method
-    FROM unpaired AS u JOIN own_services AS o ON o.source = u.source
+    FROM unpaired AS u JOIN own_services AS o ON o.source = u.source AND o.sent = u.sent
 ),
 avoidable AS (
     SELECT source, service, sum(bytes) AS bytes, method

@@ -281,6 +281,47 @@ func TestEstimateWithoutPktFields(t *testing.T) {
 	}
 }
 
+// TestEstimateOneWay: with pkt-dstaddr but no pkt-srcaddr in the format, what each source sent
+// through the gateway pairs with its destination exactly, and what it received is shared out
+// as the source's own interface received its bytes from each service (not as it sent them:
+// S3 uploads and DynamoDB reads go mostly one way), named by AWS's ranges or, with none
+// loaded, by the pkt-src-aws-service of those records.
+func TestEstimateOneWay(t *testing.T) {
+	var fields []string
+	for _, f := range flowgen.CustomFields {
+		if f != "pkt-srcaddr" {
+			fields = append(fields, f)
+		}
+	}
+	db, truth := scenario(t, flowgen.Config{Seed: 12, Files: 12, RowsPerFile: 1500, Fields: fields})
+	check := func(ranges string) {
+		t.Helper()
+		gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000}).Gateways[0]
+		got := map[string]int64{}
+		for _, r := range figure(t, gw, "nat-avoidable").Rows {
+			var n int64
+			fmt.Sscan(output.Text(r[2], ""), &n)
+			got[output.Text(r[0], "")+" "+output.Text(r[1], "")] += n
+		}
+		for key, want := range truth.NATBySourceService {
+			if !strings.HasSuffix(key, " S3") && !strings.HasSuffix(key, " DYNAMODB") {
+				continue
+			}
+			if n := got[key]; math.Abs(float64(n-want)) > 0.05*float64(want) {
+				t.Errorf("%s: avoidable %s: %d, truth %d", ranges, key, n, want)
+			}
+		}
+	}
+	check("no ranges loaded")
+	if gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]; gw.Method != "mixed" || !strings.Contains(gw.MethodNote, "the rest are estimated") {
+		t.Errorf("pairing %s: %s", gw.Method, gw.MethodNote)
+	}
+	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
+		t.Fatal(err)
+	}
+	check("AWS's ranges loaded")
+}
+
 // TestFromENISnapshot: the gateway and the sources' zones come from the eni table; the output
 // formats carry the figures and their SQL.
 func TestFromENISnapshot(t *testing.T) {
