@@ -82,7 +82,7 @@ FROM (
 ORDER BY bytes DESC, dstaddr;
 
 -- name: top-domains
--- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
+-- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began; the traffic no answer names is a row of its own. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
 -- needs: srcaddr, dstaddr, bytes, start
 -- lookup: dns_queries: it holds the answers of Route 53 Resolver query logs, which flowsql load reads beside the flow logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/...)
 -- param: window interval = 1h: How long before the hour an answer still names its address.
@@ -117,10 +117,22 @@ named AS (
     FROM traffic AS f
     ASOF JOIN answers AS a ON f.addr = a.addr AND (f.start_hour + 1) * 3600 - 1 >= a.t
     WHERE a.t >= f.start_hour * 3600 - $window
+),
+-- The traffic that no answer names is a row of its own, so that the names' share shows.
+unnamed AS (
+    SELECT greatest(t.bytes - n.bytes, 0) AS bytes, greatest(t.records - n.records, 0) AS records
+    FROM (SELECT coalesce(sum(bytes), 0) AS bytes, coalesce(sum(records), 0) AS records
+          FROM flow_summary WHERE log_status = 'OK'::flow_log_status AND (src_ip IS NOT NULL OR dst_ip IS NOT NULL)) AS t,
+         (SELECT coalesce(sum(bytes), 0) AS bytes, coalesce(sum(records), 0) AS records FROM named) AS n
 )
-SELECT domain, sum(bytes) AS bytes, CAST(sum(records) AS BIGINT) AS records, count(DISTINCT addr) AS addresses
-FROM named
-GROUP BY domain
+SELECT domain, bytes, records, addresses
+FROM (
+    SELECT domain, CAST(sum(bytes) AS BIGINT) AS bytes, CAST(sum(records) AS BIGINT) AS records, count(DISTINCT addr) AS addresses
+    FROM named
+    GROUP BY domain
+    UNION ALL
+    SELECT '(no answer names it)', CAST(bytes AS BIGINT), CAST(records AS BIGINT), NULL FROM unnamed WHERE records > 0
+) AS domains
 ORDER BY bytes DESC, domain
 LIMIT $limit;
 
