@@ -226,6 +226,9 @@ func convertAt(ctx context.Context, p Param, raw string, keys AddrKeyer, now tim
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a whole number", raw)
 		}
+		if p.Name == "limit" && n < 0 {
+			return nil, fmt.Errorf("%q is not a number of rows: give 0 or more", raw)
+		}
 		return n, nil
 	case "text":
 		return raw, nil
