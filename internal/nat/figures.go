@@ -107,7 +107,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		{"nat-services", "By AWS service at the other end", vals()},
 		{"nat-avoidable", "Avoidable: S3 and DynamoDB through the gateway, by source", vals("limit", top)},
 		{"nat-cross-az", "Sources in another availability zone", vals()},
-		{"nat-hourly", "Bytes per hour", vals()},
+		{"nat-hourly", "Bytes per hour", vals("limit", strconv.Itoa(maxHours))},
 		{"nat-domains", "By domain: the names the sources resolved (Route 53 Resolver query logs)", vals("limit", top)},
 		{"nat-coverage", "Coverage of the logs", queries.Values{"nat_eni": gw.InterfaceID}},
 	}
@@ -195,6 +195,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if err != nil {
 		return fmt.Errorf("nat-hourly: %w", err)
 	}
+	gw.hoursCut("hourly table and the hours that stand out or have no records", len(hours))
 	coverage, err := queries.ScanOne[Coverage](results["nat-coverage"])
 	if err != nil {
 		return fmt.Errorf("nat-coverage: %w", err)
@@ -327,7 +328,7 @@ func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) 
 	if gw.NATGatewayID == "" {
 		return nil
 	}
-	out, err := r.run(ctx, gw, "nat-metered", vals("nat_gateway", gw.NATGatewayID))
+	out, err := r.run(ctx, gw, "nat-metered", vals("nat_gateway", gw.NATGatewayID, "limit", strconv.Itoa(maxHours)))
 	if err != nil {
 		return err
 	}
@@ -339,6 +340,7 @@ func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) 
 		gw.hints = append(gw.hints, "'flowsql enrich nat-metrics' (what CloudWatch metered for "+gw.NATGatewayID+", by the hour)")
 		return nil
 	}
+	gw.hoursCut("comparison with CloudWatch's meter", len(rows))
 	gw.Figures = append(gw.Figures, &Figure{Name: "nat-metered", Title: "Metered by CloudWatch against the flow logs", SQL: out.Inline(), Result: out.Result})
 	m := &Metered{}
 	for _, v := range rows {
@@ -358,6 +360,19 @@ func (r *runner) metered(ctx context.Context, gw *Gateway, vals func(...string) 
 	m.MeteredCost = Cost(m.MeteredBytes, gw.Prices.PerGB)
 	gw.Metered = m
 	return nil
+}
+
+// maxHours is how many hours the hourly figures (nat-hourly, nat-metered) read: 417 days.
+var maxHours = 10_000
+
+// hoursCut says, when an hourly figure of rows rows reached maxHours, that its hours stop
+// there: the later ones are not in what covers them.
+func (gw *Gateway) hoursCut(what string, rows int) {
+	if rows < maxHours {
+		return
+	}
+	gw.Notes = append(gw.Notes, fmt.Sprintf("The %s stop at %s hours from the first: the later hours are not in them. "+
+		"A --since and --until of less time shows those.", what, words.Count(int64(maxHours))))
 }
 
 // price chooses the rates: the flags' where given, else the region's list prices.

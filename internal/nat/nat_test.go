@@ -322,6 +322,24 @@ func TestEstimateOneWay(t *testing.T) {
 	check("AWS's ranges loaded")
 }
 
+// TestHoursCut: the hourly figures read at most a fixed number of hours (417 days); a period
+// longer says that the later hours are not in them, rather than end the table unsaid.
+func TestHoursCut(t *testing.T) {
+	db, _ := scenario(t, flowgen.Config{Seed: 11, Files: 24, RowsPerFile: 300})
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); strings.Contains(notes, "stop at") {
+		t.Errorf("3 hours of records: %s", notes)
+	}
+	defer nat.SetMaxHours(2)()
+	gw = analyze(t, db, nat.Options{}).Gateways[0]
+	if rows := len(figure(t, gw, "nat-hourly").Rows); rows != 2 {
+		t.Errorf("%d hourly rows", rows)
+	}
+	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "The hourly table and the hours that stand out or have no records stop at 2 hours from the first") {
+		t.Errorf("notes: %s", notes)
+	}
+}
+
 // TestFromENISnapshot: the gateway and the sources' zones come from the eni table; the output
 // formats carry the figures and their SQL.
 func TestFromENISnapshot(t *testing.T) {
