@@ -48,6 +48,45 @@ type Report struct {
 	Since    *time.Time `json:"since,omitempty"`
 	Until    *time.Time `json:"until,omitempty"`
 	Gateways []*Gateway `json:"gateways"`
+	// Together adds up the gateways' figures when there are several (one per zone, as AWS
+	// advises, or several VPCs): the NAT part of the bill.
+	Together *Together `json:"together,omitempty"`
+}
+
+// Together is what several gateways processed and cost between them. A gateway whose bytes or
+// period are unknown adds only what is known of it, and Unknown names it: the sums are then
+// at least what they say.
+type Together struct {
+	Gateways       int      `json:"gateways"`
+	ProcessedBytes int64    `json:"processed_bytes"`
+	ProcessingCost float64  `json:"processing_cost"`
+	HourlyCost     float64  `json:"hourly_cost"`
+	TotalCost      float64  `json:"total_cost"`
+	MonthlyRate    float64  `json:"cost_per_30_days_at_this_rate"`
+	AvoidableCost  float64  `json:"avoidable_cost"`
+	CrossAZCost    float64  `json:"cross_az_cost"`
+	Unknown        []string `json:"figures_unknown_for,omitempty"`
+}
+
+// together adds up the gateways' figures (nil for fewer than two).
+func together(gws []*Gateway) *Together {
+	if len(gws) < 2 {
+		return nil
+	}
+	t := &Together{Gateways: len(gws)}
+	for _, gw := range gws {
+		t.ProcessedBytes += gw.ProcessedBytes
+		t.ProcessingCost += gw.ProcessingCost
+		t.HourlyCost += gw.HourlyCost
+		t.TotalCost += gw.TotalCost
+		t.MonthlyRate += gw.MonthlyRate
+		t.AvoidableCost += gw.AvoidableCost
+		t.CrossAZCost += gw.CrossAZCost
+		if gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0 {
+			t.Unknown = append(t.Unknown, gw.Address)
+		}
+	}
+	return t
 }
 
 // Gateway is the analysis of one NAT gateway.
@@ -245,6 +284,7 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 			return nil, fmt.Errorf("NAT gateway %s: %w", gw.Address, err)
 		}
 	}
+	rep.Together = together(gws)
 	return rep, nil
 }
 

@@ -340,6 +340,37 @@ func TestHoursCut(t *testing.T) {
 	}
 }
 
+// TestTogether: with several gateways the analysis adds up what they processed and cost
+// between them, the NAT part of the bill, before each gateway's own; with one, it does not.
+func TestTogether(t *testing.T) {
+	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status az-id pkt-srcaddr pkt-dstaddr\n"
+	db, _ := loadLog(t, "two.log", head+
+		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"+
+		"5 111111111111 eni-b 10.0.2.7 10.0.102.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK use1-az2 10.0.2.7 52.1.2.4\n")
+	rep := analyze(t, db, nat.Options{})
+	if len(rep.Gateways) != 2 || rep.Together == nil {
+		t.Fatalf("%d gateways, together %+v", len(rep.Gateways), rep.Together)
+	}
+	a, b := rep.Gateways[0], rep.Gateways[1]
+	tg := rep.Together
+	if tg.Gateways != 2 || tg.ProcessedBytes != 12000 || tg.ProcessedBytes != a.ProcessedBytes+b.ProcessedBytes ||
+		math.Abs(tg.TotalCost-(a.TotalCost+b.TotalCost)) > 1e-12 || math.Abs(tg.MonthlyRate-(a.MonthlyRate+b.MonthlyRate)) > 1e-9 || len(tg.Unknown) != 0 {
+		t.Errorf("together %+v; gateways %d+%d bytes, $%f+$%f", tg, a.ProcessedBytes, b.ProcessedBytes, a.TotalCost, b.TotalCost)
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(text.String(), "2 NAT gateways together\n") || !strings.Contains(text.String(), "10.0.102.10  use1-az2") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	one, _ := loadLog(t, "one.log", head+
+		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n")
+	if rep := analyze(t, one, nat.Options{}); rep.Together != nil {
+		t.Errorf("one gateway, together %+v", rep.Together)
+	}
+}
+
 // TestFromENISnapshot: the gateway and the sources' zones come from the eni table; the output
 // formats carry the figures and their SQL.
 func TestFromENISnapshot(t *testing.T) {

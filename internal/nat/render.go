@@ -24,6 +24,9 @@ type RenderOptions struct {
 // Render writes the report for people.
 func Render(w io.Writer, rep *Report, o RenderOptions) error {
 	r := &renderer{w: w, o: o}
+	if t := rep.Together; t != nil {
+		r.together(rep, t)
+	}
 	for i, gw := range rep.Gateways {
 		if i > 0 {
 			r.printf("\n")
@@ -31,6 +34,44 @@ func Render(w io.Writer, rep *Report, o RenderOptions) error {
 		r.gateway(rep, gw)
 	}
 	return r.err
+}
+
+// together writes what several gateways processed and cost between them, and each one's part.
+func (r *renderer) together(rep *Report, t *Together) {
+	r.heading(1, fmt.Sprintf("%d NAT gateways together", t.Gateways))
+	least := ""
+	if len(t.Unknown) > 0 {
+		least = "at least "
+	}
+	cost := fmt.Sprintf("%s%s: %s data processing + %s for the gateway-hours", least, money(t.TotalCost), money(t.ProcessingCost), money(t.HourlyCost))
+	facts := [][2]string{
+		{"Processed", least + words.Bytes(float64(t.ProcessedBytes))},
+		{"Cost", cost},
+		{"At this rate", least + money(t.MonthlyRate) + " per 30 days"},
+		{"Avoidable", least + money(t.AvoidableCost) + " (S3 and DynamoDB through the gateways)"},
+		{"Cross-AZ", least + money(t.CrossAZCost) + " more"},
+	}
+	if len(t.Unknown) > 0 {
+		facts = append(facts, [2]string{"Unknown", "some figures of " + strings.Join(t.Unknown, ", ") + " (see its analysis): the sums count what is known"})
+	}
+	r.facts(facts)
+	res := &output.Result{Columns: []output.Column{{Name: "gateway", Type: "VARCHAR"}, {Name: "zone", Type: "VARCHAR"},
+		{Name: "bytes", Type: "BIGINT"}, {Name: "cost", Type: "DOUBLE"}, {Name: "cost_per_30_days", Type: "DOUBLE"}}}
+	for _, gw := range rep.Gateways {
+		name := gw.Address
+		if gw.NATGatewayID != "" {
+			name = gw.NATGatewayID + " (" + gw.Address + ")"
+		}
+		var bytes, cost, rate any = gw.ProcessedBytes, gw.TotalCost, gw.MonthlyRate
+		if gw.BytesUnknown {
+			bytes = nil
+		}
+		if gw.BytesUnknown || gw.PeriodUnknown {
+			cost, rate = nil, nil // unknown, not none: blank
+		}
+		res.Rows = append(res.Rows, []any{name, gw.AZ, bytes, cost, rate})
+	}
+	r.table(res)
 }
 
 // RenderJSON writes the report for machines: every figure with its columns, rows and SQL.
