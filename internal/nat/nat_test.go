@@ -340,11 +340,13 @@ func TestHoursCut(t *testing.T) {
 	}
 }
 
+// zonedHead is the header of a log with zones and pkt-* addresses, for gateways written by hand.
+const zonedHead = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status az-id pkt-srcaddr pkt-dstaddr\n"
+
 // TestTogether: with several gateways the analysis adds up what they processed and cost
 // between them, the NAT part of the bill, before each gateway's own; with one, it does not.
 func TestTogether(t *testing.T) {
-	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status az-id pkt-srcaddr pkt-dstaddr\n"
-	db, _ := loadLog(t, "two.log", head+
+	db, _ := loadLog(t, "two.log", zonedHead+
 		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"+
 		"5 111111111111 eni-b 10.0.2.7 10.0.102.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK use1-az2 10.0.2.7 52.1.2.4\n")
 	rep := analyze(t, db, nat.Options{})
@@ -364,7 +366,7 @@ func TestTogether(t *testing.T) {
 	if !strings.HasPrefix(text.String(), "2 NAT gateways together\n") || !strings.Contains(text.String(), "10.0.102.10  use1-az2") {
 		t.Errorf("text:\n%s", text.String())
 	}
-	one, _ := loadLog(t, "one.log", head+
+	one, _ := loadLog(t, "one.log", zonedHead+
 		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n")
 	if rep := analyze(t, one, nat.Options{}); rep.Together != nil {
 		t.Errorf("one gateway, together %+v", rep.Together)
@@ -1141,8 +1143,7 @@ func TestShortPeriod(t *testing.T) {
 // address, each analysis names the other one (not itself), takes its zone from its own
 // interface, says which account it is, and says the other has an analysis of its own.
 func TestSameAddressBothFound(t *testing.T) {
-	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status az-id pkt-srcaddr pkt-dstaddr\n"
-	db, _ := loadLog(t, "two.log", head+
+	db, _ := loadLog(t, "two.log", zonedHead+
 		"5 111111111111 eni-a 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"+
 		"5 222222222222 eni-b 10.0.1.7 10.0.101.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK use1-az2 10.0.1.7 52.1.2.4\n")
 	rep := analyze(t, db, nat.Options{})
