@@ -449,6 +449,15 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	if p.Overlaps != nil {
 		notes = append(notes, p.Overlaps.Error())
 	}
+	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "key_interface_") || strings.Contains(body, "eni_at(") {
+		stale, err := staleInterfaces(ctx, db, f)
+		if err != nil {
+			return notes, err
+		}
+		if stale != "" {
+			notes = append(notes, stale)
+		}
+	}
 	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "'SKIPDATA'") {
 		return notes, nil // the report counts them itself
 	}
@@ -690,6 +699,29 @@ func emptyWindow(f Filters, first, last sql.NullTime) *EmptyWindow {
 		return nil
 	}
 	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}
+}
+
+// staleAfter is how long after the records' end the first snapshot of the interfaces may be
+// taken before a report that names interfaces by address says that they may have changed.
+const staleAfter = 7 * 24 * time.Hour
+
+// staleInterfaces says, for a report that names the interface behind each address (from the
+// eni table that flowsql enrich eni fills), when every snapshot of the interfaces was taken
+// more than a week after the records it reads end ("" otherwise): an address that an instance
+// gave up since may be named by the interface that holds it now.
+func staleInterfaces(ctx context.Context, db *sql.DB, f Filters) (string, error) {
+	var first, end sql.NullTime
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT min(first_seen) FROM eni), (SELECT max(last_end) FROM ingested_files WHERE target = 'flows')`).Scan(&first, &end); err != nil {
+		return "", err
+	}
+	if !f.Until.IsZero() && end.Valid && f.Until.Before(end.Time) {
+		end.Time = f.Until
+	}
+	if !first.Valid || !end.Valid || first.Time.Sub(end.Time) <= staleAfter {
+		return "", nil
+	}
+	return fmt.Sprintf("the interfaces are named from flowsql enrich eni as of %s, %s after the records end (%s): an address that changed hands since "+
+		"(instances replaced, by an Auto Scaling group say) is named by the interface that holds it now", stamp(first.Time), span(first.Time.Sub(end.Time)), stamp(end.Time)), nil
 }
 
 // loadedSpan is the earliest start and the latest end of the VPC flow records loaded.
