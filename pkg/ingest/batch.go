@@ -136,7 +136,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	for _, t := range tasks {
 		var found []loadError
 		if t.suspicious > 0 {
-			if found, err = findSuspicious(ctx, tx, t, l.keys.invalidKeys()); err != nil {
+			if found, err = findSuspicious(ctx, tx, t, l.keys.invalidKeys(), boundsAt(l.start)); err != nil {
 				return fmt.Errorf("%s: %w", t.file.URI, err)
 			}
 		}

@@ -704,6 +704,12 @@ func TestHostileLines(t *testing.T) {
 		{"suspicious values", []byte(header14 + record(1) + "\n" +
 			"2 123456789012 eni-1 999.1.1.1 10.0.0.2 70000 2 6 3 -5 1700000000 1700000060 ACCEPT OK\n"),
 			[]int{1, -5}, "suspicious", 3, `srcport 70000 is outside 0-65535; bytes -5 is negative; srcaddr "999.1.1.1" is not an IP address (loaded as it is)`, 0},
+		{"times no record can have", []byte(header14 + record(1) + "\n" +
+			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 7 0 60 ACCEPT OK\n"),
+			[]int{1, 7}, "suspicious", 3, `start 0 (1970-01-01 00:00:00) is before VPC Flow Logs began (June 2015); end 60 (1970-01-01 00:01:00) is before VPC Flow Logs began (June 2015) (loaded as it is)`, 0},
+		{"a time after the load", []byte(header14 + record(1) + "\n" +
+			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 7 1700000000 4102444800 ACCEPT OK\n"),
+			[]int{1, 7}, "suspicious", 3, `end 4102444800 (2100-01-01 00:00:00) is after the load began, by more than a day (loaded as it is)`, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

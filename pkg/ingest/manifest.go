@@ -38,7 +38,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 	}
 	invalid := l.keys.invalidKeys()
 	for k, r := range ranges {
-		bad := suspiciousSQL
+		bad := boundsAt(l.start).suspiciousSQL()
 		if len(invalid) > 0 {
 			bad += ` OR list_contains($3::BIGINT[], src_ip) OR list_contains($3::BIGINT[], dst_ip)`
 			if k == VPC {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -232,18 +233,34 @@ func (l *loader) writeLoadErrors(ctx context.Context, tx *sql.Tx, errs []loadErr
 	return nil
 }
 
-// The values no record can have, found after a load by checkValues (in SQL, over every row)
-// and, for the files that have any, by findSuspicious (in Go, line by line, for load_errors).
-const suspiciousSQL = `srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
-    OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"`
+// flowLogsBegan is when AWS launched VPC Flow Logs (June 2015): no record starts or ends before.
+var flowLogsBegan = time.Date(2015, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// timeBounds are the times in Unix seconds that a record's start and end can fall in, for a
+// load begun at a time: from VPC Flow Logs' launch to a day after the load began. A start of
+// 0 (a broken export, say) would otherwise stretch every period and rate to 1970.
+type timeBounds struct{ lo, hi int64 }
+
+func boundsAt(now time.Time) timeBounds {
+	return timeBounds{flowLogsBegan.Unix(), now.Add(24 * time.Hour).Unix()}
+}
+
+// suspiciousSQL is the condition of the values no record can have, found after a load by
+// countRows (in SQL, over every row) and, for the files that have any, by findSuspicious (in
+// Go, line by line, for load_errors).
+func (b timeBounds) suspiciousSQL() string {
+	return fmt.Sprintf(`srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
+    OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"
+    OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d`, b.lo, b.hi)
+}
 
 // findSuspicious reads a file again and returns its records that hold a value no record can
 // have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
 // before its start, or an address that is not one. The rows are loaded as they are; these say
 // which and why. A Parquet file's records are read through DuckDB (suspiciousParquet).
-func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) ([]loadError, error) {
+func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64, b timeBounds) ([]loadError, error) {
 	if t.sn.container == containerParquet {
-		return suspiciousParquet(ctx, tx, t, invalid)
+		return suspiciousParquet(ctx, tx, t, invalid, b)
 	}
 	r, f, err := openRecords(t.readPath, t.sn.gzip)
 	if err != nil {
@@ -268,7 +285,7 @@ func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) (
 		if len(fields) != t.fieldCount() {
 			continue
 		}
-		why := suspicious(func(name string) (string, bool) {
+		why := suspicious(b, func(name string) (string, bool) {
 			i, ok := pos[name]
 			if !ok || string(fields[i]) == "-" {
 				return "", false
@@ -287,8 +304,8 @@ func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) (
 }
 
 // suspicious says what in a record no record can have, given its fields' values by name
-// (false for a field it lacks, or "-").
-func suspicious(value func(name string) (string, bool)) []string {
+// (false for a field it lacks, or "-"), and the times its start and end can fall in.
+func suspicious(b timeBounds, value func(name string) (string, bool)) []string {
 	var why []string
 	for _, c := range []struct {
 		field  string
@@ -309,11 +326,25 @@ func suspicious(value func(name string) (string, bool)) []string {
 	}
 	if s, ok := value("start"); ok {
 		if e, ok := value("end"); ok {
-			a, err1 := strconv.ParseInt(s, 10, 64)
-			b, err2 := strconv.ParseInt(e, 10, 64)
-			if err1 == nil && err2 == nil && b < a {
-				why = append(why, fmt.Sprintf("end %d is before start %d", b, a))
+			start, err1 := strconv.ParseInt(s, 10, 64)
+			end, err2 := strconv.ParseInt(e, 10, 64)
+			if err1 == nil && err2 == nil && end < start {
+				why = append(why, fmt.Sprintf("end %d is before start %d", end, start))
 			}
+		}
+	}
+	for _, name := range []string{"start", "end"} {
+		v, ok := value(name)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil:
+		case n < b.lo:
+			why = append(why, fmt.Sprintf("%s %d (%s) is before VPC Flow Logs began (June 2015)", name, n, time.Unix(n, 0).UTC().Format(time.DateTime)))
+		case n > b.hi:
+			why = append(why, fmt.Sprintf("%s %d (%s) is after the load began, by more than a day", name, n, time.Unix(n, 0).UTC().Format(time.DateTime)))
 		}
 	}
 	for _, name := range []string{"srcaddr", "dstaddr", "pkt-srcaddr", "pkt-dstaddr"} {
@@ -329,7 +360,7 @@ func suspicious(value func(name string) (string, bool)) []string {
 // suspiciousParquet finds a Parquet file's suspicious records among the rows it loaded (invalid
 // are the keys of texts that are no address): a Parquet file has no lines, so each is named by
 // its values (line 0).
-func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64) ([]loadError, error) {
+func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64, b timeBounds) ([]loadError, error) {
 	var fields []Field // those the records view has a column of
 	var cols []string
 	for _, fd := range t.format.Fields {
@@ -338,7 +369,7 @@ func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64
 			cols = append(cols, fmt.Sprintf("CAST(%s AS VARCHAR)", quoteIdent(fd.Column)))
 		}
 	}
-	bad := suspiciousSQL + ` OR list_contains($2::BIGINT[], src_ip) OR list_contains($2::BIGINT[], dst_ip)`
+	bad := b.suspiciousSQL() + ` OR list_contains($2::BIGINT[], src_ip) OR list_contains($2::BIGINT[], dst_ip)`
 	if t.format.Kind == VPC {
 		bad += ` OR list_contains($2::BIGINT[], pkt_src_ip) OR list_contains($2::BIGINT[], pkt_dst_ip)`
 	}
@@ -368,7 +399,7 @@ func suspiciousParquet(ctx context.Context, tx *sql.Tx, t *task, invalid []int64
 			}
 			raw[i] = fd.Name + "=" + v
 		}
-		why := suspicious(func(name string) (string, bool) { v, ok := byName[name]; return v, ok })
+		why := suspicious(b, func(name string) (string, bool) { v, ok := byName[name]; return v, ok })
 		if len(why) > 0 {
 			out = append(out, loadError{URI: t.file.URI, Raw: clipRaw([]byte(strings.Join(raw, " "))), Kind: kindSuspicious,
 				Reason: "a record: " + strings.Join(why, "; ") + " (loaded as it is)"})

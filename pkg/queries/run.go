@@ -449,6 +449,13 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	if p.Overlaps != nil {
 		notes = append(notes, p.Overlaps.Error())
 	}
+	odd, err := oddRecords(ctx, db, f)
+	if err != nil {
+		return notes, err
+	}
+	if odd != "" {
+		notes = append(notes, odd)
+	}
 	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "key_interface_") || strings.Contains(body, "eni_at(") {
 		stale, err := staleInterfaces(ctx, db, f)
 		if err != nil {
@@ -701,6 +708,31 @@ func emptyWindow(f Filters, first, last sql.NullTime) *EmptyWindow {
 	return &EmptyWindow{Since: f.Since, Until: f.Until, First: first.Time, Last: last.Time}
 }
 
+// oddRecords says when files that the window reaches hold records with values no record can
+// have ("" when none do; of the files, not the records: a file's may lie outside the window): a port outside 0-65535, negative bytes, a time before VPC Flow Logs
+// began. The load keeps them as they are and lists them in load_errors; a figure that counts
+// them can be far off (one record of 1970 stretches a rate over 54 years).
+func oddRecords(ctx context.Context, db *sql.DB, f Filters) (string, error) {
+	var records, files sql.NullInt64
+	err := db.QueryRowContext(ctx, `
+        SELECT sum(rows_suspicious), count(*) FROM ingested_files
+        WHERE target = 'flows' AND rows_suspicious > 0
+          AND ($1::TIMESTAMP IS NULL OR last_end IS NULL OR last_end >= $1::TIMESTAMP)
+          AND ($2::TIMESTAMP IS NULL OR first_start IS NULL OR first_start < $2::TIMESTAMP)
+          AND ($3::VARCHAR IS NULL OR account IS NULL OR account = $3::VARCHAR)`,
+		nullTime(f.Since), nullTime(f.Until), nullString(f.Account)).Scan(&records, &files)
+	if err != nil || !records.Valid || records.Int64 == 0 {
+		return "", err
+	}
+	where := "the files loaded"
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		where = "the files loaded that the window reaches"
+	}
+	return fmt.Sprintf("%s (%s) hold %s with values no record can have (a port outside 0-65535, negative bytes, a time before VPC Flow Logs began, ...), "+
+		"loaded as they are: any that these figures count can put them far off; 'flowsql report load-errors' lists them",
+		where, words.Count(files.Int64), words.Plural(records.Int64, "record")), nil
+}
+
 // staleAfter is how long after the records' end the first snapshot of the interfaces may be
 // taken before a report that names interfaces by address says that they may have changed.
 const staleAfter = 7 * 24 * time.Hour
@@ -874,3 +906,19 @@ func readFormats(ctx context.Context, db *sql.DB) ([]format, error) {
 
 // stamp writes a time as reports show it: UTC, to the second.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
+
+// nullTime is a time for a SQL parameter: NULL when zero.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// nullString is a text for a SQL parameter: NULL when empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
