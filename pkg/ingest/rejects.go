@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // What goes to load_errors: the lines the screen rejected or altered (screen.go), the lines
@@ -233,6 +235,10 @@ func (l *loader) writeLoadErrors(ctx context.Context, tx *sql.Tx, errs []loadErr
 	return nil
 }
 
+// maxPacket is the most bytes an IP packet can hold (IPv4's total length, IPv6's payload
+// length without jumbograms, which a VPC does not carry).
+const maxPacket = 65535
+
 // flowLogsBegan is when AWS launched VPC Flow Logs (June 2015): no record starts or ends before.
 var flowLogsBegan = time.Date(2015, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -251,6 +257,7 @@ func boundsAt(now time.Time) timeBounds {
 func (b timeBounds) suspiciousSQL() string {
 	return fmt.Sprintf(`srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
     OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"
+    OR bytes > packets * 65535
     OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d`, b.lo, b.hi)
 }
 
@@ -330,6 +337,15 @@ func suspicious(b timeBounds, value func(name string) (string, bool)) []string {
 			end, err2 := strconv.ParseInt(e, 10, 64)
 			if err1 == nil && err2 == nil && end < start {
 				why = append(why, fmt.Sprintf("end %d is before start %d", end, start))
+			}
+		}
+	}
+	if p, ok := value("packets"); ok {
+		if v, ok := value("bytes"); ok {
+			count, err1 := strconv.ParseInt(p, 10, 64)
+			size, err2 := strconv.ParseInt(v, 10, 64)
+			if err1 == nil && err2 == nil && count >= 0 && size > count*maxPacket {
+				why = append(why, fmt.Sprintf("bytes %d is more than %s can carry (%d bytes each at most)", size, words.Plural(count, "packet"), maxPacket))
 			}
 		}
 	}
