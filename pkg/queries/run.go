@@ -235,6 +235,37 @@ func (a *SharedAddress) Error() string {
 // sharedAddrs finds, among the private IPv4 addresses given to a report's parameters, those
 // that records of more than one account or VPC are addressed to, unless --account chooses
 // one (a VPC may still share an account).
+// unseenNote says that no loaded record has the address given to a parameter.
+func unseenNote(param, addr string) string {
+	return fmt.Sprintf("no loaded record has %s %s as its source or destination (a NAT gateway's records name its private address, not its public one): "+
+		"'flowsql report top-destinations' lists the busiest", FlagName(param), addr)
+}
+
+// unseenAddrs says of each address given to a report's parameters that no loaded record has
+// it as its source or destination: the report's answer is empty for that reason alone.
+func unseenAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, summary bool) ([]string, error) {
+	var notes []string
+	for _, p := range q.Params {
+		a, err := netip.ParseAddr(vals[p.Name])
+		if p.Type != "addr" || err != nil {
+			continue
+		}
+		if !a.Is4() {
+			continue // an address without a key is said as the statement is made (unknownAddr)
+		}
+		var seen bool
+		rel := recordsOrSummary(summary)
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+rel+` WHERE dst_ip = $1) OR EXISTS (SELECT 1 FROM `+rel+` WHERE src_ip = $1)`,
+			ipv4Key(a)).Scan(&seen); err != nil {
+			return nil, err
+		}
+		if !seen {
+			notes = append(notes, unseenNote(p.Name, a.String()))
+		}
+	}
+	return notes, nil
+}
+
 func sharedAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, summary bool) ([]*SharedAddress, error) {
 	if f.Account != "" {
 		return nil, nil
@@ -392,6 +423,11 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	}
 	p.Unmatched = unknown
 	notes = append(notes, unknown...)
+	unseen, err := unseenAddrs(ctx, db, q, vals, p.summary)
+	if err != nil {
+		return notes, err
+	}
+	notes = append(notes, unseen...)
 	if p.Shared, err = sharedAddrs(ctx, db, q, vals, f, p.summary); err != nil {
 		return notes, err
 	}

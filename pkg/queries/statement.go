@@ -95,7 +95,7 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 			return Statement{}, &ArgError{Param: p.Name, Msg: err.Error()}
 		}
 		if v == unknownAddr {
-			st.Notes = append(st.Notes, fmt.Sprintf("no loaded record has the address %s", raw))
+			st.Notes = append(st.Notes, unseenNote(p.Name, raw))
 			v = nil
 		}
 		values[p.Name] = v
