@@ -595,7 +595,7 @@ func (gw *Gateway) hourly(rows []hourRow) {
 func (gw *Gateway) coverage(c Coverage) {
 	gw.Coverage = c
 	if c.SkipDataRecords > 0 {
-		gw.Notes = append(gw.Notes, plural(c.SkipDataRecords, "SKIPDATA record")+": AWS dropped records of the gateway's interface in some windows, so the figures are low.")
+		gw.Notes = append(gw.Notes, words.Plural(c.SkipDataRecords, "SKIPDATA record")+": AWS dropped records of the gateway's interface in some windows, so the figures are low.")
 	}
 	if missing := c.HoursSpanned - c.HoursWithRecords; missing > 0 {
 		note := fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table)", missing, c.HoursSpanned)

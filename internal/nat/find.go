@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -177,7 +178,7 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 			how = "load that VPC's logs into a database of their own to analyse it"
 		}
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s is also the address of interface %s (%s), which logs %s addressed to it: a host of another account or VPC with the same private address, perhaps its NAT gateway. This analysis covers %s only; %s.",
-			gw.Address, o.InterfaceID, strings.Join(where, ", "), plural(o.Records, "record"), gw.InterfaceID, how))
+			gw.Address, o.InterfaceID, strings.Join(where, ", "), words.Plural(o.Records, "record"), gw.InterfaceID, how))
 	}
 	return nil
 }

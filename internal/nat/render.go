@@ -201,7 +201,7 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 			words.Bytes(float64(gw.BytesInPeriod)))
 	}
 	hours := fmt.Sprintf("%s for %s (× %s; AWS bills each hour begun, and these are the clock hours the records touch)",
-		money(gw.HourlyCost), plural(gw.Hours, "gateway-hour"), rate(p.PerHour))
+		money(gw.HourlyCost), words.Plural(gw.Hours, "gateway-hour"), rate(p.PerHour))
 	prices := [2]string{"Prices", fmt.Sprintf("%s: %s/GB processed, %s/hour (GB = 2^30 bytes)", p.Source, rate(p.PerGB), rate(p.PerHour))}
 	cost := fmt.Sprintf("%s data processing (%s GB × %s/GB) + %s = %s",
 		money(gw.ProcessingCost), gb(gw.ProcessedBytes), rate(p.PerGB), hours, money(gw.TotalCost))
@@ -270,10 +270,10 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	}
 	if m := gw.Metered; m != nil {
 		text := fmt.Sprintf("metered %s processed in the %s of the records (%s at %s/GB); the flow logs explain %s of it (%.1f%%)",
-			words.Bytes(float64(m.MeteredBytes)), plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
+			words.Bytes(float64(m.MeteredBytes)), words.Plural(m.Hours, "hour"), money(m.MeteredCost), rate(p.PerGB),
 			words.Bytes(float64(m.LoggedBytes)), 100*m.Explained)
 		if len(m.ShortHours) > 0 {
-			text += fmt.Sprintf("; in %s the logs fall short by more than 5%%: %s", plural(int64(len(m.ShortHours)), "hour"), strings.Join(m.ShortHours, "; "))
+			text += fmt.Sprintf("; in %s the logs fall short by more than 5%%: %s", words.Plural(int64(len(m.ShortHours)), "hour"), strings.Join(m.ShortHours, "; "))
 		}
 		facts = append(facts, [2]string{"CloudWatch", text})
 	}
@@ -346,9 +346,9 @@ func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 		}
 	}
 	if len(noted.Rows) == 0 {
-		r.printf("%s; %s.\n\n", plural(int64(len(f.Result.Rows)), "hour"), quiet)
+		r.printf("%s; %s.\n\n", words.Plural(int64(len(f.Result.Rows)), "hour"), quiet)
 	} else {
-		r.printf("%s; %s:\n\n", plural(int64(len(f.Result.Rows)), "hour"), marked)
+		r.printf("%s; %s:\n\n", words.Plural(int64(len(f.Result.Rows)), "hour"), marked)
 		r.table(noted)
 	}
 	r.sql(f)
@@ -360,11 +360,11 @@ var coverageFigures = map[string]bool{"nat-summary": true, "nat-coverage": true,
 func (r *renderer) coverage(gw *Gateway) {
 	c := gw.Coverage
 	r.heading(2, "Coverage of the logs")
-	status := fmt.Sprintf("%d OK, %d NODATA, %d SKIPDATA records", c.OKRecords, c.NoDataRecords, c.SkipDataRecords)
+	status := fmt.Sprintf("%s OK, %s NODATA, %s SKIPDATA records", words.Count(c.OKRecords), words.Count(c.NoDataRecords), words.Count(c.SkipDataRecords))
 	if c.StatusUnknown > 0 {
 		status += fmt.Sprintf(", and %d without traffic whose format has no log-status field: NODATA or SKIPDATA, which it cannot tell apart (SKIPDATA would mean the figures are low)", c.StatusUnknown)
 	}
-	hours := fmt.Sprintf("%d of %s %s records", c.HoursWithRecords, plural(c.HoursSpanned, "hour"), words.Has(c.HoursWithRecords))
+	hours := fmt.Sprintf("%d of %s %s records", c.HoursWithRecords, words.Plural(c.HoursSpanned, "hour"), words.Has(c.HoursWithRecords))
 	if gw.PeriodUnknown {
 		hours = "the hours with records are unknown (no start times)"
 	}
@@ -453,12 +453,6 @@ func small(v float64) string {
 	return strconv.FormatFloat(v, 'f', min(d, 12), 64)
 }
 
-func plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
 
 // span writes a length of time as people read it: 1 h 0 min, 3 d 4 h, 45 s.
 func span(seconds int64) string {
