@@ -247,7 +247,7 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 	}
 	if sum.Overlapping > 0 {
 		fmt.Fprintf(e.stderr, "flowsql load: %s recorded by more than one flow log at the same time: their traffic there counts once per flow log (the flow_log_overlaps table lists them, and reports say so)\n",
-			overlapCount(sum.Overlapping))
+			words.PluralIs(int64(sum.Overlapping), "interface"))
 	}
 	if copies > maxCopiesListed {
 		fmt.Fprintf(e.stderr, "flowsql load: and %s more copies of files already loaded, skipped (--verbose lists them)\n", words.Count(int64(copies-maxCopiesListed)))
@@ -256,14 +256,6 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 		return
 	}
 	fmt.Fprintln(out, loadSummaryLine(sum))
-}
-
-// overlapCount says how many interfaces are recorded twice.
-func overlapCount(n int) string {
-	if n == 1 {
-		return "1 interface is"
-	}
-	return words.Count(int64(n)) + " interfaces are"
 }
 
 // maxCopiesListed is how many skipped copies a load names on stderr without --verbose.

@@ -453,7 +453,6 @@ func small(v float64) string {
 	return strconv.FormatFloat(v, 'f', min(d, 12), 64)
 }
 
-
 // span writes a length of time as people read it: 1 h 0 min, 3 d 4 h, 45 s.
 func span(seconds int64) string {
 	d := time.Duration(seconds) * time.Second

@@ -42,6 +42,14 @@ func Has(n int64) string {
 	return "have"
 }
 
+// PluralIs is n things as the subject of "is": "1 interface is", "2 interfaces are".
+func PluralIs(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " is"
+	}
+	return Plural(n, noun) + " are"
+}
+
 // A puts "a" or "an" before a word, by its first letter: "an action field", "a packets field".
 func A(word string) string {
 	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {

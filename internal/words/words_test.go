@@ -14,6 +14,9 @@ func TestCount(t *testing.T) {
 			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
 		}
 	}
+	if a, b := PluralIs(1, "interface"), PluralIs(1234, "interface"); a != "1 interface is" || b != "1,234 interfaces are" {
+		t.Errorf("PluralIs: %q, %q", a, b)
+	}
 	if Has(1) != "has" || Has(0) != "have" || Has(2) != "have" {
 		t.Errorf("Has: %s, %s, %s", Has(1), Has(0), Has(2))
 	}

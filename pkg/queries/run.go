@@ -535,10 +535,7 @@ func (o *OverlappingLogs) Error() string {
 
 // Summary says so, advising to load one flow log's files only.
 func (o *OverlappingLogs) Summary() string {
-	subject := words.Count(o.Interfaces) + " interfaces are"
-	if o.Interfaces == 1 {
-		subject = "1 interface is"
-	}
+	subject := words.PluralIs(o.Interfaces, "interface")
 	logs := strings.Join(o.FlowLogs[:min(len(o.FlowLogs), maxFlowLogsNamed)], ", ")
 	if n := len(o.FlowLogs) - maxFlowLogsNamed; n > 0 {
 		logs += fmt.Sprintf(" and %d more", n)
