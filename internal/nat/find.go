@@ -99,6 +99,9 @@ func (r *runner) find(ctx context.Context) ([]*Gateway, error) {
 		gws = append(gws, &Gateway{Address: c.Address, InterfaceID: c.InterfaceID, Evidence: "confirmed",
 			FoundBy: "the records: packets to its address carry other pkt-dstaddr (address translation)"})
 	}
+	if len(gws) == 0 && out.NoRecords != "" {
+		return nil, fmt.Errorf("%w: %s", ErrNoGateway, out.NoRecords)
+	}
 	if len(gws) == 0 && len(out.Unmatched) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNoGateway, strings.Join(out.Unmatched, "; "))
 	}

@@ -32,6 +32,8 @@ type Prepared struct {
 	// Shared are the private addresses the report is asked about that name hosts in more
 	// than one account or VPC of the logs, whose traffic it adds up (Notes say so too).
 	Shared []*SharedAddress
+	// NoRecords is set when no VPC flow record is loaded (Notes say so too): what to do.
+	NoRecords string
 	// Unmatched says of each --account or --interface filter that no loaded record matches
 	// (Notes say so too): the report's answer is empty for that reason alone.
 	Unmatched []string
@@ -342,7 +344,7 @@ func someLack(field, what string, without, total, filesWithout, files int64, lac
 // checkRecords compares what a report needs with the VPC flow records loaded: the fields that
 // its figures (and its filters) read, the span of time its window asks for, and for a time
 // series the buckets that window or its limit leaves incomplete.
-// It sets p.Empty, p.Overlaps, p.Skipped and p.limitNoted.
+// It sets p.Empty, p.Overlaps, p.Skipped, p.NoRecords and p.limitNoted.
 func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	formats, err := readFormats(ctx, db)
 	if err != nil {
@@ -361,10 +363,11 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(rows_loaded), 0) FROM ingested_files WHERE target = 'tgw_flows'`).Scan(&tgw); err != nil {
 			return nil, err
 		}
+		p.NoRecords = "no flow records are loaded: flowsql load PATH... loads them"
 		if tgw > 0 {
-			return []string{fmt.Sprintf("no VPC flow records are loaded, which the reports read; tgw_flows holds the %s of Transit Gateway flow logs loaded (flowsql sql queries it)", words.Plural(tgw, "record"))}, nil
+			p.NoRecords = fmt.Sprintf("no VPC flow records are loaded, which the reports read; tgw_flows holds the %s of Transit Gateway flow logs loaded (flowsql sql queries it)", words.Plural(tgw, "record"))
 		}
-		return []string{"no flow records are loaded: flowsql load PATH... loads them"}, nil
+		return []string{p.NoRecords}, nil
 	}
 	needs := slices.Clone(q.Needs)
 	asked := map[string]string{} // a field one choice needs: the report as asked for, for the error
