@@ -42,7 +42,7 @@ SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        key_network(dst_ip) AS network,
        key_organisation(dst_ip) AS organisation,
        key_aws_service(dst_ip) AS aws_service,
-       key_domain(dst_ip, last_end) AS domain
+       key_domain(dst_ip, last_end, scope_account, scope_vpc) AS domain
 FROM (
     SELECT *,
            CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
@@ -89,7 +89,7 @@ ORDER BY bytes DESC, dstaddr;
 -- param: limit int = 10: How many names to show.
 -- engine: duckdb
 WITH answers AS (
-    SELECT addr, t, query_name FROM dns_hourly_answers()
+    SELECT addr, scope, t, query_name FROM dns_hourly_answers()
 ),
 -- Only traffic to or from an address some answer gave can have a name, and only in the hours
 -- from that of its first answer to --window after its last (a third of the rows on the bench's
@@ -97,25 +97,26 @@ WITH answers AS (
 named_addrs AS (
     SELECT addr, min(t) // 3600 AS first_hour, max(t) AS last_t FROM answers GROUP BY addr
 ),
+-- A private address is named by the answers its own account was given (answer_scope).
 traffic AS (
-    SELECT addr, start_hour, sum(bytes) AS bytes, sum(records) AS records
+    SELECT addr, scope, start_hour, sum(bytes) AS bytes, sum(records) AS records
     FROM (
-        SELECT f.dst_ip AS addr, f.start_hour, f.bytes, f.records
+        SELECT f.dst_ip AS addr, answer_scope(f.dst_ip, f.account_id) AS scope, f.start_hour, f.bytes, f.records
         FROM flow_summary AS f JOIN named_addrs AS n ON f.dst_ip = n.addr
         WHERE f.log_status = 'OK'::flow_log_status
           AND f.start_hour >= n.first_hour AND f.start_hour * 3600 - $window <= n.last_t
         UNION ALL
-        SELECT f.src_ip, f.start_hour, f.bytes, f.records
+        SELECT f.src_ip, answer_scope(f.src_ip, f.account_id), f.start_hour, f.bytes, f.records
         FROM flow_summary AS f JOIN named_addrs AS n ON f.src_ip = n.addr
         WHERE f.log_status = 'OK'::flow_log_status
           AND f.start_hour >= n.first_hour AND f.start_hour * 3600 - $window <= n.last_t
     ) AS ends
-    GROUP BY addr, start_hour
+    GROUP BY addr, scope, start_hour
 ),
 named AS (
     SELECT a.query_name AS domain, f.addr, f.bytes, f.records
     FROM traffic AS f
-    ASOF JOIN answers AS a ON f.addr = a.addr AND (f.start_hour + 1) * 3600 - 1 >= a.t
+    ASOF JOIN answers AS a ON f.addr = a.addr AND f.scope = a.scope AND (f.start_hour + 1) * 3600 - 1 >= a.t
     WHERE a.t >= f.start_hour * 3600 - $window
 ),
 -- The traffic that no answer names is a row of its own, so that the names' share shows.
@@ -1014,7 +1015,8 @@ outside AS (
     WHERE NOT vpc_side
 ),
 answers AS (
-    SELECT addr, t, query_name FROM dns_hourly_answers()
+    -- the gateway's outside legs are of public addresses: any account's answers name them
+    SELECT addr, t, query_name FROM dns_hourly_answers() WHERE scope = ''
 ),
 named AS (
     SELECT CASE WHEN a.t >= o.start_hour * 3600 - $window THEN a.query_name END AS domain, o.addr, o.bytes

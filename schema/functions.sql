@@ -427,18 +427,40 @@ CREATE OR REPLACE MACRO dns_answer_rank(ts, name) AS
 -- key_domain(dst_ip, "end") = 'registry-1.docker.io': the name that a Route 53 Resolver query
 -- log (loaded with the flow logs, into dns_queries) answered with the address most recently at
 -- or before a time (Unix seconds), whoever asked; NULL when no answer named it.
-CREATE OR REPLACE MACRO key_domain(k, until_s) AS (
-    (SELECT arg_max(query_name, dns_answer_rank(query_time, query_name)) FROM dns_queries
-     WHERE answer_ip = k AND query_time <= make_timestamp(CAST(until_s AS BIGINT) * 1000000))
-);
+-- key_domain(dst_ip, "end", account_id, vpc_id) is the same for the traffic of an account and
+-- VPC (NULL where the logs do not say, or for a public address): an answer given in another
+-- account or VPC (same_network) does not name a private address there, which templated VPCs
+-- reuse for other hosts.
+CREATE OR REPLACE MACRO key_domain
+    (k, until_s) AS (
+        (SELECT arg_max(query_name, dns_answer_rank(query_time, query_name)) FROM dns_queries
+         WHERE answer_ip = k AND query_time <= make_timestamp(CAST(until_s AS BIGINT) * 1000000))),
+    (k, until_s, acct, vpc) AS (
+        (SELECT arg_max(query_name, dns_answer_rank(query_time, query_name)) FROM dns_queries AS d
+         WHERE answer_ip = k AND query_time <= make_timestamp(CAST(until_s AS BIGINT) * 1000000)
+           AND same_network(d.account_id, d.vpc_id, acct, vpc)));
 
 -- dns_hourly_answers() is the last answer (dns_answer_rank) for each address in each hour, its
 -- time t in Unix seconds: all that the reports matching traffic to names by the hour need
 -- (the last answer by the end of an hour is the last of the latest hour that has one), and a
 -- tenth of the answers or fewer, which makes their ASOF joins several times cheaper.
+-- Each is given for the scope '' (any account) and, for a private address, again for the
+-- scope of the account that asked: traffic of an account to a private address matches the
+-- answers of that account (answer_scope), others' naming other hosts there.
 CREATE OR REPLACE MACRO dns_hourly_answers() AS TABLE
-    SELECT answer_ip AS addr, CAST(epoch(max(query_time)) AS BIGINT) AS t,
+    SELECT answer_ip AS addr, scope, CAST(epoch(max(query_time)) AS BIGINT) AS t,
            arg_max(query_name, dns_answer_rank(query_time, query_name)) AS query_name
-    FROM dns_queries
-    WHERE answer_ip IS NOT NULL
-    GROUP BY answer_ip, CAST(epoch(query_time) AS BIGINT) // 3600;
+    FROM (
+        SELECT answer_ip, query_time, query_name, '' AS scope FROM dns_queries WHERE answer_ip IS NOT NULL
+        UNION ALL
+        SELECT answer_ip, query_time, query_name, account_id FROM dns_queries
+        WHERE answer_ip IS NOT NULL AND account_id IS NOT NULL AND key_is_private(answer_ip)
+    ) AS answers
+    GROUP BY answer_ip, scope, CAST(epoch(query_time) AS BIGINT) // 3600;
+
+-- answer_scope(k, account_id) is the scope (see dns_hourly_answers) of traffic of an account
+-- to address key k: the account for a private address, '' for a public one or where the logs
+-- do not name the account (any answer names it then).
+CREATE OR REPLACE MACRO answer_scope(k, acct) AS (
+    CASE WHEN acct IS NOT NULL AND key_is_private(k) THEN acct ELSE '' END
+);

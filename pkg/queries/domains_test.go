@@ -1,7 +1,7 @@
 package queries_test
 
 import (
-	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowsql/flowsql"
-	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -33,8 +31,7 @@ func TestDomainMatching(t *testing.T) {
 	flow("54.0.0.4", at(0, 30), 1600) // two answers at 00:20:00 name it
 	var answers []string
 	answer := func(name, addr string, t time.Time) {
-		answers = append(answers, fmt.Sprintf(`{"version":"1.100000","account_id":"123456789012","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"%s","query_name":"%s.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"%s","Type":"A","Class":"IN"}],"srcaddr":"10.0.1.5","srcport":"53211","transport":"UDP","srcids":{"instance":"i-0abc"}}`,
-			t.Format(time.RFC3339), name, addr))
+		answers = append(answers, answerLine("123456789012", name, addr, t))
 	}
 	answer("a-old.example", "54.0.0.1", at(0, 2))
 	answer("a-new.example", "54.0.0.1", at(0, 40))
@@ -43,22 +40,7 @@ func TestDomainMatching(t *testing.T) {
 	answer("c.example", "54.0.0.3", at(1, 0))
 	answer("d-one.example", "54.0.0.4", at(0, 20))
 	answer("d-two.example", "54.0.0.4", at(0, 20))
-	for name, lines := range map[string][]string{"flows.log": flows, "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log": answers} {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "d.duckdb"), flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	files, _ := ingest.LocalFiles([]string{dir})
-	if sum, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil || sum.Loaded != 2 {
-		t.Fatalf("load: %+v, %v", sum, err)
-	}
+	db := loadFiles(t, dir, map[string][]string{"flows.log": flows, "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log": answers})
 
 	domains := func(d queries.DuckDB, window string) map[string]string {
 		vals := queries.Values{}
@@ -97,6 +79,62 @@ func TestDomainMatching(t *testing.T) {
 		names[fmt.Sprint(r[0])] = fmt.Sprint(r[len(r)-1])
 	}
 	if want := fmt.Sprint(map[string]string{"54.0.0.1": "a-new.example", "54.0.0.2": "<nil>", "54.0.0.3": "c.example", "54.0.0.4": d}); fmt.Sprint(names) != want {
+		t.Errorf("top-destinations' domain column: %v\nwant %v", names, want)
+	}
+}
+
+// answerLine is a Route 53 Resolver query log record: an account's answer naming addr at t.
+func answerLine(account, name, addr string, t time.Time) string {
+	return fmt.Sprintf(`{"version":"1.100000","account_id":"%s","region":"us-east-1","vpc_id":"vpc-0a1b","query_timestamp":"%s","query_name":"%s.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"%s","Type":"A","Class":"IN"}],"srcaddr":"10.0.1.5","srcport":"53211","transport":"UDP","srcids":{"instance":"i-0abc"}}`,
+		account, t.Format(time.RFC3339), name, addr)
+}
+
+// loadFiles writes files of lines under dir and loads them into a new database.
+func loadFiles(t *testing.T, dir string, files map[string][]string) *sql.DB {
+	t.Helper()
+	for name, lines := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, sum := openLoaded(t, dir)
+	if sum.Loaded != len(files) {
+		t.Fatalf("load: %+v", sum)
+	}
+	return db
+}
+
+// TestDomainsPerAccount: templated VPCs reuse private addresses for other hosts, so an answer
+// that names a private address in one account does not name that address in another; a public
+// address is named by any account's answers.
+func TestDomainsPerAccount(t *testing.T) {
+	h0 := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+	flow := func(account, dst string, bytes int) string {
+		return fmt.Sprintf("2 %s eni-%s 10.0.1.5 %s 40000 443 6 10 %d %d %d ACCEPT OK", account, account[:3], dst, bytes, h0.Unix()+600, h0.Unix()+660)
+	}
+	db := loadFiles(t, t.TempDir(), map[string][]string{
+		"flows.log": {head, flow("111111111111", "10.0.9.9", 100), flow("222222222222", "10.0.9.9", 200), flow("222222222222", "54.0.0.1", 400)},
+		"AWSLogs/111111111111/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log": {
+			answerLine("111111111111", "db-a.internal", "10.0.9.9", h0.Add(time.Minute)),
+			answerLine("111111111111", "api.example", "54.0.0.1", h0.Add(time.Minute))},
+		"AWSLogs/222222222222/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log": {
+			answerLine("222222222222", "db-b.internal", "10.0.9.9", h0.Add(2*time.Minute))},
+	})
+	got := map[string]string{}
+	for _, r := range runOn(t, db, queries.DuckDB{Summary: true}, "top-domains", queries.Values{}, queries.Filters{}) {
+		got[fmt.Sprint(r[0])] = fmt.Sprint(r[1])
+	}
+	if want := fmt.Sprint(map[string]string{"db-a.internal": "100", "db-b.internal": "200", "api.example": "400"}); fmt.Sprint(got) != want {
+		t.Errorf("top-domains: %v\nwant %v", got, want)
+	}
+	names := map[string]string{}
+	for _, r := range runOn(t, db, queries.DuckDB{Summary: true}, "top-destinations", queries.Values{}, queries.Filters{}) {
+		names[fmt.Sprint(r[0], " ", r[3])] = fmt.Sprint(r[len(r)-1])
+	}
+	if want := fmt.Sprint(map[string]string{"10.0.9.9 111111111111": "db-a.internal", "10.0.9.9 222222222222": "db-b.internal", "54.0.0.1 <nil>": "api.example"}); fmt.Sprint(names) != want {
 		t.Errorf("top-destinations' domain column: %v\nwant %v", names, want)
 	}
 }

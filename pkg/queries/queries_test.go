@@ -206,20 +206,28 @@ func loaded(t *testing.T, cfg flowgen.Config) (*sql.DB, []flowgen.Record) {
 	if _, _, err := g.WriteTree(dir); err != nil {
 		t.Fatal(err)
 	}
+	db, _ := openLoaded(t, dir)
+	var recs []flowgen.Record
+	for i := range cfg.Files {
+		recs = append(recs, g.File(i).Records...)
+	}
+	return db, recs
+}
+
+// openLoaded loads the files under dir into a new database, closed when the test ends.
+func openLoaded(t *testing.T, dir string) (*sql.DB, *ingest.Summary) {
+	t.Helper()
 	db, err := flowsql.Open(context.Background(), filepath.Join(t.TempDir(), "q.duckdb"), flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	files, _ := ingest.LocalFiles([]string{dir})
-	if _, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil {
+	sum, err := ingest.Load(context.Background(), db, files, ingest.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []flowgen.Record
-	for i := range cfg.Files {
-		recs = append(recs, g.File(i).Records...)
-	}
-	return db, recs
+	return db, sum
 }
 
 type row struct {
