@@ -440,27 +440,26 @@ CREATE OR REPLACE MACRO key_domain
          WHERE answer_ip = k AND query_time <= make_timestamp(CAST(until_s AS BIGINT) * 1000000)
            AND same_network(d.account_id, d.vpc_id, acct, vpc)));
 
+-- answer_scope(k, account_id) is the scope of an answer, or of traffic, of an account about
+-- address key k: the account (hashed) for a private IPv4 address, 0 for any other. Traffic to
+-- a private address of logs that do not name the account (a format without ${account-id})
+-- matches no account's answers: it goes unnamed rather than named from another account.
+CREATE OR REPLACE MACRO answer_scope(k, acct) AS (
+    -- IPv4 alone: a VPC's IPv6 addresses are AWS's, each in one place, and key_is_private
+    -- would look every other key up, for each of millions of rows
+    CASE WHEN k >= 0 AND is_private_ip4_int(k) THEN hash(coalesce(acct, '')) ELSE 0::UBIGINT END
+);
+
 -- dns_hourly_answers() is the last answer (dns_answer_rank) for each address in each hour, its
 -- time t in Unix seconds: all that the reports matching traffic to names by the hour need
 -- (the last answer by the end of an hour is the last of the latest hour that has one), and a
 -- tenth of the answers or fewer, which makes their ASOF joins several times cheaper.
--- Each is given for the scope '' (any account) and, for a private address, again for the
--- scope of the account that asked: traffic of an account to a private address matches the
--- answers of that account (answer_scope), others' naming other hosts there.
+-- Each carries its scope (answer_scope): 0 for a public address, which any account's traffic
+-- matches; for a private IPv4 address, the account that asked, whose traffic alone it names.
 CREATE OR REPLACE MACRO dns_hourly_answers() AS TABLE
-    SELECT answer_ip AS addr, scope, CAST(epoch(max(query_time)) AS BIGINT) AS t,
+    SELECT answer_ip AS addr, answer_scope(answer_ip, account_id) AS scope, CAST(epoch(max(query_time)) AS BIGINT) AS t,
            arg_max(query_name, dns_answer_rank(query_time, query_name)) AS query_name
-    FROM (
-        SELECT answer_ip, query_time, query_name, '' AS scope FROM dns_queries WHERE answer_ip IS NOT NULL
-        UNION ALL
-        SELECT answer_ip, query_time, query_name, account_id FROM dns_queries
-        WHERE answer_ip IS NOT NULL AND account_id IS NOT NULL AND key_is_private(answer_ip)
-    ) AS answers
+    FROM dns_queries
+    WHERE answer_ip IS NOT NULL
     GROUP BY answer_ip, scope, CAST(epoch(query_time) AS BIGINT) // 3600;
 
--- answer_scope(k, account_id) is the scope (see dns_hourly_answers) of traffic of an account
--- to address key k: the account for a private address, '' for a public one or where the logs
--- do not name the account (any answer names it then).
-CREATE OR REPLACE MACRO answer_scope(k, acct) AS (
-    CASE WHEN acct IS NOT NULL AND key_is_private(k) THEN acct ELSE '' END
-);
