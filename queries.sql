@@ -120,25 +120,27 @@ named AS (
     WHERE a.t >= f.start_hour * 3600 - $window
 ),
 -- The traffic that no answer names is a row of its own, so that the names' share shows: the
--- total less what the names hold (the names' rows are few; materialized, the ASOF join that
--- makes them runs once).
-domains AS MATERIALIZED (
-    SELECT domain, CAST(sum(bytes) AS BIGINT) AS bytes, CAST(sum(records) AS BIGINT) AS records, count(DISTINCT addr) AS addresses
+-- total less what the names hold, taken over the names' rows (named, once: its ASOF join is
+-- the report's cost).
+listed AS (
+    SELECT domain, CAST(sum(bytes) AS BIGINT) AS bytes, CAST(sum(records) AS BIGINT) AS records,
+           count(DISTINCT addr) AS addresses, false AS rest
     FROM named
     GROUP BY domain
+    UNION ALL
+    SELECT '(no answer names it)', CAST(coalesce(sum(bytes), 0) AS BIGINT), CAST(coalesce(sum(records), 0) AS BIGINT), NULL, true
+    FROM flow_summary WHERE log_status = 'OK'::flow_log_status AND (src_ip IS NOT NULL OR dst_ip IS NOT NULL)
 ),
-unnamed AS (
-    SELECT greatest(t.bytes - n.bytes, 0) AS bytes, greatest(t.records - n.records, 0) AS records
-    FROM (SELECT coalesce(sum(bytes), 0) AS bytes, coalesce(sum(records), 0) AS records
-          FROM flow_summary WHERE log_status = 'OK'::flow_log_status AND (src_ip IS NOT NULL OR dst_ip IS NOT NULL)) AS t,
-         (SELECT coalesce(sum(bytes), 0) AS bytes, coalesce(sum(records), 0) AS records FROM domains) AS n
+domains AS (
+    SELECT domain,
+           CASE WHEN rest THEN greatest(bytes - coalesce(sum(bytes) FILTER (WHERE NOT rest) OVER (), 0), 0) ELSE bytes END AS bytes,
+           CASE WHEN rest THEN greatest(records - coalesce(sum(records) FILTER (WHERE NOT rest) OVER (), 0), 0) ELSE records END AS records,
+           addresses
+    FROM listed
 )
 SELECT domain, bytes, records, addresses
-FROM (
-    SELECT * FROM domains
-    UNION ALL
-    SELECT '(no answer names it)', CAST(bytes AS BIGINT), CAST(records AS BIGINT), NULL FROM unnamed WHERE records > 0
-) AS listed
+FROM domains
+WHERE records > 0
 ORDER BY bytes DESC, domain
 LIMIT $limit;
 
