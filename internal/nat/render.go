@@ -58,10 +58,7 @@ func (r *renderer) together(rep *Report, t *Together) {
 	res := &output.Result{Columns: []output.Column{{Name: "gateway", Type: "VARCHAR"}, {Name: "zone", Type: "VARCHAR"},
 		{Name: "bytes", Type: "BIGINT"}, {Name: "cost", Type: "DOUBLE"}, {Name: "cost_per_30_days", Type: "DOUBLE"}}}
 	for _, gw := range rep.Gateways {
-		name := gw.Address
-		if gw.NATGatewayID != "" {
-			name = gw.NATGatewayID + " (" + gw.Address + ")"
-		}
+		name := gw.name()
 		var bytes, cost, rate any = gw.ProcessedBytes, gw.TotalCost, gw.MonthlyRate
 		if gw.BytesUnknown {
 			bytes = nil
@@ -169,12 +166,16 @@ func (r *renderer) sql(f *Figure) {
 	r.printf("\n")
 }
 
-func (r *renderer) gateway(rep *Report, gw *Gateway) {
-	title := "NAT gateway " + gw.Address
+// name is how the report names a gateway: its ID and address, or its address.
+func (gw *Gateway) name() string {
 	if gw.NATGatewayID != "" {
-		title = "NAT gateway " + gw.NATGatewayID + " (" + gw.Address + ")"
+		return gw.NATGatewayID + " (" + gw.Address + ")"
 	}
-	r.heading(1, title)
+	return gw.Address
+}
+
+func (r *renderer) gateway(rep *Report, gw *Gateway) {
+	r.heading(1, "NAT gateway "+gw.name())
 	p := gw.Prices
 	where := []string{"interface " + gw.InterfaceID}
 	if gw.AZ != "" {
