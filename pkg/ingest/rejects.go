@@ -257,8 +257,8 @@ func boundsAt(now time.Time) timeBounds {
 func (b timeBounds) suspiciousSQL() string {
 	return fmt.Sprintf(`srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
     OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"
-    OR bytes > packets * 65535
-    OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d`, b.lo, b.hi)
+    OR bytes > packets * %[3]d
+    OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d`, b.lo, b.hi, maxPacket)
 }
 
 // findSuspicious reads a file again and returns its records that hold a value no record can

@@ -234,77 +234,69 @@ func (a *SharedAddress) Error() string {
 		FlagName(a.Param), a.Addr, len(a.Places), strings.Join(a.Places, "; "))
 }
 
-// sharedAddrs finds, among the private IPv4 addresses given to a report's parameters, those
-// that records of more than one account or VPC are addressed to, unless --account chooses
-// one (a VPC may still share an account).
 // unseenNote says that no loaded record has the address given to a parameter.
 func unseenNote(param, addr string) string {
 	return fmt.Sprintf("no loaded record has %s %s as its source or destination (a NAT gateway's records name its private address, not its public one): "+
 		"'flowsql report top-destinations' lists the busiest", FlagName(param), addr)
 }
 
-// unseenAddrs says of each address given to a report's parameters that no loaded record has
-// it as its source or destination: the report's answer is empty for that reason alone.
-func unseenAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, summary bool) ([]string, error) {
-	var notes []string
+// checkAddrs looks up the IPv4 addresses given to a report's parameters in the records: those
+// that no loaded record has as its source or destination (unseen notes: the answer is empty
+// for that reason alone; an IPv6 one without a key is said as the statement is made), and the
+// private ones that records of more than one account or VPC are addressed to (shared), unless
+// --account chooses one (a VPC may still share an account).
+func checkAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, summary bool) (unseen []string, shared []*SharedAddress, err error) {
+	rel := recordsOrSummary(summary)
 	for _, p := range q.Params {
 		a, err := netip.ParseAddr(vals[p.Name])
-		if p.Type != "addr" || err != nil {
+		if p.Type != "addr" || err != nil || !a.Is4() {
 			continue
 		}
-		if !a.Is4() {
-			continue // an address without a key is said as the statement is made (unknownAddr)
+		var places []string
+		if a.IsPrivate() && f.Account == "" {
+			if places, err = addrPlaces(ctx, db, rel, ipv4Key(a)); err != nil {
+				return nil, nil, err
+			}
+			if len(places) > 1 {
+				shared = append(shared, &SharedAddress{Param: p.Name, Addr: a.String(), Places: places})
+			}
 		}
-		var seen bool
-		rel := recordsOrSummary(summary)
-		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+rel+` WHERE dst_ip = $1) OR EXISTS (SELECT 1 FROM `+rel+` WHERE src_ip = $1)`,
-			ipv4Key(a)).Scan(&seen); err != nil {
-			return nil, err
+		seen := len(places) > 0
+		if !seen {
+			if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+rel+` WHERE dst_ip = $1) OR EXISTS (SELECT 1 FROM `+rel+` WHERE src_ip = $1)`,
+				ipv4Key(a)).Scan(&seen); err != nil {
+				return nil, nil, err
+			}
 		}
 		if !seen {
-			notes = append(notes, unseenNote(p.Name, a.String()))
+			unseen = append(unseen, unseenNote(p.Name, a.String()))
 		}
 	}
-	return notes, nil
+	return unseen, shared, nil
 }
 
-func sharedAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, summary bool) ([]*SharedAddress, error) {
-	if f.Account != "" {
-		return nil, nil
+// addrPlaces lists the accounts and VPCs whose records in rel are addressed to key k:
+// "account 123456789012 vpc-0abc", one per account and VPC.
+func addrPlaces(ctx context.Context, db *sql.DB, rel string, k int64) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+rel+`
+        WHERE dst_ip = $1 ORDER BY ALL`, k)
+	if err != nil {
+		return nil, err
 	}
-	var out []*SharedAddress
-	for _, p := range q.Params {
-		a, err := netip.ParseAddr(vals[p.Name])
-		if p.Type != "addr" || err != nil || !a.Is4() || !a.IsPrivate() {
-			continue
-		}
-		rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+recordsOrSummary(summary)+`
-            WHERE dst_ip = $1 ORDER BY ALL`, ipv4Key(a))
-		if err != nil {
+	defer rows.Close()
+	var places []string
+	for rows.Next() {
+		var account string
+		var vpc sql.NullString
+		if err := rows.Scan(&account, &vpc); err != nil {
 			return nil, err
 		}
-		s := &SharedAddress{Param: p.Name, Addr: a.String()}
-		for rows.Next() {
-			var account string
-			var vpc sql.NullString
-			if err := rows.Scan(&account, &vpc); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if vpc.Valid {
-				account += " " + vpc.String
-			}
-			s.Places = append(s.Places, account)
+		if vpc.Valid {
+			account += " " + vpc.String
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if len(s.Places) > 1 {
-			out = append(out, s)
-		}
+		places = append(places, account)
 	}
-	return out, nil
+	return places, rows.Err()
 }
 
 // chosen is a parameter's value as vals give it, or its default.
@@ -426,14 +418,12 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	}
 	p.Unmatched = unknown
 	notes = append(notes, unknown...)
-	unseen, err := unseenAddrs(ctx, db, q, vals, p.summary)
+	unseen, shared, err := checkAddrs(ctx, db, q, vals, f, p.summary)
 	if err != nil {
 		return notes, err
 	}
 	notes = append(notes, unseen...)
-	if p.Shared, err = sharedAddrs(ctx, db, q, vals, f, p.summary); err != nil {
-		return notes, err
-	}
+	p.Shared = shared
 	for _, a := range p.Shared {
 		notes = append(notes, a.Error())
 	}
@@ -465,7 +455,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			series, p.limitNoted = q.seriesNotes(vals, f, first.Time, last.Time)
 			notes = append(notes, series...)
 			if raw, width, ok := q.intValue(vals, q.Series); ok && !fixedWidth(q.Series) {
-				spill, err := spillNote(ctx, db, width, raw)
+				spill, err := spillNote(ctx, db, width, raw, q.Series)
 				if err != nil {
 					return notes, err
 				}
@@ -495,7 +485,8 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 	if odd != "" {
 		notes = append(notes, odd)
 	}
-	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "key_interface_") || strings.Contains(body, "eni_at(") {
+	body, _ := q.Body(DuckDB{}.Engine())
+	if strings.Contains(body, "key_interface_") || strings.Contains(body, "eni_at(") {
 		stale, err := staleInterfaces(ctx, db, f)
 		if err != nil {
 			return notes, err
@@ -504,7 +495,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			notes = append(notes, stale)
 		}
 	}
-	if body, _ := q.Body(DuckDB{}.Engine()); strings.Contains(body, "'SKIPDATA'") {
+	if strings.Contains(body, "'SKIPDATA'") {
 		return notes, nil // the report counts them itself
 	}
 	p.Skipped, err = checkSkipped(ctx, db, f, p.summary)
@@ -745,9 +736,10 @@ func emptyWindow(f Filters, first, last sql.NullTime) *EmptyWindow {
 }
 
 // oddRecords says when files that the window reaches hold records with values no record can
-// have ("" when none do; of the files, not the records: a file's may lie outside the window): a port outside 0-65535, negative bytes, a time before VPC Flow Logs
+// have ("" when none do): a port outside 0-65535, negative bytes, a time before VPC Flow Logs
 // began. The load keeps them as they are and lists them in load_errors; a figure that counts
-// them can be far off (one record of 1970 stretches a rate over 54 years).
+// them can be far off (one record of 1970 stretches a rate over 54 years). It counts by file,
+// not by record: a file's odd records may lie outside the window.
 func oddRecords(ctx context.Context, db *sql.DB, f Filters) (string, error) {
 	var records, files sql.NullInt64
 	err := db.QueryRowContext(ctx, `

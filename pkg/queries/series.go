@@ -102,13 +102,14 @@ const spillShare = 0.10
 // 100M records, where a TABLESAMPLE read them all).
 const spillSample = 2_000_000
 
-// spillNote says when the buckets of a series of width seconds are short beside the records
-// loaded ("" when not): each record counts whole in the bucket it began in, and when a tenth or
-// more of the bytes (each record's spread evenly over its time) flowed after that bucket ended,
-// the series shows the traffic earlier and burstier than it was. It reads the records of a
+// spillNote says when the buckets of a series of width seconds (label, as its interval
+// parameter param was given) are short beside the records loaded ("" when not): each record
+// counts whole in the bucket it began in, and when a tenth or more of the bytes (each
+// record's spread evenly over its time) flowed after that bucket ended, the series shows the
+// traffic earlier and burstier than it was. It reads the records of a
 // sample of the files when there are many: the records' length is the flow log's aggregation
 // interval, much the same throughout.
-func spillNote(ctx context.Context, db *sql.DB, width int64, label string) (string, error) {
+func spillNote(ctx context.Context, db *sql.DB, width int64, label, param string) (string, error) {
 	var total, beyond sql.NullFloat64
 	var typical sql.NullInt64
 	err := db.QueryRowContext(ctx, `
@@ -126,7 +127,7 @@ func spillNote(ctx context.Context, db *sql.DB, width int64, label string) (stri
 	}
 	return fmt.Sprintf("a record counts whole in the bucket it began in, and the records last about %s (half of them longer): "+
 		"%.0f%% of their bytes flowed after the %s bucket they count in ended, so the series shows the traffic earlier and burstier than it was: "+
-		"a wider %s smooths it", seconds(typical.Int64), 100*beyond.Float64/total.Float64, label, FlagName("bucket")), nil
+		"a wider %s smooths it", seconds(typical.Int64), 100*beyond.Float64/total.Float64, label, FlagName(param)), nil
 }
 
 // seconds says a length of time in seconds, or minutes when longer than two.
