@@ -29,6 +29,8 @@ func TestDomainMatching(t *testing.T) {
 	flow("54.0.0.2", at(0, 5), 400)   // by an answer at 00:50
 	flow("54.0.0.3", at(3, 30), 800)  // its answer, at 01:00, is older than an hour before 03:00
 	flow("54.0.0.4", at(0, 30), 1600) // two answers at 00:20:00 name it
+	flow("54.0.0.5", at(0, 15), 6400) // by the answer at 00:10
+	flow("54.0.0.5", at(1, 30), 3200) // by the one at 01:05, which ends the 00:10 one's hours
 	var answers []string
 	answer := func(name, addr string, t time.Time) {
 		answers = append(answers, answerLine("123456789012", name, addr, t))
@@ -40,6 +42,8 @@ func TestDomainMatching(t *testing.T) {
 	answer("c.example", "54.0.0.3", at(1, 0))
 	answer("d-one.example", "54.0.0.4", at(0, 20))
 	answer("d-two.example", "54.0.0.4", at(0, 20))
+	answer("e-first.example", "54.0.0.5", at(0, 10))
+	answer("e-second.example", "54.0.0.5", at(1, 5))
 	db := loadFiles(t, dir, map[string][]string{"flows.log": flows, "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0a1b/2024/06/01/q.log": answers})
 
 	domains := func(d queries.DuckDB, window string) map[string]string {
@@ -60,7 +64,7 @@ func TestDomainMatching(t *testing.T) {
 	}
 	// The traffic no answer names is a row of its own: 54.0.0.3's, until --window reaches back
 	// to its answer.
-	want := map[string]string{"a-new.example": "300", "b.example": "400", d: "1600", "(no answer names it)": "800"}
+	want := map[string]string{"a-new.example": "300", "b.example": "400", d: "1600", "e-first.example": "6400", "e-second.example": "3200", "(no answer names it)": "800"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("top-domains: %v\nwant %v", got, want)
 	}
@@ -78,7 +82,7 @@ func TestDomainMatching(t *testing.T) {
 	for _, r := range runOn(t, db, queries.DuckDB{Summary: true}, "top-destinations", queries.Values{}, queries.Filters{}) {
 		names[fmt.Sprint(r[0])] = fmt.Sprint(r[len(r)-1])
 	}
-	if want := fmt.Sprint(map[string]string{"54.0.0.1": "a-new.example", "54.0.0.2": "<nil>", "54.0.0.3": "c.example", "54.0.0.4": d}); fmt.Sprint(names) != want {
+	if want := fmt.Sprint(map[string]string{"54.0.0.1": "a-new.example", "54.0.0.2": "<nil>", "54.0.0.3": "c.example", "54.0.0.4": d, "54.0.0.5": "e-second.example"}); fmt.Sprint(names) != want {
 		t.Errorf("top-destinations' domain column: %v\nwant %v", names, want)
 	}
 }
