@@ -616,17 +616,18 @@ FROM (
 ORDER BY bytes DESC, address, interface_id;
 
 -- name: nat-interface
--- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address; and, where other accounts or VPCs use the same private address, theirs (one row each, the most records first).
+-- description: The network interface that logs a NAT gateway's traffic, found from the records alone: the one that logs the most records addressed to the gateway's address, with its zone and region (the region field, else the region of the files' S3 keys); and, where other accounts or VPCs use the same private address, theirs (one row each, the most records first).
 -- needs: dstaddr, interface-id
 -- param: nat addr: The NAT gateway's private address.
 -- engine: duckdb
 SELECT interface_id, records, az, region, account_id, vpc_id, subnet_id
 FROM (
-    SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, mode(account_id) AS account_id,
-           mode(vpc_id) AS vpc_id, mode(subnet_id) AS subnet_id
-    FROM flows
-    WHERE dst_ip = $nat AND interface_id IS NOT NULL
-    GROUP BY interface_id
+    -- the region field where the format has it, else the one in the files' S3 keys
+    SELECT f.interface_id, count(*) AS records, mode(f.az_id) AS az, coalesce(mode(f.region), mode(i.region)) AS region,
+           mode(f.account_id) AS account_id, mode(f.vpc_id) AS vpc_id, mode(f.subnet_id) AS subnet_id
+    FROM flows AS f LEFT JOIN ingested_files AS i ON i.file_id = f.file_id
+    WHERE f.dst_ip = $nat AND f.interface_id IS NOT NULL
+    GROUP BY f.interface_id
 ) AS per_interface
 QUALIFY row_number() OVER (PARTITION BY account_id, vpc_id ORDER BY records DESC, interface_id) = 1
 ORDER BY records DESC, interface_id;
@@ -781,7 +782,7 @@ FROM top
 ORDER BY bytes DESC, destination;
 
 -- name: nat-services
--- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service.
+-- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -810,8 +811,17 @@ named AS (
     SELECT d.*, nat_destination_service(key_aws_services(d.addr), key_aws_service(d.addr), d.logged_service)
     FROM by_dest AS d
     WHERE d.addr < 0
+),
+-- An address that nothing names as AWS's is known not to be when AWS's ranges are loaded, or
+-- every format loaded has pkt-src-aws-service and pkt-dst-aws-service; otherwise S3 looks like
+-- the internet.
+services_known AS (
+    SELECT EXISTS (SELECT 1 FROM aws_ip_ranges)
+           OR NOT EXISTS (SELECT 1 FROM flow_formats WHERE target = 'flows'
+                          AND NOT (list_contains(fields, 'pkt-src-aws-service') AND list_contains(fields, 'pkt-dst-aws-service'))) AS known
 )
-SELECT coalesce(service, '(not AWS)') AS service, sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
+SELECT coalesce(service, CASE WHEN (SELECT known FROM services_known) THEN '(not AWS)' ELSE '(unknown)' END) AS service,
+       sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
        count(*) AS destinations,
        CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
        CASE WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'

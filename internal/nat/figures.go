@@ -383,7 +383,7 @@ func (r *runner) price(gw *Gateway) error {
 	}
 	if region == "" {
 		region = DefaultRegion
-		gw.Notes = append(gw.Notes, "The region is not known (no eni snapshot, no region field in the logs): "+DefaultRegion+" prices apply; --region chooses another.")
+		gw.Notes = append(gw.Notes, "The region is not known (no eni snapshot, no region field in the logs, no region in the files' S3 keys): "+DefaultRegion+" prices apply; --region chooses another.")
 	}
 	p, err := ListPrices(region)
 	if err != nil && r.opts.PerGB <= 0 {
@@ -528,15 +528,23 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 func (gw *Gateway) avoidable(services []serviceRow) {
 	gw.AvoidableBytes = map[string]int64{}
 	for _, s := range services {
-		if s.Service == "S3" || s.Service == "DYNAMODB" {
+		switch s.Service {
+		case "S3", "DYNAMODB":
 			gw.AvoidableBytes[s.Service] += s.Bytes
 			gw.AvoidableCost += Cost(s.Bytes, gw.Prices.PerGB)
+		case unknownService:
+			gw.UnknownServiceBytes += s.Bytes
 		}
 	}
-	if len(services) == 1 && services[0].Service == "(not AWS)" {
-		gw.Notes = append(gw.Notes, "No destination is known to be AWS: the logs have no pkt-dst-aws-service field and no AWS ranges are loaded. Run 'flowsql enrich aws-ranges' to find S3 and DynamoDB traffic.")
+	if gw.UnknownServiceBytes > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's traffic is with addresses whose AWS service nothing loaded tells (no AWS ranges are loaded, and not every flow log format has pkt-src-aws-service and pkt-dst-aws-service): "+
+			"S3 and DynamoDB among them, which a gateway endpoint carries free, look like the internet, so the avoidable cost is a floor. Run 'flowsql enrich aws-ranges' to tell them apart.",
+			words.Bytes(float64(gw.UnknownServiceBytes))))
 	}
 }
+
+// unknownService is nat-services' row of the destinations whose service cannot be told.
+const unknownService = "(unknown)"
 
 // crossAZ sums the sources in another zone. Each byte they send or receive through the
 // gateway crosses between zones once, and AWS charges it on both sides ($0.01/GB out of one
@@ -567,7 +575,7 @@ func (gw *Gateway) endpoints(services []serviceRow, sources []sourceRow) {
 	n := max(len(azs), 1)
 	p := gw.Prices
 	for _, s := range services {
-		if s.Service == "" || s.Service == "(not AWS)" || s.Service == "S3" || s.Service == "DYNAMODB" {
+		if s.Service == "" || s.Service == "(not AWS)" || s.Service == unknownService || s.Service == "S3" || s.Service == "DYNAMODB" {
 			continue
 		}
 		c := EndpointCase{Service: s.Service, Bytes: s.Bytes, AZs: n, NATCost: Cost(s.Bytes, p.PerGB)}

@@ -151,12 +151,15 @@ type Gateway struct {
 
 	AvoidableBytes map[string]int64 `json:"avoidable_bytes"` // S3, DYNAMODB: through the NAT, free by gateway endpoint
 	AvoidableCost  float64          `json:"avoidable_cost"`
-	CrossAZBytes   int64            `json:"cross_az_bytes"`
-	CrossAZCost    float64          `json:"cross_az_cost"`
-	UnknownAZBytes int64            `json:"unknown_az_bytes"`
-	Endpoints      []EndpointCase   `json:"interface_endpoints,omitempty"`
-	StandOut       []string         `json:"hours_that_stand_out,omitempty"`
-	Coverage       Coverage         `json:"coverage"`
+	// UnknownServiceBytes went to addresses whose AWS service nothing loaded can tell (no AWS
+	// ranges, formats without pkt-*-aws-service): the avoidable figures are a floor.
+	UnknownServiceBytes int64          `json:"unknown_service_bytes"`
+	CrossAZBytes        int64          `json:"cross_az_bytes"`
+	CrossAZCost         float64        `json:"cross_az_cost"`
+	UnknownAZBytes      int64          `json:"unknown_az_bytes"`
+	Endpoints           []EndpointCase `json:"interface_endpoints,omitempty"`
+	StandOut            []string       `json:"hours_that_stand_out,omitempty"`
+	Coverage            Coverage       `json:"coverage"`
 	// Metered is what CloudWatch counted for the gateway against what the logs explain; nil
 	// when flowsql enrich nat-metrics has not fetched its metrics.
 	Metered *Metered `json:"cloudwatch,omitempty"`

@@ -1162,3 +1162,65 @@ func TestSameAddressBothFound(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultFormatElsewhere: the default format (no region, az-id or pkt-*-aws-service
+// fields) of logs delivered in eu-west-1. The region comes from the files' S3 keys, and with
+// it the region's prices; with no AWS ranges loaded, the service of the gateway's traffic and
+// the zone of its sources are not known, and the report says so rather than show the traffic
+// as "(not AWS)" and none of it avoidable.
+func TestDefaultFormatElsewhere(t *testing.T) {
+	src := t.TempDir()
+	if _, _, err := flowgen.New(flowgen.Config{Seed: 12, Files: 6, RowsPerFile: 1500, Fields: flowgen.DefaultFields}).WriteTree(src); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		to := filepath.Join(dir, strings.ReplaceAll(rel, flowgen.Region, "eu-west-1"))
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		return os.Rename(path, to)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openLoaded(t, flowsql.Memory, dir)
+	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000})
+	gw := rep.Gateways[0]
+	want, err := nat.ListPrices("eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gw.Region != "eu-west-1" || gw.Prices.PerGB != want.PerGB || gw.Prices.PerGB == 0.045 {
+		t.Errorf("region %q, $%v/GB; want eu-west-1's $%v/GB", gw.Region, gw.Prices.PerGB, want.PerGB)
+	}
+	services := column(t, figure(t, gw, "nat-services"), "bytes")
+	if _, ok := services["(not AWS)"]; ok || services["(unknown)"] == 0 || gw.UnknownServiceBytes != services["(unknown)"] || len(gw.AvoidableBytes) != 0 {
+		t.Errorf("without AWS ranges: services %v, unknown %d, avoidable %v", services, gw.UnknownServiceBytes, gw.AvoidableBytes)
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Avoidable     not known", "Cross-AZ      not known", "flowsql enrich aws-ranges", "eu-west-1"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("the report does not say %q:\n%s", s, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "region is not known") {
+		t.Errorf("the report says the region is not known:\n%s", text.String())
+	}
+	// With AWS's ranges, every address is AWS's or known not to be.
+	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000}).Gateways[0]
+	services = column(t, figure(t, gw, "nat-services"), "bytes")
+	if _, ok := services["(unknown)"]; ok || gw.UnknownServiceBytes != 0 || gw.AvoidableBytes["S3"] == 0 {
+		t.Errorf("with AWS ranges: services %v, unknown %d, avoidable %v", services, gw.UnknownServiceBytes, gw.AvoidableBytes)
+	}
+}

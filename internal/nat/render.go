@@ -252,16 +252,38 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		avoid = append(avoid, fmt.Sprintf("%s %s", s, words.Bytes(float64(gw.AvoidableBytes[s]))))
 		avoidBytes += gw.AvoidableBytes[s]
 	}
-	if len(avoid) > 0 {
-		facts = append(facts, [2]string{"Avoidable", fmt.Sprintf("%s (%.0f%% of the processing charge): %s through the gateway; gateway endpoints for S3 and DynamoDB are free",
-			money(gw.AvoidableCost), 100*float64(avoidBytes)/float64(gw.ProcessedBytes), strings.Join(avoid, ", "))})
-	} else {
+	unknownServices := ""
+	if gw.UnknownServiceBytes > 0 {
+		unknownServices = fmt.Sprintf("the AWS service of %s of it is not known (see the notes)", words.Bytes(float64(gw.UnknownServiceBytes)))
+	}
+	switch {
+	case len(avoid) > 0:
+		atLeast := ""
+		if unknownServices != "" {
+			atLeast, unknownServices = "at least ", "; "+unknownServices
+		}
+		facts = append(facts, [2]string{"Avoidable", fmt.Sprintf("%s%s (%.0f%% of the processing charge): %s through the gateway; gateway endpoints for S3 and DynamoDB are free%s",
+			atLeast, money(gw.AvoidableCost), 100*float64(avoidBytes)/float64(gw.ProcessedBytes), strings.Join(avoid, ", "), unknownServices)})
+	case unknownServices != "":
+		facts = append(facts, [2]string{"Avoidable", "not known: no S3 or DynamoDB traffic found through the gateway, and " + unknownServices})
+	default:
 		facts = append(facts, [2]string{"Avoidable", "no S3 or DynamoDB traffic found through the gateway"})
 	}
-	if gw.CrossAZBytes > 0 {
-		facts = append(facts, [2]string{"Cross-AZ", fmt.Sprintf("%s from sources in other zones than %s: %s more (%s/GB each way; one NAT gateway per zone avoids it)",
-			words.Bytes(float64(gw.CrossAZBytes)), gw.AZ, money(gw.CrossAZCost), rate(p.CrossAZPerGB))})
-	} else if gw.UnknownAZBytes == 0 {
+	unknownZones := ""
+	if gw.UnknownAZBytes > 0 {
+		unknownZones = fmt.Sprintf("the zone of the sources of %s of it is not known (see the notes)", words.Bytes(float64(gw.UnknownAZBytes)))
+	}
+	switch {
+	case gw.CrossAZBytes > 0:
+		atLeast := ""
+		if unknownZones != "" {
+			atLeast, unknownZones = "at least ", "; "+unknownZones
+		}
+		facts = append(facts, [2]string{"Cross-AZ", fmt.Sprintf("%s from sources in other zones than %s: %s%s more (%s/GB each way; one NAT gateway per zone avoids it)%s",
+			words.Bytes(float64(gw.CrossAZBytes)), gw.AZ, atLeast, money(gw.CrossAZCost), rate(p.CrossAZPerGB), unknownZones)})
+	case unknownZones != "":
+		facts = append(facts, [2]string{"Cross-AZ", "not known: " + unknownZones})
+	default:
 		facts = append(facts, [2]string{"Cross-AZ", "every source is in the gateway's zone"})
 	}
 	if b := gw.Billed; b != nil {
