@@ -620,14 +620,17 @@ ORDER BY bytes DESC, address, interface_id;
 -- needs: dstaddr, interface-id
 -- param: nat addr: The NAT gateway's private address.
 -- engine: duckdb
-SELECT interface_id, records, az, region, account_id, vpc_id, subnet_id
+SELECT interface_id, records, az,
+       -- the region field where the format has it, else the one in the S3 key of a file of
+       -- the interface's records (an interface is in one region)
+       coalesce(region, (SELECT i.region FROM ingested_files AS i WHERE i.file_id = per_interface.file_id)) AS region,
+       account_id, vpc_id, subnet_id
 FROM (
-    -- the region field where the format has it, else the one in the files' S3 keys
-    SELECT f.interface_id, count(*) AS records, mode(f.az_id) AS az, coalesce(mode(f.region), mode(i.region)) AS region,
-           mode(f.account_id) AS account_id, mode(f.vpc_id) AS vpc_id, mode(f.subnet_id) AS subnet_id
-    FROM flows AS f LEFT JOIN ingested_files AS i ON i.file_id = f.file_id
-    WHERE f.dst_ip = $nat AND f.interface_id IS NOT NULL
-    GROUP BY f.interface_id
+    SELECT interface_id, count(*) AS records, mode(az_id) AS az, mode(region) AS region, any_value(file_id) AS file_id,
+           mode(account_id) AS account_id, mode(vpc_id) AS vpc_id, mode(subnet_id) AS subnet_id
+    FROM flows
+    WHERE dst_ip = $nat AND interface_id IS NOT NULL
+    GROUP BY interface_id
 ) AS per_interface
 QUALIFY row_number() OVER (PARTITION BY account_id, vpc_id ORDER BY records DESC, interface_id) = 1
 ORDER BY records DESC, interface_id;
