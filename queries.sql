@@ -248,7 +248,7 @@ FROM grouped
 ORDER BY bytes DESC, network;
 
 -- name: aws-services
--- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
+-- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. A VPC's own IPv6 addresses are in EC2's ranges too: the traffic of the /56 blocks of the logged VPCs (found from the eni table, or from an interface's records: the address in every one of them) is a row of its own, "(logged VPCs' IPv6)", not EC2; a VPC whose interfaces each have several addresses, and no eni snapshot, stays under EC2. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
 -- needs: srcaddr, dstaddr, bytes
 -- lookup: aws_ip_ranges: 'flowsql enrich aws-ranges' loads AWS's published ranges
 -- param: limit int = 20: How many rows to show.
@@ -264,14 +264,43 @@ WITH ends AS (
     WHERE log_status = 'OK'::flow_log_status AND src_ip IS NOT NULL
     GROUP BY src_ip
 ),
+-- An interface's own IPv6 address is in every one of its records (with two peers or more, it
+-- is the one address that is); the eni table lists them too. Their /56 is their VPC's block.
+v6_rows AS (
+    SELECT interface_id, src_ip, dst_ip
+    FROM flow_summary
+    WHERE log_status = 'OK'::flow_log_status AND (src_ip < 0 OR dst_ip < 0) AND src_ip <> dst_ip AND interface_id IS NOT NULL
+),
+v6_own AS (
+    SELECT addr
+    FROM (
+        SELECT interface_id, addr, count(*) AS rows_with,
+               count(*) OVER (PARTITION BY interface_id) AS addrs
+        FROM (SELECT interface_id, src_ip AS addr FROM v6_rows UNION ALL SELECT interface_id, dst_ip FROM v6_rows)
+        GROUP BY interface_id, addr
+    ) AS a
+    JOIN (SELECT interface_id, count(*) AS n FROM v6_rows GROUP BY interface_id) AS r USING (interface_id)
+    WHERE a.addr < 0 AND a.rows_with = r.n AND a.addrs >= 3
+),
+own_blocks AS (
+    SELECT DISTINCT ip6_int(k.addr) >> 72 AS block FROM v6_own AS o JOIN flowsql_addr_keys AS k ON k.key = o.addr
+    UNION
+    SELECT DISTINCT ip6_int(address) >> 72 FROM eni WHERE contains(address, ':')
+),
 named AS (
     SELECT e.direction, e.addr, e.bytes, e.flows, s.service, s.region
     FROM ends AS e ASOF JOIN aws_ip_segments AS s ON e.addr >= s.lo
     WHERE e.addr >= 0 AND e.addr <= s.hi
     UNION ALL
-    SELECT e.direction, e.addr, e.bytes, e.flows, aws_service(k.addr), aws_region(k.addr)
-    FROM ends AS e JOIN flowsql_addr_keys AS k ON k.key = e.addr
-    WHERE e.addr < 0
+    SELECT direction, addr, bytes, flows,
+           CASE WHEN service IS NOT NULL AND own THEN '(logged VPCs'' IPv6)' ELSE service END,
+           CASE WHEN NOT own THEN region END
+    FROM (
+        SELECT e.*, aws_service(k.addr) AS service, aws_region(k.addr) AS region,
+               ip6_int(k.addr) >> 72 IN (SELECT block FROM own_blocks) AS own
+        FROM ends AS e JOIN flowsql_addr_keys AS k ON k.key = e.addr
+        WHERE e.addr < 0
+    ) AS v6
 )
 SELECT service, region, bytes_to, bytes_from, bytes, flows, addresses, share
 FROM (
