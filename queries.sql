@@ -679,7 +679,7 @@ FROM flow_summary
 WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip = $nat;
 
 -- name: nat-summary
--- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination); with the span of its records and how many carry pkt-* addresses.
+-- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination), rejected traffic (dropped by a network ACL before the gateway) apart; with the span of its records and how many carry pkt-* addresses.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -687,7 +687,7 @@ WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip 
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 )
 SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        coalesce(sum(bytes) FILTER (WHERE inbound AND vpc_side), 0) AS bytes_in_from_source,
@@ -700,7 +700,12 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        min("start") AS first_start,
        max("end") AS last_end,
        CAST(coalesce(sum(records) FILTER (WHERE "start" IS NULL OR "end" IS NULL), 0) AS BIGINT) AS records_without_time,
-       count(DISTINCT start_hour) AS hours_with_records
+       count(DISTINCT start_hour) AS hours_with_records,
+       -- traffic that a network ACL rejected, dropped before the gateway: not processed
+       (SELECT CAST(coalesce(sum(records), 0) AS BIGINT) FROM flow_summary
+        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_records,
+       (SELECT coalesce(sum(bytes), 0) FROM flow_summary
+        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_bytes
 FROM legs;
 
 -- name: nat-edges
@@ -714,7 +719,7 @@ FROM legs;
 SELECT coalesce(sum(bytes), 0) AS whole_bytes,
        CAST(round(coalesce(sum(bytes * greatest(least("end", $to) - greatest("start", $from), 0) / greatest("end" - "start", 1)), 0)) AS BIGINT) AS prorated_bytes
 FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
 
 -- name: nat-unmeasured
 -- description: How many of a NAT gateway's records have no bytes field (their flow log format has no ${bytes}), of how many: what its processed bytes and costs leave out. flowsql nat reads it when some loaded records lack bytes.
@@ -725,7 +730,7 @@ WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND dst_ip 
 SELECT CAST(count(*) FILTER (WHERE bytes IS NULL) AS BIGINT) AS records_without_bytes,
        CAST(count(*) AS BIGINT) AS records
 FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat);
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat);
 
 -- name: nat-sources
 -- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.
@@ -737,7 +742,7 @@ WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -788,7 +793,7 @@ ORDER BY t.bytes DESC, source;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -814,7 +819,7 @@ FROM top
 ORDER BY bytes DESC, destination;
 
 -- name: nat-services
--- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
+-- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format of the files that record the gateway's interface has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -822,7 +827,7 @@ ORDER BY bytes DESC, destination;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -845,12 +850,22 @@ named AS (
     WHERE d.addr < 0
 ),
 -- An address that nothing names as AWS's is known not to be when AWS's ranges are loaded, or
--- every format loaded has pkt-src-aws-service and pkt-dst-aws-service; otherwise S3 looks like
--- the internet.
+-- every format of the files that record the gateway's interface (of every file, where the
+-- database does not know which) has pkt-src-aws-service and pkt-dst-aws-service; otherwise
+-- S3 looks like the internet.
+gateway_formats AS (
+    SELECT f.fields
+    FROM file_interfaces AS fi JOIN ingested_files AS i USING (file_id) JOIN flow_formats AS f ON f.table_name = i.table_name
+    WHERE fi.interface_id = $nat_eni
+),
 services_known AS (
     SELECT EXISTS (SELECT 1 FROM aws_ip_ranges)
-           OR NOT EXISTS (SELECT 1 FROM flow_formats WHERE target = 'flows'
-                          AND NOT (list_contains(fields, 'pkt-src-aws-service') AND list_contains(fields, 'pkt-dst-aws-service'))) AS known
+           OR NOT EXISTS (
+               SELECT 1
+               FROM (SELECT fields FROM gateway_formats
+                     UNION ALL
+                     SELECT fields FROM flow_formats WHERE target = 'flows' AND NOT EXISTS (SELECT 1 FROM gateway_formats))
+               WHERE NOT (list_contains(fields, 'pkt-src-aws-service') AND list_contains(fields, 'pkt-dst-aws-service'))) AS known
 )
 SELECT coalesce(service, CASE WHEN (SELECT known FROM services_known) THEN '(not AWS)' ELSE '(unknown)' END) AS service,
        sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
@@ -873,7 +888,7 @@ ORDER BY bytes DESC, service;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 vpc_side AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS source,
@@ -905,12 +920,12 @@ own AS (
     -- out, pkt-src-aws-service on the way in), for logs without AWS's ranges loaded
     SELECT f.src_ip AS source, true AS sent, f.dst_ip AS peer, f.pkt_dst_aws_service AS logged_service, f.bytes
     FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.src_ip = u.source, scope
-    WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
+    WHERE f.log_status = 'OK'::flow_log_status AND nat_processed(f."action") AND f.interface_id <> $nat_eni
       AND f.dst_ip >= 0 AND NOT is_private_ip4_int(f.dst_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     UNION ALL
     SELECT f.dst_ip, false, f.src_ip, f.pkt_src_aws_service, f.bytes
     FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.dst_ip = u.source, scope
-    WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
+    WHERE f.log_status = 'OK'::flow_log_status AND nat_processed(f."action") AND f.interface_id <> $nat_eni
       AND f.src_ip >= 0 AND NOT is_private_ip4_int(f.src_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
@@ -946,7 +961,7 @@ LIMIT $limit;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, sum(bytes) AS bytes
@@ -991,7 +1006,7 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 hours AS (
     SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
@@ -1051,7 +1066,7 @@ FROM nat;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
 ),
 outside AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, start_hour, bytes
@@ -1088,7 +1103,7 @@ WITH span AS (
 logged AS (
     SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND dst_ip = $nat
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat
     GROUP BY 1
 ),
 metered AS (
@@ -1119,7 +1134,7 @@ WITH logged AS (
     SELECT CAST(make_timestamp(start_hour * 3600000000) AS DATE) AS day,
            count(DISTINCT start_hour) AS hours_with_records, sum(bytes) AS bytes
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND dst_ip = $nat
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat
     GROUP BY 1
 ),
 billed AS (

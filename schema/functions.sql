@@ -339,6 +339,11 @@ CREATE OR REPLACE MACRO gateway_endpoint_service(services) AS (
     CASE WHEN list_contains(services, 'S3') THEN 'S3' WHEN list_contains(services, 'DYNAMODB') THEN 'DYNAMODB' END
 );
 
+-- nat_processed(action) is whether a record's traffic reached the NAT gateway or the service at
+-- the other end: not when a network ACL or security group rejected it (dropped on the way, it
+-- was not processed); a format without the action field has none to say so.
+CREATE OR REPLACE MACRO nat_processed(a) AS (a IS DISTINCT FROM 'REJECT'::flow_action);
+
 -- nat_destination_service(services, service, logged): what a NAT gateway's traffic to an address
 -- is counted under: S3 or DYNAMODB when their prefix lists hold the address (a gateway endpoint
 -- would carry it) or the logs' pkt-*-aws-service says so, else the service that names it, else

@@ -29,6 +29,8 @@ type (
 		FirstStart           *int64 `col:"first_start"` // nil when no record has a start
 		LastEnd              *int64 `col:"last_end"`
 		RecordsWithoutTime   int64  `col:"records_without_time"`
+		RejectedRecords      int64  `col:"rejected_records"` // dropped by a network ACL: not processed
+		RejectedBytes        int64  `col:"rejected_bytes"`
 	}
 	edgesRow struct {
 		WholeBytes    int64 `col:"whole_bytes"`
@@ -432,6 +434,18 @@ const HoursPer30Days = 30 * 24
 func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, until time.Time) {
 	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
 	gw.RecordsWithoutBytes = u.RecordsWithoutBytes
+	switch {
+	case v.RejectedRecords > 0 && v.Records == 0:
+		gw.Notes = append(gw.Notes, fmt.Sprintf("Every record of %s's traffic on its interface %s is of rejected traffic (%s): its flow log may record rejected traffic only "+
+			"(traffic type REJECT), so what the gateway processed is not in the logs and cannot be computed. Record all traffic, or accepted traffic, on the gateway's subnet.",
+			gw.Address, gw.InterfaceID, words.Plural(v.RejectedRecords, "record")))
+		gw.BytesUnknown = true
+		gw.Method = "none"
+		return
+	case v.RejectedRecords > 0:
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of rejected traffic to or from the gateway (%s): dropped by a network ACL before it, not processed and not counted.",
+			words.PluralIs(v.RejectedRecords, "record"), words.Bytes(float64(v.RejectedBytes))))
+	}
 	switch {
 	case gw.ProcessedBytes == 0 && u.RecordsWithoutBytes > 0:
 		// Records without bytes are not records without traffic.

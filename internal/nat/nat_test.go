@@ -1224,3 +1224,49 @@ func TestDefaultFormatElsewhere(t *testing.T) {
 		t.Errorf("with AWS ranges: services %v, unknown %d, avoidable %v", services, gw.UnknownServiceBytes, gw.AvoidableBytes)
 	}
 }
+
+// TestRejectedNotProcessed: traffic to the gateway that a network ACL rejected was dropped
+// before it, and is not processed: the figures leave it out and a note says how much there
+// was. A gateway whose records are all rejected (a flow log of rejected traffic only) has no
+// processed bytes to show, and says why rather than "no traffic". Whether the destinations'
+// services can be told depends on the formats of the gateway's own files alone.
+func TestRejectedNotProcessed(t *testing.T) {
+	rejected := func(dir string) {
+		t.Helper()
+		lines := []string{"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-src-aws-service pkt-dst-aws-service"}
+		for i := range 3 {
+			lines = append(lines, fmt.Sprintf("5 %s %s 203.0.113.9 %s 4444%d 22 6 10 5000 1717200000 1717200060 REJECT OK - -", flowgen.Account, flowgen.NATENI, flowgen.NATAddr, i))
+		}
+		// and a flow log of another interface in the default format, which tells nothing
+		// of the gateway's traffic
+		other := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+			"2 123456789012 eni-0other 10.9.9.9 10.9.9.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"
+		if err := os.WriteFile(filepath.Join(dir, "rejected.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "other.log"), []byte(other), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	_, truth, err := flowgen.New(flowgen.Config{Seed: 12, Files: 6, RowsPerFile: 1500}).WriteTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected(dir)
+	gw := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if gw.ProcessedBytes != truth.NATBytes || !strings.Contains(strings.Join(gw.Notes, " "), "3 records are of rejected traffic") {
+		t.Errorf("processed %d, want %d; notes %v", gw.ProcessedBytes, truth.NATBytes, gw.Notes)
+	}
+	// Every file of the gateway's interface has pkt-*-aws-service: what they do not name is
+	// not AWS's, whatever the other interface's format.
+	if gw.UnknownServiceBytes != 0 {
+		t.Errorf("%d bytes of unknown service, though the gateway's formats name services", gw.UnknownServiceBytes)
+	}
+	only := t.TempDir()
+	rejected(only)
+	gw = analyze(t, openLoaded(t, flowsql.Memory, only), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); !gw.BytesUnknown || !strings.Contains(notes, "rejected traffic only") || strings.Contains(notes, "No traffic") {
+		t.Errorf("only rejected records: bytes unknown %v, processed %d; notes %v", gw.BytesUnknown, gw.ProcessedBytes, gw.Notes)
+	}
+}
