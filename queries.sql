@@ -687,7 +687,7 @@ WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip 
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 )
 SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        coalesce(sum(bytes) FILTER (WHERE inbound AND vpc_side), 0) AS bytes_in_from_source,
@@ -703,9 +703,9 @@ SELECT coalesce(sum(bytes) FILTER (WHERE inbound), 0) AS processed_bytes,
        count(DISTINCT start_hour) AS hours_with_records,
        -- traffic that a network ACL rejected, dropped before the gateway: not processed
        (SELECT CAST(coalesce(sum(records), 0) AS BIGINT) FROM flow_summary
-        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_records,
+        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_records,
        (SELECT coalesce(sum(bytes), 0) FROM flow_summary
-        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_bytes
+        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND NOT nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)) AS rejected_bytes
 FROM legs;
 
 -- name: nat-edges
@@ -719,7 +719,7 @@ FROM legs;
 SELECT coalesce(sum(bytes), 0) AS whole_bytes,
        CAST(round(coalesce(sum(bytes * greatest(least("end", $to) - greatest("start", $from), 0) / greatest("end" - "start", 1)), 0)) AS BIGINT) AS prorated_bytes
 FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
 
 -- name: nat-unmeasured
 -- description: How many of a NAT gateway's records have no bytes field (their flow log format has no ${bytes}), of how many: what its processed bytes and costs leave out. flowsql nat reads it when some loaded records lack bytes.
@@ -730,7 +730,7 @@ WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_pro
 SELECT CAST(count(*) FILTER (WHERE bytes IS NULL) AS BIGINT) AS records_without_bytes,
        CAST(count(*) AS BIGINT) AS records
 FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat);
+WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat);
 
 -- name: nat-sources
 -- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.
@@ -742,7 +742,7 @@ WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_pro
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -793,7 +793,7 @@ ORDER BY t.bytes DESC, source;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -827,7 +827,7 @@ ORDER BY bytes DESC, destination;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_dest AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr,
@@ -888,7 +888,7 @@ ORDER BY bytes DESC, service;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 vpc_side AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS source,
@@ -920,12 +920,12 @@ own AS (
     -- out, pkt-src-aws-service on the way in), for logs without AWS's ranges loaded
     SELECT f.src_ip AS source, true AS sent, f.dst_ip AS peer, f.pkt_dst_aws_service AS logged_service, f.bytes
     FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.src_ip = u.source, scope
-    WHERE f.log_status = 'OK'::flow_log_status AND nat_processed(f."action") AND f.interface_id <> $nat_eni
+    WHERE f.log_status = 'OK'::flow_log_status AND nat_processed(f."action", true) AND f.interface_id <> $nat_eni
       AND f.dst_ip >= 0 AND NOT is_private_ip4_int(f.dst_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
     UNION ALL
     SELECT f.dst_ip, false, f.src_ip, f.pkt_src_aws_service, f.bytes
     FROM flow_summary AS f JOIN (SELECT DISTINCT source FROM unpaired) AS u ON f.dst_ip = u.source, scope
-    WHERE f.log_status = 'OK'::flow_log_status AND nat_processed(f."action") AND f.interface_id <> $nat_eni
+    WHERE f.log_status = 'OK'::flow_log_status AND f.interface_id <> $nat_eni
       AND f.src_ip >= 0 AND NOT is_private_ip4_int(f.src_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
@@ -961,7 +961,7 @@ LIMIT $limit;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 by_source AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, sum(bytes) AS bytes
@@ -1006,7 +1006,7 @@ ORDER BY z.az IS NULL, z.bytes DESC, source;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 hours AS (
     SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
@@ -1066,7 +1066,7 @@ FROM nat;
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND (src_ip = $nat OR dst_ip = $nat)
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)
 ),
 outside AS (
     SELECT CASE WHEN inbound THEN src_ip ELSE dst_ip END AS addr, start_hour, bytes
@@ -1103,7 +1103,7 @@ WITH span AS (
 logged AS (
     SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat
     GROUP BY 1
 ),
 metered AS (
@@ -1134,7 +1134,7 @@ WITH logged AS (
     SELECT CAST(make_timestamp(start_hour * 3600000000) AS DATE) AS day,
            count(DISTINCT start_hour) AS hours_with_records, sum(bytes) AS bytes
     FROM flow_summary
-    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action") AND dst_ip = $nat
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat
     GROUP BY 1
 ),
 billed AS (

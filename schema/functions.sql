@@ -339,10 +339,12 @@ CREATE OR REPLACE MACRO gateway_endpoint_service(services) AS (
     CASE WHEN list_contains(services, 'S3') THEN 'S3' WHEN list_contains(services, 'DYNAMODB') THEN 'DYNAMODB' END
 );
 
--- nat_processed(action) is whether a record's traffic reached the NAT gateway or the service at
--- the other end: not when a network ACL or security group rejected it (dropped on the way, it
--- was not processed); a format without the action field has none to say so.
-CREATE OR REPLACE MACRO nat_processed(a) AS (a IS DISTINCT FROM 'REJECT'::flow_action);
+-- nat_processed(action, inbound) is whether a record's traffic was processed by a NAT gateway
+-- as far as its action tells: not traffic rejected on its way in (to the gateway, by its
+-- subnet's network ACL, or out of a source, by the source's security group or ACL), which was
+-- dropped before the gateway; traffic rejected on its way out of the gateway was processed
+-- first. A format without the action field has none to say so.
+CREATE OR REPLACE MACRO nat_processed(a, inbound) AS (a IS DISTINCT FROM 'REJECT'::flow_action OR NOT inbound);
 
 -- nat_destination_service(services, service, logged): what a NAT gateway's traffic to an address
 -- is counted under: S3 or DYNAMODB when their prefix lists hold the address (a gateway endpoint

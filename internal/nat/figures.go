@@ -443,7 +443,7 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 		gw.Method = "none"
 		return
 	case v.RejectedRecords > 0:
-		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of rejected traffic to or from the gateway (%s): dropped by a network ACL before it, not processed and not counted.",
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of traffic to the gateway that a network ACL rejected (%s): dropped before the gateway, it was not processed, and is not counted.",
 			words.PluralIs(v.RejectedRecords, "record"), words.Bytes(float64(v.RejectedBytes))))
 	}
 	switch {

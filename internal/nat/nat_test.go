@@ -1255,7 +1255,7 @@ func TestRejectedNotProcessed(t *testing.T) {
 	}
 	rejected(dir)
 	gw := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
-	if gw.ProcessedBytes != truth.NATBytes || !strings.Contains(strings.Join(gw.Notes, " "), "3 records are of rejected traffic") {
+	if gw.ProcessedBytes != truth.NATBytes || !strings.Contains(strings.Join(gw.Notes, " "), "3 records are of traffic to the gateway that a network ACL rejected") {
 		t.Errorf("processed %d, want %d; notes %v", gw.ProcessedBytes, truth.NATBytes, gw.Notes)
 	}
 	// Every file of the gateway's interface has pkt-*-aws-service: what they do not name is
