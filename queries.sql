@@ -819,7 +819,7 @@ FROM top
 ORDER BY bytes DESC, destination;
 
 -- name: nat-services
--- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy: S3 and DynamoDB have free gateway endpoints, most other services interface endpoints. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format of the files that record the gateway's interface has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
+-- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy (nat_remedy): S3 and DynamoDB have free gateway endpoints; EC2's ranges hold hosts (instances, load balancers), not an AWS API, and no endpoint carries CloudFront's, Global Accelerator's or Route 53's traffic; AMAZON's ranges hold many services' APIs, each with its own interface endpoint where it has one. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format of the files that record the gateway's interface has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -871,9 +871,7 @@ SELECT coalesce(service, CASE WHEN (SELECT known FROM services_known) THEN '(not
        sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
        count(*) AS destinations,
        CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
-       CASE WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'
-            WHEN service IS NULL THEN NULL
-            ELSE 'interface endpoint, where the service has one' END AS remedy
+       nat_remedy(service) AS remedy
 FROM named
 GROUP BY service
 ORDER BY bytes DESC, service;

@@ -346,6 +346,26 @@ CREATE OR REPLACE MACRO gateway_endpoint_service(services) AS (
 -- first. A format without the action field has none to say so.
 CREATE OR REPLACE MACRO nat_processed(a, inbound) AS (a IS DISTINCT FROM 'REJECT'::flow_action OR NOT inbound);
 
+-- nat_remedy(service) is what could carry a NAT gateway's traffic to an AWS service of the
+-- ranges (ip-ranges.json's codes) instead: a gateway endpoint, free, for S3 and DynamoDB; an
+-- interface endpoint for a service's API, where it has one. EC2's ranges hold hosts (instances,
+-- load balancers, other accounts' too), not an AWS API: the ec2 endpoint carries only EC2's API
+-- calls. CloudFront, Global Accelerator, Route 53, WorkSpaces gateways and Chime have no
+-- endpoint for their traffic, and CODEBUILD's and EC2_INSTANCE_CONNECT's ranges are where
+-- those services connect from. AMAZON's hold many services' APIs, which the ranges do not tell
+-- apart. Only the rows whose remedy begins 'interface endpoint' are weighed as one.
+CREATE OR REPLACE MACRO nat_remedy(service) AS (
+    CASE WHEN service IS NULL THEN NULL
+         WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'
+         WHEN service = 'EC2' THEN 'none: hosts on EC2, not an AWS API (PrivateLink where their owner offers it)'
+         WHEN service = 'AMAZON' THEN 'an interface endpoint for each AWS API among them, where it has one (the domains tell which)'
+         WHEN service IN ('CLOUDFRONT', 'CLOUDFRONT_ORIGIN_FACING', 'GLOBALACCELERATOR', 'ROUTE53', 'ROUTE53_HEALTHCHECKS',
+                          'ROUTE53_HEALTHCHECKS_PUBLISHING', 'ROUTE53_RESOLVER', 'WORKSPACES_GATEWAYS', 'CHIME_MEETINGS',
+                          'CHIME_VOICECONNECTOR', 'CODEBUILD', 'EC2_INSTANCE_CONNECT') THEN 'none: no endpoint carries it'
+         ELSE 'interface endpoint, where the service has one'
+    END
+);
+
 -- nat_destination_service(services, service, logged): what a NAT gateway's traffic to an address
 -- is counted under: S3 or DYNAMODB when their prefix lists hold the address (a gateway endpoint
 -- would carry it) or the logs' pkt-*-aws-service says so, else the service that names it, else

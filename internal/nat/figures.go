@@ -43,6 +43,7 @@ type (
 	serviceRow struct {
 		Service string `col:"service"`
 		Bytes   int64  `col:"bytes"`
+		Remedy  string `col:"remedy"`
 	}
 	crossAZRow struct {
 		SourceAZ string `col:"source_az"`
@@ -589,8 +590,8 @@ func (gw *Gateway) endpoints(services []serviceRow, sources []sourceRow) {
 	n := max(len(azs), 1)
 	p := gw.Prices
 	for _, s := range services {
-		if s.Service == "" || s.Service == "(not AWS)" || s.Service == unknownService || s.Service == "S3" || s.Service == "DYNAMODB" {
-			continue
+		if !strings.HasPrefix(s.Remedy, "interface endpoint") {
+			continue // S3 and DynamoDB have free gateway endpoints; EC2's hosts, CloudFront's, AMAZON's mixed APIs, none of their own (nat_remedy)
 		}
 		c := EndpointCase{Service: s.Service, Bytes: s.Bytes, AZs: n, NATCost: Cost(s.Bytes, p.PerGB)}
 		if !gw.PeriodUnknown {
