@@ -374,16 +374,18 @@ FROM (
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
 
 -- name: top-ports
--- description: Destination ports and protocols by traffic, protocols by name (answers go to the client's port, so ranking by flows shows services best). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: The ports and protocols that carry the traffic, protocols by name. A flow counts under its service's port, the lower of its two (a client's port is ephemeral: 32768 and above on Linux, 49152 and above on Windows), so that a download's bytes, which go to the client's port, count under the service's: a service on a port above its clients' (a NAT gateway's translated ports start at 1024) counts under theirs. --side destination ranks the destination ports as the records have them. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: dstport, protocol
+-- needs: srcport if side = service
 -- needs: bytes if by = bytes
 -- shows: bytes, packets
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
+-- param: side choice(service|destination) = service: Which port of a flow counts: its service's (the lower of the two) or its destination's.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
-SELECT dstport, protocol_name(protocol) AS protocol, bytes, packets, flows, share
+SELECT port, protocol_name(protocol) AS protocol, bytes, packets, flows, share
 FROM (
-    SELECT dstport, protocol,
+    SELECT CASE WHEN $side = 'destination' THEN dstport ELSE least(srcport, dstport) END AS port, protocol,
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
@@ -391,19 +393,19 @@ FROM (
                / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK'::flow_log_status
-    GROUP BY dstport, protocol
-    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, dstport, protocol
+    GROUP BY 1, protocol
+    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, port, protocol
     LIMIT $limit
 ) AS top
-ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol;
+ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, port, protocol;
 -- engine: athena
-SELECT dstport,
+SELECT port,
        CASE protocol WHEN 1 THEN 'ICMP' WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 47 THEN 'GRE'
                      WHEN 50 THEN 'ESP' WHEN 58 THEN 'ICMPv6' WHEN 132 THEN 'SCTP'
                      ELSE CAST(protocol AS VARCHAR) END AS protocol,
        bytes, packets, flows, share
 FROM (
-    SELECT dstport, protocol,
+    SELECT CASE WHEN $side = 'destination' THEN dstport ELSE least(srcport, dstport) END AS port, protocol,
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
@@ -411,11 +413,11 @@ FROM (
                / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
     FROM flows
     WHERE log_status = 'OK'
-    GROUP BY dstport, protocol
-    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, dstport, protocol
+    GROUP BY 1, protocol
+    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, 1, protocol
     LIMIT $limit
 ) AS top
-ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, dstport, protocol;
+ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, port, protocol;
 
 -- name: rejected
 -- description: Traffic that security groups and network ACLs rejected, most flows first: by source (who probes, and which port) or by destination (what is probed).
