@@ -31,6 +31,8 @@ type (
 		RecordsWithoutTime   int64  `col:"records_without_time"`
 		RejectedRecords      int64  `col:"rejected_records"` // dropped by a network ACL: not processed
 		RejectedBytes        int64  `col:"rejected_bytes"`
+		IPv6Records          int64  `col:"ipv6_records"` // NAT64: not addressed to the gateway's IPv4 address
+		IPv6Bytes            int64  `col:"ipv6_bytes"`
 	}
 	edgesRow struct {
 		WholeBytes    int64 `col:"whole_bytes"`
@@ -435,6 +437,11 @@ const HoursPer30Days = 30 * 24
 func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, until time.Time) {
 	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
 	gw.RecordsWithoutBytes = u.RecordsWithoutBytes
+	if v.IPv6Records > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface also logged %s of IPv6 traffic (%s): NAT64, from IPv6 sources to 64:ff9b::/96, "+
+			"which this analysis, following the gateway's IPv4 address %s, does not count: what it processed is higher by what of it the gateway received.",
+			words.Plural(v.IPv6Records, "record"), words.Bytes(float64(v.IPv6Bytes)), gw.Address))
+	}
 	switch {
 	case v.RejectedRecords > 0 && v.Records == 0:
 		gw.Notes = append(gw.Notes, fmt.Sprintf("Every record of %s's traffic on its interface %s is of rejected traffic (%s): its flow log may record rejected traffic only "+
