@@ -423,6 +423,7 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, port, protocol;
 -- description: Traffic that security groups and network ACLs rejected, most flows first: by source (who probes, and which port) or by destination (what is probed).
 -- needs: action, srcaddr, dstaddr, dstport, protocol
 -- shows: packets, start, end
+-- empty: no record selected is of rejected traffic; a flow log that records accepted traffic only (traffic type ACCEPT) has none, whatever was rejected: 'flowsql sql "SELECT flow_log_id, count(*) FROM ingested_files GROUP BY 1"' lists the flow logs loaded
 -- param: by choice(source|destination) = source: Group by the rejected traffic's source or its destination.
 -- param: limit int = 20: How many rows to show.
 -- optional: account_id, vpc_id

@@ -33,6 +33,8 @@
 // fills: running it while the table is empty says so, with that text, rather than answer
 // with no rows and no word. "-- list: load_errors" names the table whose rows the query lists
 // up to its limit parameter: when the limit cuts the list, running it says how long it is.
+// "-- empty: TEXT" is what an answer without rows may mean beyond "none" (a flow log that
+// records accepted traffic only has no rejections): running it says so when it has none.
 //
 // The parser is strict: unknown annotations, duplicate names, parameters declared and not used
 // or used and not declared are errors that name the file and line.
@@ -78,6 +80,9 @@ type Query struct {
 	// List is the table whose rows the query lists, up to its limit parameter ("-- list:
 	// load_errors"): when the limit cuts the list short, running it says how many there are.
 	List string
+	// Empty is what an answer with no rows may mean beyond "none" ("-- empty: flow logs of
+	// accepted traffic only record no rejections"): running it says so when it has none.
+	Empty string
 	// Series is the width of the time buckets the query counts records in, by their start: an
 	// interval parameter's name, or an interval ("1h"); "" for a query that is no time series.
 	Series string
@@ -451,6 +456,11 @@ func annotate(q *Query, key, value string, errf func(string, ...any) error) erro
 			}
 		}
 		q.Lookups = append(q.Lookups, LookupTable{Table: table, Fill: fill})
+	case "empty":
+		if q.Empty != "" || value == "" {
+			return errf("empty %q: write '-- empty: what an answer without rows may mean' once", value)
+		}
+		q.Empty = value
 	case "list":
 		if q.List != "" || !identifier.MatchString(value) {
 			return errf("list %q: write '-- list: TABLE' once, naming the table whose rows the query lists", value)

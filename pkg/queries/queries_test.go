@@ -58,6 +58,7 @@ func TestParseErrors(t *testing.T) {
 		{"-- name: a\n-- description: d\n-- lookup: t\nSELECT 1", `x.sql:3: lookup "t": write '-- lookup: TABLE: what fills it'`},
 		{"-- name: a\n-- description: d\n-- lookup: t: x\n-- lookup: t: y\nSELECT 1", `x.sql:4: lookup table t named twice`},
 		{"-- name: a\n-- description: d\n-- series: b\n-- series: b\nSELECT 1", `x.sql:4: query "a" has two series annotations`},
+		{"-- name: a\n-- description: d\n-- empty: x\n-- empty: y\nSELECT 1", `x.sql:4: empty "y": write '-- empty: what an answer without rows may mean' once`},
 	}
 	for _, c := range cases {
 		_, err := queries.Parse("x.sql", c.text)

@@ -22,9 +22,13 @@ func (q *Query) SeriesNotes(vals Values, f Filters) []string {
 	return notes
 }
 
-// LimitNote says, for a time series whose answer has rows rows, that its limit parameter may
-// have cut it short ("" when it cannot have, and for a query that is no series).
+// LimitNote says what the size of an answer of rows rows leaves unsaid: for a time series,
+// that its limit parameter may have cut it short; for an empty answer, what the query's
+// "-- empty:" text says it may mean ("" when there is nothing to say).
 func (q *Query) LimitNote(vals Values, rows int64) string {
+	if rows == 0 && q.Empty != "" {
+		return q.Empty
+	}
 	if q.Series == "" {
 		return ""
 	}
