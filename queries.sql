@@ -431,30 +431,47 @@ ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, port, protocol;
 WITH scopes AS (
     -- Whether the records are of several accounts or VPCs, which may reuse private addresses.
     SELECT count(DISTINCT account_id) > 1 OR count(DISTINCT vpc_id) > 1 AS many FROM flow_summary
+),
+-- The rejected records, read once: ranked without the count of distinct peers, which is then
+-- taken for the top rows alone (5 s rather than 6-7.5 s on 100M records with 6M rejected).
+rejects AS MATERIALIZED (
+    -- A private address is a host in each account and VPC (templated VPCs reuse them).
+    SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
+           CASE WHEN $by = 'destination' THEN src_ip ELSE dst_ip END AS peer,
+           dstport, protocol,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN account_id END AS scope_account,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN vpc_id END AS scope_vpc,
+           packets, "start", "end"
+    FROM flows
+    WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
+),
+top AS (
+    SELECT addr, dstport, protocol, scope_account, scope_vpc,
+           count(*) AS flows,
+           sum(packets) AS packets,
+           make_timestamp(min("start") * 1000000) AS first_seen,
+           make_timestamp(max("end") * 1000000) AS last_seen
+    FROM rejects
+    GROUP BY ALL
+    ORDER BY flows DESC, addr, dstport, protocol, scope_account, scope_vpc
+    LIMIT $limit
+),
+peers AS (
+    SELECT r.addr, r.dstport, r.protocol, r.scope_account, r.scope_vpc, count(DISTINCT r.peer) AS peers
+    FROM rejects AS r SEMI JOIN top AS t
+      ON r.addr = t.addr AND r.dstport IS NOT DISTINCT FROM t.dstport AND r.protocol IS NOT DISTINCT FROM t.protocol
+     AND r.scope_account IS NOT DISTINCT FROM t.scope_account AND r.scope_vpc IS NOT DISTINCT FROM t.scope_vpc
+    GROUP BY ALL
 )
 SELECT ip_text(addr) AS address, dstport, protocol_name(protocol) AS protocol, flows, packets, peers,
        first_seen, last_seen,
        CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_account END AS account_id,
        CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_vpc END AS vpc_id
 FROM (
-    SELECT *, (SELECT many FROM scopes) AS scopes
-    FROM (
-        -- A private address is a host in each account and VPC (templated VPCs reuse them).
-        SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
-               dstport, protocol,
-               CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN account_id END AS scope_account,
-               CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN vpc_id END AS scope_vpc,
-               count(*) AS flows,
-               sum(packets) AS packets,
-               count(DISTINCT CASE WHEN $by = 'destination' THEN src_ip ELSE dst_ip END) AS peers,
-               make_timestamp(min("start") * 1000000) AS first_seen,
-               make_timestamp(max("end") * 1000000) AS last_seen
-        FROM flows
-        WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
-        GROUP BY 1, 2, 3, 4, 5
-    ) AS by_host
-    ORDER BY flows DESC, addr, dstport, protocol, scope_account, scope_vpc
-    LIMIT $limit
+    SELECT t.*, p.peers, (SELECT many FROM scopes) AS scopes
+    FROM top AS t JOIN peers AS p
+      ON p.addr = t.addr AND p.dstport IS NOT DISTINCT FROM t.dstport AND p.protocol IS NOT DISTINCT FROM t.protocol
+     AND p.scope_account IS NOT DISTINCT FROM t.scope_account AND p.scope_vpc IS NOT DISTINCT FROM t.scope_vpc
 ) AS top
 ORDER BY flows DESC, address, dstport, protocol, account_id, vpc_id;
 -- engine: athena
