@@ -699,7 +699,7 @@ FROM flow_summary
 WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip = $nat;
 
 -- name: nat-summary
--- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination), rejected traffic (dropped by a network ACL before the gateway) apart; with the span of its records, how many carry pkt-* addresses, and the IPv6 traffic on its interface (NAT64), which the analysis, by the gateway's IPv4 address, does not count.
+-- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination), rejected traffic (dropped by a network ACL before the gateway) apart; with the span of its records, how many carry pkt-* addresses, and the traffic on its interface that the analysis, by the gateway's address, does not count: IPv6 (NAT64), and IPv4 neither to nor from the address (a gateway's secondary addresses).
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -737,7 +737,10 @@ SELECT coalesce(sum(bytes) FILTER (WHERE leg AND inbound), 0) AS processed_bytes
        coalesce(sum(bytes) FILTER (WHERE at_nat AND NOT leg), 0) AS rejected_bytes,
        -- IPv6 traffic on the gateway's interface: NAT64 (to 64:ff9b::/96), not addressed to its IPv4 address
        CAST(coalesce(sum(records) FILTER (WHERE ipv6), 0) AS BIGINT) AS ipv6_records,
-       coalesce(sum(bytes) FILTER (WHERE ipv6), 0) AS ipv6_bytes
+       coalesce(sum(bytes) FILTER (WHERE ipv6), 0) AS ipv6_bytes,
+       -- IPv4 traffic on its interface neither to nor from the address: its secondary addresses'
+       CAST(coalesce(sum(records) FILTER (WHERE NOT at_nat AND NOT ipv6), 0) AS BIGINT) AS other_records,
+       coalesce(sum(bytes) FILTER (WHERE NOT at_nat AND NOT ipv6), 0) AS other_bytes
 FROM parts;
 
 -- name: nat-edges

@@ -33,6 +33,8 @@ type (
 		RejectedBytes        int64  `col:"rejected_bytes"`
 		IPv6Records          int64  `col:"ipv6_records"` // NAT64: not addressed to the gateway's IPv4 address
 		IPv6Bytes            int64  `col:"ipv6_bytes"`
+		OtherRecords         int64  `col:"other_records"` // IPv4, neither to nor from the address: secondary addresses
+		OtherBytes           int64  `col:"other_bytes"`
 	}
 	edgesRow struct {
 		WholeBytes    int64 `col:"whole_bytes"`
@@ -441,6 +443,12 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 		gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface also logged %s of IPv6 traffic (%s): NAT64, from IPv6 sources to 64:ff9b::/96, "+
 			"which this analysis, following the gateway's IPv4 address %s, does not count: what it processed is higher by what of it the gateway received.",
 			words.Plural(v.IPv6Records, "record"), words.Bytes(float64(v.IPv6Bytes)), gw.Address))
+	}
+	if v.OtherRecords > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("On the gateway's interface, %s neither to nor from %s (%s): a NAT gateway with secondary private addresses "+
+			"sends and receives its outside traffic on them too, and this analysis, which follows %s alone, leaves that traffic out, so what the gateway processed is higher "+
+			"by what of it the gateway received ('flowsql sql' on flows WHERE interface_id = '%s' shows those records).",
+			words.PluralIs(v.OtherRecords, "IPv4 record"), gw.Address, words.Bytes(float64(v.OtherBytes)), gw.Address, gw.InterfaceID))
 	}
 	switch {
 	case v.RejectedRecords > 0 && v.Records == 0:

@@ -1228,7 +1228,8 @@ func TestDefaultFormatElsewhere(t *testing.T) {
 
 // TestRejectedNotProcessed: traffic to the gateway that a network ACL rejected was dropped
 // before it, and is not processed: the figures leave it out and a note says how much there
-// was. NAT64 traffic, not addressed to the gateway's IPv4 address, is said to be left out. A gateway whose records are all rejected (a flow log of rejected traffic only) has no
+// was. NAT64 traffic, and a secondary address's, not to or from the gateway's address, are said
+// to be left out. A gateway whose records are all rejected (a flow log of rejected traffic only) has no
 // processed bytes to show, and says why rather than "no traffic". Whether the destinations'
 // services can be told depends on the formats of the gateway's own files alone.
 func TestRejectedNotProcessed(t *testing.T) {
@@ -1240,6 +1241,9 @@ func TestRejectedNotProcessed(t *testing.T) {
 		}
 		// NAT64: an IPv6 source to 64:ff9b::/96 through the gateway, not addressed to its IPv4 address
 		lines = append(lines, fmt.Sprintf("5 %s %s 2600:1f18:4a00:1201::10 64:ff9b::3400:1 40000 443 6 10 7000 1717200000 1717200060 ACCEPT OK - -", flowgen.Account, flowgen.NATENI))
+		// a secondary private address of the gateway, whose outside legs the analysis does not follow
+		lines = append(lines, fmt.Sprintf("5 %s %s 10.0.101.11 203.0.113.50 40000 443 6 10 9000 1717200000 1717200060 ACCEPT OK - -", flowgen.Account, flowgen.NATENI),
+			fmt.Sprintf("5 %s %s 203.0.113.50 10.0.101.11 443 40000 6 10 1000 1717200000 1717200060 ACCEPT OK - -", flowgen.Account, flowgen.NATENI))
 		// and a flow log of another interface in the default format, which tells nothing
 		// of the gateway's traffic
 		other := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
@@ -1259,7 +1263,8 @@ func TestRejectedNotProcessed(t *testing.T) {
 	rejected(dir)
 	gw := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
 	if notes := strings.Join(gw.Notes, " "); gw.ProcessedBytes != truth.NATBytes || !strings.Contains(notes, "3 records are of traffic to the gateway that a network ACL rejected") ||
-		!strings.Contains(notes, "also logged 1 record of IPv6 traffic (6.8 KiB): NAT64") {
+		!strings.Contains(notes, "also logged 1 record of IPv6 traffic (6.8 KiB): NAT64") ||
+		!strings.Contains(notes, "On the gateway's interface, 2 IPv4 records are neither to nor from "+flowgen.NATAddr+" (9.8 KiB)") {
 		t.Errorf("processed %d, want %d; notes %v", gw.ProcessedBytes, truth.NATBytes, gw.Notes)
 	}
 	// Every file of the gateway's interface has pkt-*-aws-service: what they do not name is
