@@ -374,7 +374,7 @@ FROM (
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
 
 -- name: top-ports
--- description: The ports and protocols that carry the traffic, protocols by name. A flow counts under its service's port, the lower of its two (a client's port is ephemeral: 32768 and above on Linux, 49152 and above on Windows), so that a download's bytes, which go to the client's port, count under the service's: a service on a port above its clients' (a NAT gateway's translated ports start at 1024) counts under theirs. --side destination ranks the destination ports as the records have them. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: The ports and protocols that carry the traffic, protocols by name. A flow counts under its service's port (service_port): where the record holds the TCP handshake, the port the SYN went to; otherwise the lower of its two (a client's port is ephemeral: 32768 and above on Linux, 49152 and above on Windows), so that a download's bytes, which go to the client's port, count under the service's. Past a flow's first capture window (and on Athena, always), a service on a port above its clients' (a NAT gateway's translated ports start at 1024) counts under theirs. --side destination ranks the destination ports as the records have them. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: dstport, protocol
 -- needs: srcport if side = service
 -- needs: bytes if by = bytes
@@ -385,7 +385,7 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 -- engine: duckdb
 SELECT port, protocol_name(protocol) AS protocol, bytes, packets, flows, share
 FROM (
-    SELECT CASE WHEN $side = 'destination' THEN dstport ELSE least(srcport, dstport) END AS port, protocol,
+    SELECT service_port(srcport, dstport, protocol, tcp_flags, $side) AS port, protocol,
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
@@ -405,6 +405,7 @@ SELECT port,
                      ELSE CAST(protocol AS VARCHAR) END AS protocol,
        bytes, packets, flows, share
 FROM (
+    -- the lower of the two ports (the Athena table has tcp_flags only when the format has it)
     SELECT CASE WHEN $side = 'destination' THEN dstport ELSE least(srcport, dstport) END AS port, protocol,
            sum(bytes) AS bytes,
            sum(packets) AS packets,

@@ -339,6 +339,19 @@ CREATE OR REPLACE MACRO gateway_endpoint_service(services) AS (
     CASE WHEN list_contains(services, 'S3') THEN 'S3' WHEN list_contains(services, 'DYNAMODB') THEN 'DYNAMODB' END
 );
 
+-- service_port(srcport, dstport, protocol, tcp_flags, side) is the port a flow record counts
+-- under in top-ports: its destination port for side 'destination'; otherwise its service's
+-- port. A TCP record that holds the handshake says which end is the server (tcp-flags: SYN
+-- alone, 2, on the client's way to it; SYN-ACK, 18, on its way back); other records, the
+-- lower of the two ports (clients' are ephemeral, 32768 and above on Linux).
+CREATE OR REPLACE MACRO service_port(sport, dport, proto, flags, side) AS (
+    CASE WHEN side = 'destination' THEN dport
+         WHEN proto = 6 AND (coalesce(flags, 0) & 18) = 2 THEN dport
+         WHEN proto = 6 AND (coalesce(flags, 0) & 18) = 18 THEN sport
+         ELSE least(sport, dport)
+    END
+);
+
 -- nat_processed(action, inbound) is whether a record's traffic was processed by a NAT gateway
 -- as far as its action tells: not traffic rejected on its way in (to the gateway, by its
 -- subnet's network ACL, or out of a source, by the source's security group or ACL), which was
