@@ -380,7 +380,7 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 -- needs: bytes if by = bytes
 -- shows: bytes, packets
 -- param: by choice(bytes|flows) = bytes: What to rank the ports by.
--- param: side choice(service|destination) = service: Which port of a flow counts: its service's (the lower of the two) or its destination's.
+-- param: side choice(service|destination) = service: Which port of a flow counts: its service's (the one the handshake's SYN went to, else the lower of the two) or its destination's.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
 SELECT port, protocol_name(protocol) AS protocol, bytes, packets, flows, share
