@@ -440,8 +440,8 @@ rejects AS MATERIALIZED (
     SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
            CASE WHEN $by = 'destination' THEN src_ip ELSE dst_ip END AS peer,
            dstport, protocol,
-           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN account_id END AS scope_account,
-           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END) THEN vpc_id END AS scope_vpc,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(addr) THEN account_id END AS scope_account,
+           CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(addr) THEN vpc_id END AS scope_vpc,
            packets, "start", "end"
     FROM flows
     WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
@@ -458,22 +458,17 @@ top AS (
     LIMIT $limit
 ),
 peers AS (
-    SELECT r.addr, r.dstport, r.protocol, r.scope_account, r.scope_vpc, count(DISTINCT r.peer) AS peers
-    FROM rejects AS r SEMI JOIN top AS t
+    SELECT t.*, count(DISTINCT r.peer) AS peers
+    FROM top AS t JOIN rejects AS r
       ON r.addr = t.addr AND r.dstport IS NOT DISTINCT FROM t.dstport AND r.protocol IS NOT DISTINCT FROM t.protocol
      AND r.scope_account IS NOT DISTINCT FROM t.scope_account AND r.scope_vpc IS NOT DISTINCT FROM t.scope_vpc
     GROUP BY ALL
 )
 SELECT ip_text(addr) AS address, dstport, protocol_name(protocol) AS protocol, flows, packets, peers,
        first_seen, last_seen,
-       CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_account END AS account_id,
-       CASE WHEN scopes OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_vpc END AS vpc_id
-FROM (
-    SELECT t.*, p.peers, (SELECT many FROM scopes) AS scopes
-    FROM top AS t JOIN peers AS p
-      ON p.addr = t.addr AND p.dstport IS NOT DISTINCT FROM t.dstport AND p.protocol IS NOT DISTINCT FROM t.protocol
-     AND p.scope_account IS NOT DISTINCT FROM t.scope_account AND p.scope_vpc IS NOT DISTINCT FROM t.scope_vpc
-) AS top
+       CASE WHEN (SELECT many FROM scopes) OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_account END AS account_id,
+       CASE WHEN (SELECT many FROM scopes) OR count(*) OVER (PARTITION BY addr, dstport, protocol) > 1 THEN scope_vpc END AS vpc_id
+FROM peers
 ORDER BY flows DESC, address, dstport, protocol, account_id, vpc_id;
 -- engine: athena
 SELECT address, dstport,
@@ -710,10 +705,10 @@ WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip 
 WITH parts AS (
     SELECT dst_ip = $nat AS inbound,
            nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side,
-           src_ip = $nat OR dst_ip = $nat AS at_nat,
-           (src_ip = $nat OR dst_ip = $nat) AND nat_processed("action", dst_ip = $nat) AS leg,
+           src_ip = $nat OR inbound AS at_nat,
+           at_nat AND nat_processed("action", inbound) AS leg,
            -- the records that name the other end: pkt-dstaddr on the way out, pkt-srcaddr on the way in
-           CASE WHEN dst_ip = $nat THEN pkt_dst_ip ELSE pkt_src_ip END IS NOT NULL AS with_pkt,
+           CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END IS NOT NULL AS with_pkt,
            src_ip < 0 OR dst_ip < 0 AS ipv6,
            "start" IS NULL OR "end" IS NULL AS without_time,
            start_hour,

@@ -1294,11 +1294,8 @@ func TestEndpointsWeighed(t *testing.T) {
 			fmt.Sprintf("5 %s %s 10.0.1.5 %s 4000%d 443 6 100 %d 1717200000 1717200060 ACCEPT OK 10.0.1.5 %s - %s", flowgen.Account, flowgen.NATENI, flowgen.NATAddr, i, bytes, dst.addr, dst.service),
 			fmt.Sprintf("5 %s %s %s %s 4000%d 443 6 100 %d 1717200000 1717200060 ACCEPT OK %s %s - %s", flowgen.Account, flowgen.NATENI, flowgen.NATAddr, dst.addr, i, bytes, flowgen.NATAddr, dst.addr, dst.service))
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "nat.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	db, _ := loadLog(t, "nat.log", strings.Join(lines, "\n")+"\n")
+	gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
 	var weighed []string
 	for _, e := range gw.Endpoints {
 		weighed = append(weighed, fmt.Sprintf("%s %d", e.Service, e.Bytes))

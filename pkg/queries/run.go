@@ -102,29 +102,24 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if err := checkWhere(ctx, db, f.Where); err != nil {
 		return nil, err
 	}
+	// The checks below read the summary when it is current, whether or not the report does
+	// (the same answers: nat-interface's shared-address check read 100M records for 1-2 s).
 	var d DuckDB
-	var stale bool
+	var current bool
 	body, _ := q.Body(d.Engine())
 	readsSummary := ReferencesName(body, SummaryName)
-	if readsSummary {
-		if d.Summary, err = SummaryCurrent(ctx, db); err != nil {
+	if readsSummary || q.Filters || len(q.Needs) > 0 {
+		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		stale = !d.Summary
 	}
+	d.Summary = readsSummary && current
+	stale := readsSummary && !current
 	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Query: q, Statement: st, summary: d.Summary, vals: vals}
-	if !readsSummary && (q.Filters || len(q.Needs) > 0) {
-		// A report of the records is checked from the summary all the same when it is
-		// current (the same answers: nat-interface's shared-address check read 100M records
-		// for 1-2 s).
-		if p.summary, err = SummaryCurrent(ctx, db); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
+	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
