@@ -34,6 +34,33 @@
 -- param: limit int = 10: How many addresses to show.
 -- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service, domain
 -- engine: duckdb
+-- A private address names one host per account and VPC (organisations reuse them), told apart
+-- by the summary's number for them (scope), which groups faster than the two strings; a public
+-- address names one host, whichever account logged it. The top rows' accounts and VPCs are
+-- then read from records of their addresses.
+WITH top AS (
+    SELECT *,
+           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
+           count(*) OVER (PARTITION BY dst_ip) > 1 OR min(scope) OVER () <> max(scope) OVER () AS shown
+    FROM (
+        SELECT dst_ip, CASE WHEN key_is_private(dst_ip) THEN scope END AS scope,
+               sum(bytes) AS bytes, max(last_end) AS last_end
+        FROM (
+            SELECT dst_ip, scope, sum(bytes) AS bytes, max("end") AS last_end
+            FROM flow_summary
+            WHERE log_status = 'OK'::flow_log_status AND dst_ip IS NOT NULL
+            GROUP BY ALL
+        ) AS by_scope
+        GROUP BY ALL
+    ) AS by_host
+    ORDER BY bytes DESC, dst_ip, scope
+    LIMIT $limit
+), scopes AS (
+    SELECT scope, any_value(account_id) AS account_id, any_value(vpc_id) AS vpc_id
+    FROM flow_summary
+    WHERE dst_ip IN (SELECT dst_ip FROM top WHERE scope IS NOT NULL) AND scope IN (SELECT scope FROM top)
+    GROUP BY scope
+)
 SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        CASE WHEN shown THEN scope_account END AS account_id,
        CASE WHEN shown THEN scope_vpc END AS vpc_id,
@@ -44,28 +71,9 @@ SELECT ip_text(dst_ip) AS dstaddr, bytes, share,
        key_aws_service(dst_ip) AS aws_service,
        key_domain(dst_ip, last_end, scope_account, scope_vpc) AS domain
 FROM (
-    SELECT *,
-           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
-           count(*) OVER (PARTITION BY dst_ip) > 1 OR min(scope_account) OVER () <> max(scope_account) OVER ()
-               OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS shown
-    FROM (
-        -- A private address names one host per account and VPC (organisations reuse them); a
-        -- public one names one host, whichever account logged it.
-        SELECT dst_ip,
-               CASE WHEN key_is_private(dst_ip) THEN account_id END AS scope_account,
-               CASE WHEN key_is_private(dst_ip) THEN vpc_id END AS scope_vpc,
-               sum(bytes) AS bytes, max(last_end) AS last_end
-        FROM (
-            SELECT dst_ip, account_id, vpc_id, sum(bytes) AS bytes, max("end") AS last_end
-            FROM flow_summary
-            WHERE log_status = 'OK'::flow_log_status AND dst_ip IS NOT NULL
-            GROUP BY ALL
-        ) AS by_account
-        GROUP BY ALL
-    ) AS by_host
-    ORDER BY bytes DESC, dst_ip, scope_account, scope_vpc
-    LIMIT $limit
-) AS top
+    SELECT top.*, scopes.account_id AS scope_account, scopes.vpc_id AS scope_vpc
+    FROM top LEFT JOIN scopes ON scopes.scope = top.scope
+) AS named
 ORDER BY bytes DESC, dstaddr, account_id, vpc_id;
 -- engine: athena
 SELECT dstaddr, bytes, share

@@ -30,7 +30,9 @@ import (
 //     whole again whenever it changes (each statement replaces its macro or view).
 //   - The flows and tgw_flows views are generated from the tables that loads create
 //     (pkg/ingest); they are rebuilt whenever their generator changes.
-//   - Migrations that read the records through those views (lateMigrations) apply last.
+//   - Migrations that read the records through those views (lateMigrations) apply after them.
+//   - Last, the summary's scope numbers are worked out anew whenever network_scope's value for
+//     a fixed pair changes (its checksum is that value): they come from DuckDB's hash().
 //
 // All pending steps apply in one transaction: a file is upgraded entirely or not at all.
 
@@ -45,7 +47,10 @@ type step struct {
 	name     string
 	checksum string
 	repeat   bool // re-applied whenever its checksum changes
-	apply    func(ctx context.Context, tx *sql.Tx) error
+	// checksumQuery, when set, works out the checksum in the database: for a step whose
+	// values depend on DuckDB's own functions (hash()), which change with its version.
+	checksumQuery string
+	apply         func(ctx context.Context, tx *sql.Tx) error
 }
 
 // goMigrations are the migrations written in Go, by the name that orders them.
@@ -98,6 +103,7 @@ func steps() ([]step, error) {
 	for _, name := range late {
 		out = append(out, step{name: name, checksum: "go", apply: lateMigrations[name]})
 	}
+	out = append(out, step{name: "summary scope", checksumQuery: ingest.ScopeChecksum, repeat: true, apply: ingest.ScopeSummary})
 	return out, nil
 }
 
@@ -154,6 +160,11 @@ func pendingSteps(ctx context.Context, db queryer) ([]step, error) {
 	}
 	var pending []step
 	for _, s := range all {
+		if s.checksumQuery != "" && queryRow(ctx, db, s.checksumQuery, &s.checksum) != nil {
+			// The query needs a step not yet applied (its macro): this one is pending too.
+			pending = append(pending, s)
+			continue
+		}
 		sum, done := applied[s.name]
 		if !done || s.repeat && sum != s.checksum {
 			pending = append(pending, s)
@@ -197,6 +208,11 @@ func migrate(ctx context.Context, db *sql.DB, pending []step) error {
 	for _, s := range pending {
 		if err := s.apply(ctx, tx); err != nil {
 			return fmt.Errorf("upgrade the database (schema step %s): %w", s.name, err)
+		}
+		if s.checksumQuery != "" {
+			if err := queryRow(ctx, tx, s.checksumQuery, &s.checksum); err != nil {
+				return fmt.Errorf("upgrade the database (schema step %s): %w", s.name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO flowsql_schema VALUES (?, ?, now()::TIMESTAMP)`, s.name, s.checksum); err != nil {
 			return err

@@ -147,6 +147,11 @@ func TestUpgradeRelease1(t *testing.T) {
 			records == 0 || summarized != records || v6 == 0 || unknown != 0 {
 			t.Errorf("records %d, in flow_hourly %d; addresses not IPv4 %d, %d without private (%v)", records, summarized, v6, unknown, err)
 		}
+		// Its rows have the number of their account and VPC.
+		var unscoped int64
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)`).Scan(&unscoped); err != nil || unscoped != 0 {
+			t.Errorf("%d summary rows without their scope (%v)", unscoped, err)
+		}
 		// Each file's interfaces are noted (for finding flow logs that overlap), and the files
 		// loaded before content hashes have none.
 		var indexed, ok, hashed int64
@@ -161,6 +166,52 @@ func TestUpgradeRelease1(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE nodata IS NULL AND skipdata IS NULL AND header NOT LIKE '%log-status%'),
             count(*) FILTER (WHERE nodata IS NOT NULL AND header LIKE '%log-status%') FROM ingested_files`).Scan(&unknown2, &counted); err != nil || unknown2 != 1 || counted != 1 {
 			t.Errorf("files without log-status with unknown counts: %d; with it, counted: %d (%v)", unknown2, counted, err)
+		}
+		db.Close()
+	}
+}
+
+// TestScopeFollowsHash: the summary's scope numbers come from DuckDB's hash(), which may change
+// with its version: when network_scope's value for a fixed pair is not the one recorded, the
+// next open works every row's number out anew, and an open after that changes nothing.
+func TestScopeFollowsHash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	db, err := flowsql.Open(ctx, path, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A summary row numbered by another hash, and the record of the step as that hash left it.
+	for _, q := range []string{
+		`INSERT INTO flow_hourly (account_id, vpc_id, records, scope) VALUES ('111122223333', 'vpc-1', 1, 42), ('111122223333', NULL, 1, 42)`,
+		`UPDATE flowsql_schema SET checksum = '42' WHERE step = 'summary scope'`,
+	} {
+		if res, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			t.Fatalf("%s: no rows", q)
+		}
+	}
+	db.Close()
+	var first string
+	for i := range 2 {
+		db, err := flowsql.Open(ctx, path, flowsql.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stale, scopes int64
+		var applied string
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)),
+            (SELECT count(DISTINCT scope) FROM flow_hourly), (SELECT applied_at::VARCHAR FROM flowsql_schema WHERE step = 'summary scope')`).Scan(&stale, &scopes, &applied); err != nil {
+			t.Fatal(err)
+		}
+		if stale != 0 || scopes != 2 {
+			t.Fatalf("after reopening: %d rows with another scope than their account and VPC's, %d scopes for 2 VPCs", stale, scopes)
+		}
+		if i == 0 {
+			first = applied
+		} else if applied != first {
+			t.Errorf("the second open applied the step again (%s, then %s)", first, applied)
 		}
 		db.Close()
 	}

@@ -292,6 +292,18 @@ CREATE OR REPLACE MACRO same_network(acct, vpc, other_acct, other_vpc) AS (
          ELSE true END
 );
 
+-- network_scope(account_id, vpc_id): a number for an account and VPC, which the hourly summary
+-- stores beside them (its scope column) so that a report can tell the hosts of a private
+-- address in several accounts and VPCs apart by a number instead of two strings (at 100M
+-- records top-destinations groups by it in half the time). DuckDB's hash(), cheap enough to
+-- work out for every record when a report reads the records (an MD5 takes 13 s for 100M);
+-- two accounts and VPCs share one with a chance of about n²/2⁶⁵ among n of them. hash() may
+-- change between DuckDB's versions: the stored numbers are worked out anew whenever this
+-- macro's value for a fixed pair changes (the "summary scope" step in schema.go).
+CREATE OR REPLACE MACRO network_scope(acct, vpc) AS (
+    hash(acct, vpc)
+);
+
 -- key_is_private(k): whether an address key is a private or reserved address (is_private_ip).
 CREATE OR REPLACE MACRO key_is_private(k) AS (
     CASE WHEN k >= 0 THEN is_private_ip4_int(k) ELSE (SELECT private FROM flowsql_addr_keys WHERE key = k) END

@@ -57,6 +57,9 @@ func checkSummary(t *testing.T, db *sql.DB) {
 	if n, r := queryInt(t, db, `SELECT count(*) FROM flow_records`), queryInt(t, db, `SELECT coalesce(sum(records), 0) FROM flow_hourly`); n != r {
 		t.Fatalf("flow_hourly counts %d records of %d", r, n)
 	}
+	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)`); n > 0 {
+		t.Fatalf("%d rows of flow_hourly have another scope than their account and VPC's", n)
+	}
 	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly`); n == 0 && queryInt(t, db, `SELECT count(*) FROM flow_records`) > 0 {
 		t.Fatal("flow_hourly is empty")
 	}

@@ -116,7 +116,7 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 const summaryOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, "start", "end", account_id, vpc_id,
        interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service,
        "action", log_status, bytes, packets,
-       CAST(1 AS BIGINT) AS records
+       CAST(1 AS BIGINT) AS records, network_scope(account_id, vpc_id) AS scope
 FROM flows`
 
 // SummarySQL returns flow_summary under the filters (see SummaryName): flow_hourly's groups
