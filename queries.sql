@@ -501,41 +501,76 @@ FROM (
 ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
--- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Every bucket from the first record's to the last's is a row: 0 where records cover it (NODATA included) without such traffic, blank with a note where no record covers it, the logs loaded having none of its time. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: start, bytes
 -- shows: packets
 -- series: bucket
 -- param: bucket interval = 1h: Width of a bucket: 5m, 1h, 1d.
 -- param: addr addr = null: Only the traffic from or to this address.
 -- param: limit int = 1000: How many buckets to show.
+-- optional: note
 -- engine: duckdb
-SELECT make_timestamp(bucket * 1000000) AS bucket, bytes, packets, flows
-FROM (
-    SELECT ("start" // $bucket) * $bucket AS bucket,
-           sum(bytes) AS bytes,
-           sum(packets) AS packets,
-           count(*) AS flows
-    FROM flows
-    WHERE log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL)
+-- Every bucket from the first record's to the last's is a row. A bucket that records cover (from
+-- their start to their end, NODATA and SKIPDATA included) without traffic shows 0; one that no
+-- record covers is blank: the logs loaded do not cover it, and its traffic is not known.
+WITH per_bucket AS (
+    SELECT "start" // $bucket AS b,
+           max("end" // $bucket) AS reach,
+           sum(bytes) FILTER (WHERE traffic) AS bytes,
+           sum(packets) FILTER (WHERE traffic) AS packets,
+           count(*) FILTER (WHERE traffic) AS flows
+    FROM (
+        SELECT "start", "end", bytes, packets,
+               log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL) AS traffic
+        FROM flows
+    ) AS records
+    WHERE "start" IS NOT NULL
     GROUP BY 1
-    ORDER BY 1
-    LIMIT $limit
-) AS series
-ORDER BY bucket;
+), series AS (
+    SELECT b, per_bucket.* EXCLUDE (b),
+           coalesce(max(reach) OVER (ORDER BY b ROWS UNBOUNDED PRECEDING) >= b, false) AS covered
+    FROM (SELECT unnest(range(min(b), least(max(b), min(b) + $limit - 1) + 1)) AS b FROM per_bucket) AS buckets
+    LEFT JOIN per_bucket USING (b)
+)
+SELECT make_timestamp(b * $bucket * 1000000) AS bucket,
+       CASE WHEN covered THEN CASE WHEN coalesce(flows, 0) = 0 THEN 0 ELSE bytes END END AS bytes,
+       CASE WHEN covered THEN CASE WHEN coalesce(flows, 0) = 0 THEN 0 ELSE packets END END AS packets,
+       CASE WHEN covered THEN coalesce(flows, 0) END AS flows,
+       CASE WHEN NOT covered THEN 'no records: the logs loaded do not cover it' END AS note
+FROM series
+ORDER BY b
+LIMIT $limit;
 -- engine: athena
-SELECT from_unixtime(bucket) AS bucket, bytes, packets, flows
-FROM (
-    SELECT "start" - "start" % $bucket AS bucket,
-           sum(bytes) AS bytes,
-           sum(packets) AS packets,
-           count(*) AS flows
-    FROM flows
-    WHERE log_status = 'OK' AND (srcaddr = $addr OR dstaddr = $addr OR $addr IS NULL)
+-- As on DuckDB: a row for every bucket (at most 10,000: Trino's sequence makes no more).
+WITH per_bucket AS (
+    SELECT "start" - "start" % $bucket AS b,
+           max("end" - "end" % $bucket) AS reach,
+           sum(bytes) FILTER (WHERE traffic) AS bytes,
+           sum(packets) FILTER (WHERE traffic) AS packets,
+           count(*) FILTER (WHERE traffic) AS flows
+    FROM (
+        SELECT "start", "end", bytes, packets,
+               log_status = 'OK' AND (srcaddr = $addr OR dstaddr = $addr OR $addr IS NULL) AS traffic
+        FROM flows
+    ) AS records
+    WHERE "start" IS NOT NULL
     GROUP BY 1
-    ORDER BY 1
-    LIMIT $limit
-) AS series
-ORDER BY bucket;
+), bounds AS (
+    SELECT min(b) AS lo, least(max(b), min(b) + (least($limit, 10000) - 1) * $bucket) AS hi FROM per_bucket
+), series AS (
+    SELECT buckets.b, p.bytes, p.packets, p.flows,
+           coalesce(max(p.reach) OVER (ORDER BY buckets.b ROWS UNBOUNDED PRECEDING) >= buckets.b, false) AS covered
+    FROM bounds CROSS JOIN UNNEST(sequence(bounds.lo, bounds.hi, $bucket)) AS buckets (b)
+    LEFT JOIN per_bucket AS p ON p.b = buckets.b
+)
+SELECT from_unixtime(b) AS bucket,
+       CASE WHEN covered THEN CASE WHEN coalesce(flows, 0) = 0 THEN 0 ELSE bytes END END AS bytes,
+       CASE WHEN covered THEN CASE WHEN coalesce(flows, 0) = 0 THEN 0 ELSE packets END END AS packets,
+       CASE WHEN covered THEN coalesce(flows, 0) END AS flows,
+       CASE WHEN NOT covered THEN 'no records: the logs loaded do not cover it' END AS note
+FROM series
+ORDER BY b
+LIMIT $limit;
 
 -- name: interfaces
 -- description: Traffic per network interface: bytes, flows, rejected flows, and when it was seen.

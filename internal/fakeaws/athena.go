@@ -48,8 +48,12 @@ type athenaQuery struct {
 	rows                             [][]*string
 }
 
-// trinoToDuckDB rewrites what Trino spells differently: contains(cidr, TRY_CAST(a AS IPADDRESS)).
-var trinoContains = regexp.MustCompile(`contains\(([^,]+), TRY_CAST\((\w+) AS IPADDRESS\)\)`)
+// trinoContains and trinoSequence match what Trino spells differently from DuckDB:
+// contains(cidr, TRY_CAST(a AS IPADDRESS)), and sequence(from, to, step) (generate_series).
+var (
+	trinoContains = regexp.MustCompile(`contains\(([^,]+), TRY_CAST\((\w+) AS IPADDRESS\)\)`)
+	trinoSequence = regexp.MustCompile(`\bsequence\(`)
+)
 
 func (f *Athena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
@@ -165,6 +169,7 @@ func (f *Athena) polls() int {
 // execute runs the statement on DuckDB now; the states only pretend it takes time.
 func (f *Athena) execute(q *athenaQuery) {
 	stmt := trinoContains.ReplaceAllString(q.sql, "in_cidr($2, $1)")
+	stmt = trinoSequence.ReplaceAllString(stmt, "generate_series(")
 	rows, err := f.DB.Query(stmt)
 	if err != nil {
 		q.reason = "SYNTAX_ERROR: " + err.Error()
