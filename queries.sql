@@ -1069,7 +1069,7 @@ WHERE z.az IS DISTINCT FROM n.az OR n.az IS NULL
 ORDER BY z.az IS NULL, z.bytes DESC, source;
 
 -- name: nat-hourly
--- description: A NAT gateway's processed bytes per hour, with the hours that stand out (more than three times the median hour) and the hours without records.
+-- description: A NAT gateway's processed bytes per hour, with the hours that stand out (more than three times the median hour) and the hours without records. An hour whose records (NODATA ones too) show no processed traffic is 0; one in which no record of the gateway's interface begins is blank: a logged interface has records every hour, so logs may be missing there and its traffic is not known.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -1086,17 +1086,23 @@ hours AS (
     WHERE inbound
     GROUP BY 1
 ),
+recorded AS (
+    -- the hours in which a record of the interface begins, whatever its status (as nat-coverage counts them)
+    SELECT DISTINCT start_hour * 3600 AS hour FROM flow_summary WHERE interface_id = $nat_eni AND start_hour IS NOT NULL
+),
 span AS (
-    SELECT unnest(range(min(hour), max(hour) + 1, 3600)) AS hour FROM hours
+    SELECT unnest(range(min(hour), max(hour) + 1, 3600)) AS hour FROM recorded
 ),
 typical AS (
     SELECT median(bytes) AS median FROM hours
 )
-SELECT make_timestamp(s.hour * 1000000) AS hour, coalesce(h.bytes, 0) AS bytes,
+SELECT make_timestamp(s.hour * 1000000) AS hour,
+       CASE WHEN r.hour IS NOT NULL THEN coalesce(h.bytes, 0) END AS bytes,
        round(coalesce(h.bytes, 0) / nullif(t.median, 0), 2) AS times_median,
-       CASE WHEN h.hour IS NULL THEN 'no records'
+       CASE WHEN r.hour IS NULL THEN 'no records'
             WHEN h.bytes > 3 * t.median THEN 'stands out' ELSE '' END AS note
 FROM span AS s
+LEFT JOIN recorded AS r ON r.hour = s.hour
 LEFT JOIN hours AS h ON h.hour = s.hour
 CROSS JOIN typical AS t
 ORDER BY s.hour

@@ -59,7 +59,7 @@ type (
 	}
 	hourRow struct {
 		Hour        time.Time `col:"hour"`
-		Bytes       int64     `col:"bytes"`
+		Bytes       *int64    `col:"bytes"` // nil: no record of the interface begins in the hour
 		TimesMedian float64   `col:"times_median"`
 		Note        string    `col:"note"`
 	}
@@ -624,7 +624,7 @@ func (gw *Gateway) hourly(rows []hourRow) {
 	for _, v := range rows {
 		if v.Note == "stands out" {
 			gw.StandOut = append(gw.StandOut, fmt.Sprintf("%s (%s, %sx the median hour)", v.Hour.UTC().Format("2006-01-02 15:04"),
-				words.Bytes(float64(v.Bytes)), strconv.FormatFloat(v.TimesMedian, 'f', -1, 64)))
+				words.Bytes(float64(*v.Bytes)), strconv.FormatFloat(v.TimesMedian, 'f', -1, 64)))
 		}
 	}
 }

@@ -658,11 +658,40 @@ func TestRateOverGaps(t *testing.T) {
 	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// One hour between them that the gateway's interface logged without traffic: NODATA.
+	eni := analyze(t, db, nat.Options{}).Gateways[0].InterfaceID
+	idle := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC).Unix()
+	nodata := fmt.Sprintf("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n2 %s %s - - - - - - - %d %d - NODATA\n",
+		flowgen.Account, eni, idle+60, idle+600)
+	if err := os.WriteFile(filepath.Join(dir, "idle.log"), []byte(nodata), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _ = ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
 	gw := analyze(t, db, nat.Options{}).Gateways[0]
 	c := gw.Coverage
 	missing := c.HoursSpanned - c.HoursWithRecords
 	if missing < 24 || gw.CoveredSeconds < 24*3600 {
 		t.Fatalf("%d of %d hours without records over %d s", missing, c.HoursSpanned, gw.CoveredSeconds)
+	}
+	// The hourly table shows those hours blank, as without records, and the NODATA hour as 0.
+	hourly := figure(t, gw, "nat-hourly")
+	blank := 0
+	for _, r := range hourly.Rows {
+		hour, bytes, note := output.Text(r[0], ""), r[1], output.Text(r[len(r)-1], "")
+		switch {
+		case note == "no records" && bytes == nil:
+			blank++
+		case note == "no records" || bytes == nil:
+			t.Errorf("hour %s: %v bytes, note %q", hour, bytes, note)
+		case strings.HasPrefix(hour, "2024-06-01 12:00") && (note != "" || output.Text(bytes, "") != "0"):
+			t.Errorf("the NODATA hour: %v bytes, note %q", bytes, note)
+		}
+	}
+	if blank != int(missing) || len(hourly.Rows) != int(c.HoursSpanned) {
+		t.Errorf("%d of %d hourly rows without records; the coverage says %d of %d", blank, len(hourly.Rows), missing, c.HoursSpanned)
 	}
 	want := gw.ProcessingCost*720*3600/(float64(gw.CoveredSeconds)*float64(c.HoursWithRecords)/float64(c.HoursSpanned)) + 720*0.045
 	if math.Abs(gw.RateWithoutGaps-want) > 1e-9 || gw.RateWithoutGaps <= gw.MonthlyRate {
@@ -676,7 +705,7 @@ func TestRateOverGaps(t *testing.T) {
 		t.Errorf("the report:\n%s", text.String())
 	}
 	// The first stretch alone: every hour has records.
-	if gw := analyze(t, db, nat.Options{Filters: queries.Filters{Until: later.Add(-time.Hour)}}).Gateways[0]; gw.RateWithoutGaps != 0 {
+	if gw := analyze(t, db, nat.Options{Filters: queries.Filters{Until: time.Unix(idle, 0)}}).Gateways[0]; gw.RateWithoutGaps != 0 {
 		t.Errorf("one stretch: rate over the logged hours $%f", gw.RateWithoutGaps)
 	}
 }
