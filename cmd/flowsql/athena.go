@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenarun "github.com/flowsql/flowsql/internal/athena"
+	"github.com/flowsql/flowsql/internal/output"
 	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -79,10 +81,47 @@ func runOnAthena(ctx context.Context, e *env, q *queries.Query, vals queries.Val
 	if note := q.LimitNote(vals, int64(len(res.Rows))); note != "" {
 		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", q.Name, note)
 	}
+	if note := privateHostsNote(q, vals, res, f); note != "" {
+		fmt.Fprintf(e.stderr, "flowsql report %s: %s\n", q.Name, note)
+	}
 	fmt.Fprintf(e.stderr, "Athena query %s: scanned %s in %.1f s, about %s at $%.0f per TB\n",
 		stats.QueryID, words.Bytes(float64(stats.ScannedBytes)), stats.TotalTime.Seconds(), dollars(stats.Cost()), athenarun.PricePerTB)
 	return nil
 }
+
+// privateHostsNote says, for a report whose local body tells apart the hosts that several
+// accounts number alike (templated VPCs reuse private addresses), that its Athena body does not
+// when a private address is among its rows: the Athena table may have no account column
+// (a custom format without account-id) to tell them apart by. "" when --account chose one.
+func privateHostsNote(q *queries.Query, vals queries.Values, res *output.Result, f queries.Filters) string {
+	body, _ := q.Body("duckdb")
+	if f.Account != "" || !strings.Contains(body, "key_is_private(") && !strings.Contains(body, "is_private_ip4_int(") {
+		return ""
+	}
+	var addrs []string // the rows' addresses, and the one asked about (top-sources --dst)
+	for _, p := range q.Params {
+		if p.Type == "addr" {
+			addrs = append(addrs, vals[p.Name])
+		}
+	}
+	for i, c := range res.Columns {
+		if c.Name == "srcaddr" || c.Name == "dstaddr" || c.Name == "address" {
+			for _, row := range res.Rows {
+				addrs = append(addrs, output.Text(row[i], ""))
+			}
+		}
+	}
+	for _, s := range addrs {
+		if a, err := netip.ParseAddr(s); err == nil && (a.IsPrivate() || sharedAddressSpace.Contains(a)) {
+			return fmt.Sprintf("on Athena, a private address (%s, say) counts the hosts that have it in every account the table reads, as one row: templated VPCs reuse addresses, "+
+				"which the local report tells apart by account and VPC; --account counts one account's", a)
+		}
+	}
+	return ""
+}
+
+// sharedAddressSpace is RFC 6598's carrier-grade NAT range, private too.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // quoteTrino quotes a table name, qualified or not, for Trino: logs.flows -> "logs"."flows".
 func quoteTrino(name string) string {
