@@ -893,10 +893,12 @@ FROM top
 ORDER BY bytes DESC, destination;
 
 -- name: nat-services
--- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy (nat_remedy): S3 and DynamoDB have free gateway endpoints; EC2's ranges hold hosts (instances, load balancers), not an AWS API, and no endpoint carries CloudFront's, Global Accelerator's or Route 53's traffic; AMAZON's ranges hold many services' APIs, each with its own interface endpoint where it has one. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format of the files that record the gateway's interface has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest.
+-- description: A NAT gateway's bytes by the AWS service at the other end, with the remedy (nat_remedy): S3 and DynamoDB have free gateway endpoints; EC2's ranges hold hosts (instances, load balancers), not an AWS API, and no endpoint carries CloudFront's, Global Accelerator's or Route 53's traffic; AMAZON's ranges hold many services' APIs, each with its own interface endpoint where it has one. An address that S3's or DynamoDB's prefix lists hold counts as S3 or DYNAMODB, whatever else lists it (AWS lists many under EC2 too); others count under the service that names them (flowsql enrich aws-ranges), else the logs' pkt-*-aws-service. Addresses neither names are "(not AWS)" when AWS's ranges are loaded or every format of the files that record the gateway's interface has pkt-src-aws-service and pkt-dst-aws-service, else "(unknown)": without either, nothing here can tell S3 from the rest. A gateway endpoint reaches S3 and DynamoDB in its own region only: their addresses in another region than the gateway's (by AWS's ranges) are a row of their own, "S3 (us-west-2)" say, that no gateway endpoint avoids; region_unknown_bytes are those of S3's and DynamoDB's whose region, or the gateway's, is not known (blank when none).
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- param: nat_region text = null: The NAT gateway's region, where known.
+-- optional: region_unknown_bytes
 -- engine: duckdb
 WITH legs AS (
     SELECT *, dst_ip = $nat AS inbound, nat_vpc_side(src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, $nat) AS vpc_side
@@ -915,13 +917,19 @@ by_dest AS (
 ),
 named AS (
     SELECT d.*, nat_destination_service(CASE WHEN d.addr <= s.hi THEN s.services END,
-                                        CASE WHEN d.addr <= s.hi THEN s.service END, d.logged_service) AS service
+                                        CASE WHEN d.addr <= s.hi THEN s.service END, d.logged_service) AS service,
+           CASE WHEN d.addr <= s.hi THEN s.region END AS region
     FROM by_dest AS d ASOF LEFT JOIN aws_ip_segments AS s ON d.addr >= s.lo
     WHERE d.addr >= 0
     UNION ALL
-    SELECT d.*, nat_destination_service(key_aws_services(d.addr), key_aws_service(d.addr), d.logged_service)
+    SELECT d.*, nat_destination_service(key_aws_services(d.addr), key_aws_service(d.addr), d.logged_service), key_aws_region(d.addr)
     FROM by_dest AS d
     WHERE d.addr < 0
+),
+located AS (
+    SELECT * REPLACE (nat_endpoint_service(service, region, $nat_region) AS service),
+           service IN ('S3', 'DYNAMODB') AND (region IS NULL OR $nat_region IS NULL) AS region_unknown
+    FROM named
 ),
 -- An address that nothing names as AWS's is known not to be when AWS's ranges are loaded, or
 -- every format of the files that record the gateway's interface (of every file, where the
@@ -945,16 +953,18 @@ SELECT coalesce(service, CASE WHEN (SELECT known FROM services_known) THEN '(not
        sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
        count(*) AS destinations,
        CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
-       nat_remedy(service) AS remedy
-FROM named
+       nat_remedy(service) AS remedy,
+       sum(bytes) FILTER (WHERE region_unknown) AS region_unknown_bytes
+FROM located
 GROUP BY service
 ORDER BY bytes DESC, service;
 
 -- name: nat-avoidable
--- description: The bytes each source sent to and received from S3 and DynamoDB through a NAT gateway: avoidable, since a gateway endpoint carries them free. Exact where the records have pkt-* addresses; otherwise estimated from the source's own interface records (its bytes to each service, in proportion), and said so in the method column.
+-- description: The bytes each source sent to and received from S3 and DynamoDB through a NAT gateway: avoidable, since a gateway endpoint carries them free (in the gateway's own region only: S3 elsewhere, by AWS's ranges, is not counted). Exact where the records have pkt-* addresses; otherwise estimated from the source's own interface records (its bytes to each service, in proportion), and said so in the method column.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
+-- param: nat_region text = null: The NAT gateway's region, where known.
 -- param: limit int = 20: How many rows to show.
 -- engine: duckdb
 WITH legs AS (
@@ -971,8 +981,9 @@ vpc_side AS (
     WHERE vpc_side
 ),
 paired AS (
-    SELECT v.source, nat_destination_service(CASE WHEN v.peer <= s.hi THEN s.services END,
-                                             CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service) AS service,
+    SELECT v.source, nat_endpoint_service(nat_destination_service(CASE WHEN v.peer <= s.hi THEN s.services END,
+                                                                  CASE WHEN v.peer <= s.hi THEN s.service END, v.logged_service),
+                                          CASE WHEN v.peer <= s.hi THEN s.region END, $nat_region) AS service,
            CAST(sum(v.bytes) AS DOUBLE) AS bytes, 'pkt-dstaddr' AS method
     FROM vpc_side AS v ASOF LEFT JOIN aws_ip_segments AS s ON v.peer >= s.lo
     WHERE v.peer IS NOT NULL
@@ -1001,8 +1012,9 @@ own AS (
       AND f.src_ip >= 0 AND NOT is_private_ip4_int(f.src_ip) AND same_network(f.account_id, f.vpc_id, scope.acct, scope.vpc)
 ),
 own_services AS (
-    SELECT o.source, o.sent, nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
-                                                     CASE WHEN o.peer <= s.hi THEN s.service END, o.logged_service) AS service,
+    SELECT o.source, o.sent, nat_endpoint_service(nat_destination_service(CASE WHEN o.peer <= s.hi THEN s.services END,
+                                                                          CASE WHEN o.peer <= s.hi THEN s.service END, o.logged_service),
+                                                  CASE WHEN o.peer <= s.hi THEN s.region END, $nat_region) AS service,
            sum(o.bytes) AS bytes
     FROM own AS o ASOF LEFT JOIN aws_ip_segments AS s ON o.peer >= s.lo
     GROUP BY 1, 2, 3

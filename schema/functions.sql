@@ -382,6 +382,7 @@ CREATE OR REPLACE MACRO nat_processed(a, inbound) AS (a IS DISTINCT FROM 'REJECT
 CREATE OR REPLACE MACRO nat_remedy(service) AS (
     CASE WHEN service IS NULL THEN NULL
          WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'
+         WHEN regexp_matches(service, '^(S3|DYNAMODB) \(') THEN 'none: a gateway endpoint reaches its own region''s only'
          WHEN service = 'EC2' THEN 'none: hosts on EC2, not an AWS API (PrivateLink where their owner offers it)'
          WHEN service = 'AMAZON' THEN 'an interface endpoint for each AWS API among them, where it has one (the domains tell which)'
          WHEN service IN ('CLOUDFRONT', 'CLOUDFRONT_ORIGIN_FACING', 'GLOBALACCELERATOR', 'ROUTE53', 'ROUTE53_HEALTHCHECKS',
@@ -397,6 +398,15 @@ CREATE OR REPLACE MACRO nat_remedy(service) AS (
 -- what the logs say. services and service come from aws_ip_segments, logged from the records.
 CREATE OR REPLACE MACRO nat_destination_service(services, service, logged) AS (
     coalesce(gateway_endpoint_service(services), CASE WHEN logged IN ('S3', 'DYNAMODB') THEN logged END, service, logged)
+);
+
+-- nat_endpoint_service(service, region, nat_region): the service a NAT gateway's traffic counts
+-- under, told by where a gateway endpoint reaches: S3 and DYNAMODB in another region than the
+-- gateway's (both known) become 'S3 (us-west-2)', say, which no gateway endpoint carries (one
+-- reaches its own region's only).
+CREATE OR REPLACE MACRO nat_endpoint_service(service, region, nat_region) AS (
+    CASE WHEN service IN ('S3', 'DYNAMODB') AND region IS NOT NULL AND nat_region IS NOT NULL AND region <> nat_region
+         THEN service || ' (' || region || ')' ELSE service END
 );
 
 -- ip_network('23.52.1.1') = 'AT-88-Z': the network name of the most specific range looked up.

@@ -45,9 +45,10 @@ type (
 		Records             int64 `col:"records"`
 	}
 	serviceRow struct {
-		Service string `col:"service"`
-		Bytes   int64  `col:"bytes"`
-		Remedy  string `col:"remedy"`
+		Service            string `col:"service"`
+		Bytes              int64  `col:"bytes"`
+		Remedy             string `col:"remedy"`
+		RegionUnknownBytes int64  `col:"region_unknown_bytes"`
 	}
 	crossAZRow struct {
 		SourceAZ string `col:"source_az"`
@@ -104,6 +105,13 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		return v
 	}
 	top := strconv.Itoa(r.opts.Top)
+	// Where a gateway endpoint reaches S3 and DynamoDB: the gateway's region, or the one given.
+	var region []string
+	if gw.Region != "" {
+		region = []string{"nat_region", gw.Region}
+	} else if r.opts.Region != "" {
+		region = []string{"nat_region", r.opts.Region}
+	}
 	figures := []struct {
 		name, title string
 		vals        queries.Values
@@ -111,8 +119,8 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		{"nat-summary", "What the gateway processed", vals()},
 		{"nat-sources", "Top sources: the instances whose traffic it processed", vals("limit", top)},
 		{"nat-destinations", "Top destinations", vals("limit", top)},
-		{"nat-services", "By AWS service at the other end", vals()},
-		{"nat-avoidable", "Avoidable: S3 and DynamoDB through the gateway, by source", vals("limit", top)},
+		{"nat-services", "By AWS service at the other end", vals(region...)},
+		{"nat-avoidable", "Avoidable: S3 and DynamoDB through the gateway, by source", vals(append([]string{"limit", top}, region...)...)},
 		{"nat-cross-az", "Sources in another availability zone", vals()},
 		{"nat-hourly", "Bytes per hour", vals("limit", strconv.Itoa(maxHours))},
 		{"nat-domains", "By domain: the names the sources resolved (Route 53 Resolver query logs)", vals("limit", top)},
@@ -207,7 +215,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if err != nil {
 		return fmt.Errorf("nat-coverage: %w", err)
 	}
-	gw.avoidable(services)
+	gw.avoidable(r, services)
 	gw.crossAZ(crossAZ)
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
@@ -555,16 +563,29 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 }
 
 // avoidable sums the bytes to S3 and DynamoDB: a gateway endpoint carries them free.
-func (gw *Gateway) avoidable(services []serviceRow) {
+func (gw *Gateway) avoidable(r *runner, services []serviceRow) {
 	gw.AvoidableBytes = map[string]int64{}
 	for _, s := range services {
 		switch s.Service {
 		case "S3", "DYNAMODB":
 			gw.AvoidableBytes[s.Service] += s.Bytes
 			gw.AvoidableCost += Cost(s.Bytes, gw.Prices.PerGB)
+			gw.RegionUnknownBytes += s.RegionUnknownBytes
 		case unknownService:
 			gw.UnknownServiceBytes += s.Bytes
+		default:
+			if strings.HasPrefix(s.Service, "S3 (") || strings.HasPrefix(s.Service, "DYNAMODB (") {
+				gw.OtherRegionBytes += s.Bytes
+			}
 		}
+	}
+	if gw.RegionUnknownBytes > 0 {
+		why := "the region of their addresses is not known (AWS's ranges are not loaded: 'flowsql enrich aws-ranges' loads them)"
+		if gw.Region == "" && r.opts.Region == "" {
+			why = "the gateway's region is not known (--region gives it)"
+		}
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the S3 and DynamoDB traffic counted as avoidable is of buckets or tables in a region not compared with the gateway's: %s. "+
+			"A gateway endpoint reaches its own region's only, so what of it is elsewhere is not avoidable that way.", words.Bytes(float64(gw.RegionUnknownBytes)), why))
 	}
 	if gw.UnknownServiceBytes > 0 {
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's traffic is with addresses whose AWS service nothing loaded tells (no AWS ranges are loaded, and not every flow log format has pkt-src-aws-service and pkt-dst-aws-service): "+

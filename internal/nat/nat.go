@@ -153,13 +153,18 @@ type Gateway struct {
 	AvoidableCost  float64          `json:"avoidable_cost"`
 	// UnknownServiceBytes went to addresses whose AWS service nothing loaded can tell (no AWS
 	// ranges, formats without pkt-*-aws-service): the avoidable figures are a floor.
-	UnknownServiceBytes int64          `json:"unknown_service_bytes"`
-	CrossAZBytes        int64          `json:"cross_az_bytes"`
-	CrossAZCost         float64        `json:"cross_az_cost"`
-	UnknownAZBytes      int64          `json:"unknown_az_bytes"`
-	Endpoints           []EndpointCase `json:"interface_endpoints,omitempty"`
-	StandOut            []string       `json:"hours_that_stand_out,omitempty"`
-	Coverage            Coverage       `json:"coverage"`
+	UnknownServiceBytes int64 `json:"unknown_service_bytes"`
+	// OtherRegionBytes went to S3 and DynamoDB in other regions than the gateway's, which no
+	// gateway endpoint reaches; RegionUnknownBytes, of the avoidable bytes, to addresses whose
+	// region (or the gateway's) is not known.
+	OtherRegionBytes   int64          `json:"other_region_bytes"`
+	RegionUnknownBytes int64          `json:"region_unknown_bytes"`
+	CrossAZBytes       int64          `json:"cross_az_bytes"`
+	CrossAZCost        float64        `json:"cross_az_cost"`
+	UnknownAZBytes     int64          `json:"unknown_az_bytes"`
+	Endpoints          []EndpointCase `json:"interface_endpoints,omitempty"`
+	StandOut           []string       `json:"hours_that_stand_out,omitempty"`
+	Coverage           Coverage       `json:"coverage"`
 	// Metered is what CloudWatch counted for the gateway against what the logs explain; nil
 	// when flowsql enrich nat-metrics has not fetched its metrics.
 	Metered *Metered `json:"cloudwatch,omitempty"`

@@ -170,6 +170,12 @@ func TestGroundTruth(t *testing.T) {
 	if gw.AvoidableBytes["S3"] != truth.NATByService["S3"] || gw.AvoidableBytes["DYNAMODB"] != truth.NATByService["DYNAMODB"] {
 		t.Errorf("avoidable %v, want S3 %d DYNAMODB %d", gw.AvoidableBytes, truth.NATByService["S3"], truth.NATByService["DYNAMODB"])
 	}
+	// Without AWS's ranges, the logs' pkt-dst-aws-service names S3 but not its region, which a
+	// gateway endpoint must share: said.
+	if notes := strings.Join(gw.Notes, " "); gw.RegionUnknownBytes != truth.NATByService["S3"]+truth.NATByService["DYNAMODB"] ||
+		!strings.Contains(notes, "is of buckets or tables in a region not compared with the gateway's: the region of their addresses is not known") {
+		t.Errorf("S3 and DynamoDB bytes of unknown region: %d; notes: %s", gw.RegionUnknownBytes, notes)
+	}
 	wantAvoidable := float64(truth.NATByService["S3"]+truth.NATByService["DYNAMODB"]) / (1 << 30) * 0.045
 	if math.Abs(gw.AvoidableCost-wantAvoidable) > 1e-9 {
 		t.Errorf("avoidable $%f, want $%f", gw.AvoidableCost, wantAvoidable)
@@ -1244,14 +1250,37 @@ func TestDefaultFormatElsewhere(t *testing.T) {
 	if strings.Contains(text.String(), "region is not known") {
 		t.Errorf("the report says the region is not known:\n%s", text.String())
 	}
-	// With AWS's ranges, every address is AWS's or known not to be.
+	// With AWS's ranges, every address is AWS's or known not to be; and the generator's S3 and
+	// DynamoDB hosts are us-east-1's, which a gateway endpoint in eu-west-1 does not reach: not
+	// avoidable, and said.
 	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
 		t.Fatal(err)
 	}
-	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000}).Gateways[0]
+	rep = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000})
+	gw = rep.Gateways[0]
 	services = column(t, figure(t, gw, "nat-services"), "bytes")
-	if _, ok := services["(unknown)"]; ok || gw.UnknownServiceBytes != 0 || gw.AvoidableBytes["S3"] == 0 {
-		t.Errorf("with AWS ranges: services %v, unknown %d, avoidable %v", services, gw.UnknownServiceBytes, gw.AvoidableBytes)
+	elsewhere := services["S3 (us-east-1)"] + services["DYNAMODB (us-east-1)"]
+	if _, ok := services["(unknown)"]; ok || gw.UnknownServiceBytes != 0 || len(gw.AvoidableBytes) != 0 || services["S3 (us-east-1)"] == 0 || gw.OtherRegionBytes != elsewhere {
+		t.Errorf("with AWS ranges: services %v, unknown %d, avoidable %v, in other regions %d", services, gw.UnknownServiceBytes, gw.AvoidableBytes, gw.OtherRegionBytes)
+	}
+	if rows := figure(t, gw, "nat-avoidable").Rows; len(rows) != 0 {
+		t.Errorf("avoidable by source: %v", rows)
+	}
+	text.Reset()
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Avoidable     no S3 or DynamoDB traffic of the gateway's region found through the gateway; not ", "to S3 and DynamoDB in other regions, which a gateway endpoint does not reach",
+		"none: a gateway endpoint reaches its own region's only"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("the report does not say %q:\n%s", s, text.String())
+		}
+	}
+	// --region chooses the prices; the gateway's own region, from its files' keys, still decides
+	// what a gateway endpoint reaches.
+	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Top: 1000, Region: "us-east-1"}).Gateways[0]
+	if gw.AvoidableBytes["S3"] != 0 || gw.OtherRegionBytes == 0 {
+		t.Errorf("--region us-east-1 prices only: avoidable %v, in other regions %d", gw.AvoidableBytes, gw.OtherRegionBytes)
 	}
 }
 

@@ -92,9 +92,10 @@ func (f *Figure) MarshalJSON() ([]byte, error) {
 	}{f.Name, f.Title, f.SQL, rows.Bytes()})
 }
 
-// enrichmentColumns are left out of tables for people while no row has a value (before
-// flowsql enrich has run); JSON keeps them.
-var enrichmentColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation"}
+// sparseColumns are left out of tables for people while no row has a value (the enrichment
+// columns before flowsql enrich has run; nat-services' region_unknown_bytes when every S3 and
+// DynamoDB address's region was compared); JSON keeps them.
+var sparseColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation", "region_unknown_bytes"}
 
 type renderer struct {
 	w   io.Writer
@@ -146,7 +147,7 @@ func (r *renderer) table(res *output.Result) {
 	}
 	shown := *res
 	shown.Rows = slices.Clone(res.Rows)
-	shown.DropEmpty(enrichmentColumns)
+	shown.DropEmpty(sparseColumns)
 	r.err = output.Write(r.w, &shown, f, output.Options{Human: true})
 	r.printf("\n")
 }
@@ -262,12 +263,12 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		if unknownServices != "" {
 			atLeast, unknownServices = "at least ", "; "+unknownServices
 		}
-		facts = append(facts, [2]string{"Avoidable", fmt.Sprintf("%s%s (%.0f%% of the processing charge): %s through the gateway; gateway endpoints for S3 and DynamoDB are free%s",
-			atLeast, money(gw.AvoidableCost), 100*float64(avoidBytes)/float64(gw.ProcessedBytes), strings.Join(avoid, ", "), unknownServices)})
+		facts = append(facts, [2]string{"Avoidable", fmt.Sprintf("%s%s (%.0f%% of the processing charge): %s through the gateway; gateway endpoints for S3 and DynamoDB are free%s%s",
+			atLeast, money(gw.AvoidableCost), 100*float64(avoidBytes)/float64(gw.ProcessedBytes), strings.Join(avoid, ", "), otherRegions(gw), unknownServices)})
 	case unknownServices != "":
-		facts = append(facts, [2]string{"Avoidable", "not known: no S3 or DynamoDB traffic found through the gateway, and " + unknownServices})
+		facts = append(facts, [2]string{"Avoidable", "not known: no S3 or DynamoDB traffic of the gateway's region found through the gateway" + otherRegions(gw) + ", and " + unknownServices})
 	default:
-		facts = append(facts, [2]string{"Avoidable", "no S3 or DynamoDB traffic found through the gateway"})
+		facts = append(facts, [2]string{"Avoidable", "no S3 or DynamoDB traffic of the gateway's region found through the gateway" + otherRegions(gw)})
 	}
 	unknownZones := ""
 	if gw.UnknownAZBytes > 0 {
@@ -488,4 +489,13 @@ func span(seconds int64) string {
 		return fmt.Sprintf("%d min %d s", d/time.Minute, d%time.Minute/time.Second)
 	}
 	return fmt.Sprintf("%d s", seconds)
+}
+
+// otherRegions says how much went to S3 and DynamoDB in other regions, which no gateway
+// endpoint reaches ("" when none did).
+func otherRegions(gw *Gateway) string {
+	if gw.OtherRegionBytes == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; not %s to S3 and DynamoDB in other regions, which a gateway endpoint does not reach (one reaches its own region's only)", words.Bytes(float64(gw.OtherRegionBytes)))
 }
