@@ -39,6 +39,12 @@ func TestSeriesGaps(t *testing.T) {
 	if got, want := series(queries.Values{"addr": "10.0.1.5"}), "100/1/<nil> 0/0/<nil> 0/0/<nil> "+gap+" "+gap+" 500/1/<nil>"; got != want {
 		t.Errorf("traffic-over-time --addr 10.0.1.5:\n got %s\nwant %s", got, want)
 	}
+	// Buckets of other than whole hours read the records: a half hour that no record reaches
+	// into is blank too.
+	g := " " + gap + " "
+	if got, want := series(queries.Values{"bucket": "30m"}), "100/1/<nil>"+g+"200/1/<nil>"+g+"0/0/<nil>"+g+gap+g+gap+g+"500/1/<nil>"; got != want {
+		t.Errorf("traffic-over-time --bucket 30m:\n got %s\nwant %s", got, want)
+	}
 	if got, want := series(queries.Values{"limit": "2"}), "100/1/<nil> 200/1/<nil>"; got != want {
 		t.Errorf("traffic-over-time --limit 2: %s, want %s", got, want)
 	}
