@@ -382,7 +382,7 @@ CREATE OR REPLACE MACRO nat_processed(a, inbound) AS (a IS DISTINCT FROM 'REJECT
 CREATE OR REPLACE MACRO nat_remedy(service) AS (
     CASE WHEN service IS NULL THEN NULL
          WHEN service IN ('S3', 'DYNAMODB') THEN 'gateway endpoint (free)'
-         WHEN regexp_matches(service, '^(S3|DYNAMODB) \(') THEN 'none: a gateway endpoint reaches its own region''s only'
+         WHEN regexp_matches(service, '^[A-Z0-9_]+ \(') THEN 'none: an endpoint reaches its own region''s service only'
          WHEN service = 'EC2' THEN 'none: hosts on EC2, not an AWS API (PrivateLink where their owner offers it)'
          WHEN service = 'AMAZON' THEN 'an interface endpoint for each AWS API among them, where it has one (the domains tell which)'
          WHEN service IN ('CLOUDFRONT', 'CLOUDFRONT_ORIGIN_FACING', 'GLOBALACCELERATOR', 'ROUTE53', 'ROUTE53_HEALTHCHECKS',
@@ -401,11 +401,13 @@ CREATE OR REPLACE MACRO nat_destination_service(services, service, logged) AS (
 );
 
 -- nat_endpoint_service(service, region, nat_region): the service a NAT gateway's traffic counts
--- under, told by where a gateway endpoint reaches: S3 and DYNAMODB in another region than the
--- gateway's (both known) become 'S3 (us-west-2)', say, which no gateway endpoint carries (one
--- reaches its own region's only).
+-- under, told by where an endpoint reaches: a service that an endpoint could carry (S3's and
+-- DynamoDB's gateway endpoints, an interface endpoint, AMAZON's APIs' ones) in another region
+-- than the gateway's (both known; not GLOBAL) becomes 'S3 (us-west-2)', say, which no endpoint
+-- in the gateway's VPC carries (each reaches its own region's service only).
 CREATE OR REPLACE MACRO nat_endpoint_service(service, region, nat_region) AS (
-    CASE WHEN service IN ('S3', 'DYNAMODB') AND region IS NOT NULL AND nat_region IS NOT NULL AND region <> nat_region
+    CASE WHEN region IS NOT NULL AND nat_region IS NOT NULL AND region <> nat_region AND region <> 'GLOBAL'
+              AND (service IN ('S3', 'DYNAMODB', 'AMAZON') OR starts_with(nat_remedy(service), 'interface endpoint'))
          THEN service || ' (' || region || ')' ELSE service END
 );
 

@@ -1271,7 +1271,7 @@ func TestDefaultFormatElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"Avoidable     no S3 or DynamoDB traffic of the gateway's region found through the gateway; not ", "to S3 and DynamoDB in other regions, which a gateway endpoint does not reach",
-		"none: a gateway endpoint reaches its own region's only"} {
+		"none: an endpoint reaches its own region's service only"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("the report does not say %q:\n%s", s, text.String())
 		}
@@ -1370,5 +1370,30 @@ func TestEndpointsWeighed(t *testing.T) {
 		if !strings.HasPrefix(remedies[service], want) {
 			t.Errorf("%s: remedy %q, want %q...", service, remedies[service], want)
 		}
+	}
+	// An endpoint reaches its own region's service only: with AWS's ranges, an API in another
+	// region than the gateway's (us-east-1) is not weighed, and the remedy says why.
+	lines = lines[:1]
+	for i, addr := range []string{"44.220.189.16", "18.246.224.200"} { // Kinesis Video Streams in us-east-1, us-west-2
+		bytes := 1000000 * (i + 1)
+		lines = append(lines,
+			fmt.Sprintf("5 %s %s 10.0.1.5 %s 4000%d 443 6 100 %d 1717200000 1717200060 ACCEPT OK 10.0.1.5 %s - -", flowgen.Account, flowgen.NATENI, flowgen.NATAddr, i, bytes, addr),
+			fmt.Sprintf("5 %s %s %s %s 4000%d 443 6 100 %d 1717200000 1717200060 ACCEPT OK %s %s - -", flowgen.Account, flowgen.NATENI, flowgen.NATAddr, addr, i, bytes, flowgen.NATAddr, addr))
+	}
+	db, _ = loadLog(t, "nat.log", strings.Join(lines, "\n")+"\n")
+	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges.json.gz"); err != nil {
+		t.Fatal(err)
+	}
+	gw = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}, Region: "us-east-1"}).Gateways[0]
+	weighed = nil
+	for _, e := range gw.Endpoints {
+		weighed = append(weighed, fmt.Sprintf("%s %d", e.Service, e.Bytes))
+	}
+	remedies = map[string]string{}
+	for _, r := range figure(t, gw, "nat-services").Rows {
+		remedies[output.Text(r[0], "")] = output.Text(r[6], "")
+	}
+	if fmt.Sprint(weighed) != "[KINESIS_VIDEO_STREAMS 1000000]" || !strings.HasPrefix(remedies["KINESIS_VIDEO_STREAMS (us-west-2)"], "none: an endpoint reaches its own region") {
+		t.Errorf("interface endpoints weighed: %v; remedies %v", weighed, remedies)
 	}
 }
