@@ -549,7 +549,8 @@ FROM series
 ORDER BY b
 LIMIT $limit;
 -- engine: athena
--- As on DuckDB: a row for every bucket (at most 10,000: Trino's sequence makes no more).
+-- As on DuckDB: a row for every bucket (Trino's sequence refuses more than 10,000: a --limit
+-- above that over more buckets is an error, not a series cut short unsaid).
 WITH per_bucket AS (
     SELECT "start" - "start" % $bucket AS b,
            max("end" - "end" % $bucket) AS reach,
@@ -564,7 +565,7 @@ WITH per_bucket AS (
     WHERE "start" IS NOT NULL
     GROUP BY 1
 ), bounds AS (
-    SELECT min(b) AS lo, least(max(b), min(b) + (least($limit, 10000) - 1) * $bucket) AS hi FROM per_bucket
+    SELECT min(b) AS lo, least(max(b), min(b) + ($limit - 1) * $bucket) AS hi FROM per_bucket
 ), series AS (
     SELECT buckets.b, p.bytes, p.packets, p.flows,
            coalesce(max(p.reach) OVER (ORDER BY buckets.b ROWS UNBOUNDED PRECEDING) >= buckets.b, false) AS covered
