@@ -160,8 +160,10 @@ func pendingSteps(ctx context.Context, db queryer) ([]step, error) {
 	}
 	var pending []step
 	for _, s := range all {
-		if s.checksumQuery != "" && queryRow(ctx, db, s.checksumQuery, &s.checksum) != nil {
-			// The query needs a step not yet applied (its macro): this one is pending too.
+		if s.checksumQuery != "" && (len(pending) > 0 || queryRow(ctx, db, s.checksumQuery, &s.checksum) != nil) {
+			// A step before it may change what the query computes (the macros), or the query
+			// needs one not yet applied: this one is pending too (its checksum is worked out
+			// once the others are applied).
 			pending = append(pending, s)
 			continue
 		}

@@ -53,8 +53,7 @@ const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
 // destination and source: stored in that order, a batch's rows of one address sit in few row
 // groups, which DuckDB's zone maps skip to (top-sources --dst) and groups by faster (about
 // 0.8 s instead of 1.2 s for top-destinations on 100M records). The records are read in parts
-// (see inParts).
-// The scope is worked out for each group, not each record.
+// (see inParts), and the scope is worked out for each group, not each record.
 func summarySelect(cond string, parts int) string {
 	return `SELECT *, network_scope(account_id, vpc_id)
 FROM (
