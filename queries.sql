@@ -501,7 +501,7 @@ FROM (
 ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
--- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Every bucket from the first record's to the last's is a row: 0 where records cover it (NODATA included) without such traffic, blank with a note where no record covers it, the logs loaded having none of its time. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Every bucket from the first record's to the last's is a row: 0 where records cover it (NODATA included) without such traffic, blank with a note where no record covers it, the logs loaded having none of its time; with --addr, only the records of the interfaces that log the address's traffic count as covering it (on Athena, any interface's). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
 -- needs: start, bytes
 -- shows: packets
 -- series: bucket
@@ -516,23 +516,33 @@ ORDER BY flows DESC, address, dstport, protocol;
 -- Buckets of whole hours (1h, 1d) add up the hourly summary's groups, whose records all begin
 -- in one such bucket and end in one (at 100M records, 1 s instead of 4); others read the
 -- records. DuckDB drops the branch whose condition on $bucket is false before it runs.
+-- With --addr, each interface's records are added up apart (without, the key is NULL): what
+-- covers a bucket is the records of the interfaces that log the address's traffic, since
+-- another interface's logs say nothing of its hours.
 WITH timed AS (
-    SELECT start_hour * 3600 // $bucket AS b, end_hour * 3600 // $bucket AS e, bytes, packets, records,
+    SELECT start_hour * 3600 // $bucket AS b, end_hour * 3600 // $bucket AS e,
+           CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END AS logged_by, bytes, packets, records,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL) AS traffic
     FROM flow_summary
     WHERE $bucket % 3600 = 0 AND start_hour IS NOT NULL
     UNION ALL
-    SELECT "start" // $bucket, "end" // $bucket, bytes, packets, 1,
+    SELECT "start" // $bucket, "end" // $bucket, CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END, bytes, packets, 1,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL)
     FROM flows
     WHERE $bucket % 3600 <> 0 AND "start" IS NOT NULL
-), per_bucket AS (
-    SELECT b,
+), per_interface AS (
+    SELECT b, logged_by,
            max(e) AS reach,
            sum(bytes) FILTER (WHERE traffic) AS bytes,
            sum(packets) FILTER (WHERE traffic) AS packets,
-           CAST(sum(records) FILTER (WHERE traffic) AS BIGINT) AS flows
+           sum(records) FILTER (WHERE traffic) AS flows
     FROM timed
+    GROUP BY 1, 2
+), per_bucket AS (
+    SELECT b,
+           max(reach) FILTER (WHERE $addr IS NULL OR logged_by IN (SELECT logged_by FROM per_interface WHERE flows > 0)) AS reach,
+           sum(bytes) AS bytes, sum(packets) AS packets, CAST(sum(flows) AS BIGINT) AS flows
+    FROM per_interface
     GROUP BY 1
 ), series AS (
     SELECT b, per_bucket.* EXCLUDE (b),
@@ -550,7 +560,8 @@ ORDER BY b
 LIMIT $limit;
 -- engine: athena
 -- As on DuckDB: a row for every bucket (Trino's sequence refuses more than 10,000: a --limit
--- above that over more buckets is an error, not a series cut short unsaid).
+-- above that over more buckets is an error, not a series cut short unsaid); but any
+-- interface's records cover a bucket, with --addr too (the table may have no interface_id).
 WITH per_bucket AS (
     SELECT "start" - "start" % $bucket AS b,
            max("end" - "end" % $bucket) AS reach,
