@@ -1,6 +1,7 @@
 package nat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -105,12 +106,11 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		return v
 	}
 	top := strconv.Itoa(r.opts.Top)
-	// Where a gateway endpoint reaches S3 and DynamoDB: the gateway's region, or the one given.
+	// Where an endpoint in the gateway's VPC reaches: its region, or the one given.
+	endpointRegion := cmp.Or(gw.Region, r.opts.Region)
 	var region []string
-	if gw.Region != "" {
-		region = []string{"nat_region", gw.Region}
-	} else if r.opts.Region != "" {
-		region = []string{"nat_region", r.opts.Region}
+	if endpointRegion != "" {
+		region = []string{"nat_region", endpointRegion}
 	}
 	figures := []struct {
 		name, title string
@@ -215,7 +215,7 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	if err != nil {
 		return fmt.Errorf("nat-coverage: %w", err)
 	}
-	gw.avoidable(r, services)
+	gw.avoidable(endpointRegion, services)
 	gw.crossAZ(crossAZ)
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
@@ -562,8 +562,9 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	}
 }
 
-// avoidable sums the bytes to S3 and DynamoDB: a gateway endpoint carries them free.
-func (gw *Gateway) avoidable(r *runner, services []serviceRow) {
+// avoidable sums the bytes to S3 and DynamoDB: a gateway endpoint carries them free. region is
+// the one nat-services compared their addresses' with ("" when not known).
+func (gw *Gateway) avoidable(region string, services []serviceRow) {
 	gw.AvoidableBytes = map[string]int64{}
 	for _, s := range services {
 		switch s.Service {
@@ -581,7 +582,7 @@ func (gw *Gateway) avoidable(r *runner, services []serviceRow) {
 	}
 	if gw.RegionUnknownBytes > 0 {
 		why := "the region of their addresses is not known (AWS's ranges are not loaded: 'flowsql enrich aws-ranges' loads them)"
-		if gw.Region == "" && r.opts.Region == "" {
+		if region == "" {
 			why = "the gateway's region is not known (--region gives it)"
 		}
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the S3 and DynamoDB traffic counted as avoidable is of buckets or tables in a region not compared with the gateway's: %s. "+
