@@ -13,6 +13,7 @@ import (
 	athenarun "github.com/flowsql/flowsql/internal/athena"
 	"github.com/flowsql/flowsql/internal/output"
 	"github.com/flowsql/flowsql/internal/words"
+	"github.com/flowsql/flowsql/pkg/enrich"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -91,7 +92,8 @@ func runOnAthena(ctx context.Context, e *env, q *queries.Query, vals queries.Val
 
 // privateHostsNote says, for a report whose local body tells apart the hosts that several
 // accounts number alike (templated VPCs reuse private addresses), that its Athena body does not
-// when a private address is among its rows: the Athena table may have no account column
+// when a private address (one the local body's key_is_private tells, enrich.IsPublic's
+// complement) is among its rows: the Athena table may have no account column
 // (a custom format without account-id) to tell them apart by. "" when --account chose one.
 func privateHostsNote(q *queries.Query, vals queries.Values, res *output.Result, f queries.Filters) string {
 	body, _ := q.Body("duckdb")
@@ -112,16 +114,13 @@ func privateHostsNote(q *queries.Query, vals queries.Values, res *output.Result,
 		}
 	}
 	for _, s := range addrs {
-		if a, err := netip.ParseAddr(s); err == nil && (a.IsPrivate() || sharedAddressSpace.Contains(a)) {
+		if a, err := netip.ParseAddr(s); err == nil && !enrich.IsPublic(a) {
 			return fmt.Sprintf("on Athena, a private address (%s, say) counts the hosts that have it in every account the table reads, as one row: templated VPCs reuse addresses, "+
 				"which the local report tells apart by account and VPC; --account counts one account's", a)
 		}
 	}
 	return ""
 }
-
-// sharedAddressSpace is RFC 6598's carrier-grade NAT range, private too.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 // quoteTrino quotes a table name, qualified or not, for Trino: logs.flows -> "logs"."flows".
 func quoteTrino(name string) string {
