@@ -27,4 +27,6 @@ var lateMigrations = map[string]func(ctx context.Context, tx *sql.Tx) error{
 	},
 	// The interfaces of each file loaded before 0013 added file_interfaces.
 	"0014_file_interfaces": ingest.IndexAllFiles,
+	// The destinations rollup that top-destinations reads; the summary scope step fills it.
+	"0016_flow_by_destination": ingest.CreateDestinations,
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowsql/flowsql"
+	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
 func openTest(t *testing.T) *sql.DB {
@@ -152,6 +153,12 @@ func TestUpgradeRelease1(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)`).Scan(&unscoped); err != nil || unscoped != 0 {
 			t.Errorf("%d summary rows without their scope (%v)", unscoped, err)
 		}
+		// The destinations rollup holds the summary's totals.
+		var rolled, totals int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_by_destination),
+            (SELECT count(*) FROM (SELECT * FROM flow_by_destination INTERSECT ALL `+ingest.DestinationTotals(ingest.SummaryTable)+`))`).Scan(&rolled, &totals); err != nil || rolled == 0 || rolled != totals {
+			t.Errorf("flow_by_destination: %d rows, %d of them the summary's totals (%v)", rolled, totals, err)
+		}
 		// Each file's interfaces are noted (for finding flow logs that overlap), and the files
 		// loaded before content hashes have none.
 		var indexed, ok, hashed int64
@@ -183,7 +190,8 @@ func TestScopeFollowsHash(t *testing.T) {
 	}
 	// A summary row numbered by another hash, and the record of the step as that hash left it.
 	for _, q := range []string{
-		`INSERT INTO flow_hourly (account_id, vpc_id, records, scope) VALUES ('111122223333', 'vpc-1', 1, 42), ('111122223333', NULL, 1, 42)`,
+		`INSERT INTO flow_hourly (account_id, vpc_id, dst_ip, log_status, bytes, records, scope) VALUES ('111122223333', 'vpc-1', 167772161, 'OK', 100, 1, 42), ('111122223333', NULL, 167772161, 'OK', 200, 1, 42)`,
+		`INSERT INTO flow_by_destination VALUES (167772161, 42, 300, NULL)`,
 		`UPDATE flowsql_schema SET checksum = '42' WHERE step = 'summary scope'`,
 	} {
 		if res, err := db.ExecContext(ctx, q); err != nil {
@@ -207,6 +215,12 @@ func TestScopeFollowsHash(t *testing.T) {
 		}
 		if stale != 0 || scopes != 2 {
 			t.Fatalf("after reopening: %d rows with another scope than their account and VPC's, %d scopes for 2 VPCs", stale, scopes)
+		}
+		// The destinations rollup is numbered anew with the summary.
+		var rolled string
+		if err := db.QueryRowContext(ctx, `SELECT string_agg(bytes::VARCHAR || CASE WHEN scope IN (SELECT scope FROM flow_hourly) THEN '' ELSE ' (old scope)' END, ',' ORDER BY bytes)
+            FROM flow_by_destination`).Scan(&rolled); err != nil || rolled != "100,200" {
+			t.Fatalf("flow_by_destination's rows with the summary's scopes: %q (%v)", rolled, err)
 		}
 		if i == 0 {
 			first = applied

@@ -111,20 +111,29 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, SummaryDDL); err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, DestinationsDDL); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM flow_hourly"); err != nil {
 		return err
 	}
-	return summarizeRecords(ctx, tx, "true", 1)
+	if err := summarizeRecords(ctx, tx, "true", 1); err != nil {
+		return err
+	}
+	return fillDestinations(ctx, tx)
 }
 
 // ScopeSummary gives the summary's rows the scope column if they lack it, and works out its
-// values anew (a schema step, run again whenever network_scope's values change).
+// values anew, and the destinations rollup with them (a schema step, run again whenever
+// network_scope's values change, and with every upgrade).
 func ScopeSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `ALTER TABLE flow_hourly ADD COLUMN IF NOT EXISTS scope UBIGINT`); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE flow_hourly SET scope = network_scope(account_id, vpc_id)`)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE flow_hourly SET scope = network_scope(account_id, vpc_id)`); err != nil {
+		return err
+	}
+	return fillDestinations(ctx, tx)
 }
 
 // ScopeChecksum is what tells whether the summary's scope values are current: network_scope's
@@ -134,6 +143,9 @@ const ScopeChecksum = `SELECT CAST(network_scope('flowsql', 'scope') AS VARCHAR)
 // resummarizeHours replaces the summary rows of the hours in which a file's records start
 // (whose records are about to go) by the summary of the other records of those hours.
 func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int64) error {
+	if err := staleDestinations(ctx, tx); err != nil {
+		return err
+	}
 	hours := fmt.Sprintf(`SELECT DISTINCT "start" // 3600 FROM %s WHERE file_id = %d`, quoteIdent(table), fileID)
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM flow_hourly WHERE start_hour IN (%[1]s)
         OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID)); err != nil {
@@ -148,7 +160,8 @@ func isSummarized(table string) bool {
 	return strings.HasPrefix(table, VPC.Table()+"_")
 }
 
-// summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts).
+// summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts),
+// and empties the destinations rollup, which the end of the load fills.
 func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	var ids []string
 	for _, t := range tasks {
@@ -158,6 +171,9 @@ func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error
 	}
 	if len(ids) == 0 {
 		return nil
+	}
+	if err := staleDestinations(ctx, tx); err != nil {
+		return err
 	}
 	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), l.scanParts(len(ids)))
 }

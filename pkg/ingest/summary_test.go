@@ -63,6 +63,14 @@ func checkSummary(t *testing.T, db *sql.DB) {
 	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly`); n == 0 && queryInt(t, db, `SELECT count(*) FROM flow_records`) > 0 {
 		t.Fatal("flow_hourly is empty")
 	}
+	// After a load the destinations rollup holds the summary's totals, row for row.
+	totals := ingest.DestinationTotals(ingest.SummaryTable)
+	if n := queryInt(t, db, `SELECT count(*) FROM (
+        (SELECT * FROM flow_by_destination EXCEPT ALL `+totals+`)
+        UNION ALL
+        (`+totals+` EXCEPT ALL SELECT * FROM flow_by_destination))`); n > 0 {
+		t.Fatalf("flow_by_destination differs from flow_hourly's totals by destination in %d rows", n)
+	}
 }
 
 // TestSummary: the hourly summary that loads keep equals the records added up, whatever the

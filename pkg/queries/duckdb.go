@@ -8,12 +8,17 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
 // DuckDB is the local engine: reports read flow_records in the flowsql database, and
-// flow_hourly, its summary by the hour, when Summary says it covers every record.
+// flow_hourly, its summary by the hour, when Summary says it covers every record; and
+// flow_by_destination, the summary's totals by destination, when Destinations says it holds
+// them (see ingest.DestinationsTable).
 type DuckDB struct {
-	Summary bool
+	Summary      bool
+	Destinations bool
 }
 
 // Engine names the engine.
@@ -168,6 +173,24 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 		parts = append(parts, summaryOfRecords+" WHERE "+e)
 	}
 	return strings.Join(parts, "\nUNION ALL\n"), args, nil
+}
+
+// DestinationsSQL returns flow_destinations under the filters (see DestinationsName): the
+// rollup when it holds the summary's totals and no filter narrows them, else the totals of
+// flow_summary, which the filters narrow.
+func (d DuckDB) DestinationsSQL(f Filters) string {
+	if d.Summary && d.Destinations && f.empty() {
+		return "SELECT * FROM " + ingest.DestinationsTable
+	}
+	return ingest.DestinationTotals(SummaryName)
+}
+
+// DestinationsFilled reports whether the destinations rollup holds the summary's totals (it is
+// empty while they are not known; see ingest.DestinationsTable).
+func DestinationsFilled(ctx context.Context, db *sql.DB) (bool, error) {
+	var ok bool
+	err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+ingest.DestinationsTable+")").Scan(&ok)
+	return ok, err
 }
 
 func floorDiv(a, b int64) int64 {

@@ -107,13 +107,18 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	var d DuckDB
 	var current bool
 	body, _ := q.Body(d.Engine())
-	readsSummary := ReferencesName(body, SummaryName)
+	readsSummary := ReferencesName(body, SummaryName) || ReferencesName(body, DestinationsName)
 	if readsSummary || q.Filters || len(q.Needs) > 0 {
 		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	d.Summary = readsSummary && current
+	if current && ReferencesName(body, DestinationsName) && f.empty() {
+		if d.Destinations, err = DestinationsFilled(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	stale := readsSummary && !current
 	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
 	if err != nil {

@@ -113,7 +113,14 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		return Statement{}, err
 	}
 	st.Args = append(st.Args, fargs...)
-	if ReferencesName(body, SummaryName) {
+	if ReferencesName(body, DestinationsName) {
+		dd, ok := d.(destinationsDialect)
+		if !ok {
+			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, DestinationsName, d.Engine())}
+		}
+		st.SQL = withCTE(st.SQL, DestinationsName+" AS NOT MATERIALIZED ("+dd.DestinationsSQL(f)+")")
+	}
+	if ReferencesName(body, SummaryName) || ReferencesName(body, DestinationsName) {
 		sd, ok := d.(summaryDialect)
 		if !ok {
 			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, SummaryName, d.Engine())}
@@ -143,6 +150,19 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 // the summary does not cover every record. The answers are the same either way; a report
 // that reads it counts with sum(records), not count(*).
 const SummaryName = "flow_summary"
+
+// DestinationsName is the relation of flow_summary's totals by destination that reports read:
+// dst_ip, scope, and of the records whose log_status is OK, bytes and last_end (the latest
+// end), a row per address and scope (ingest.DestinationTotals). It is the destinations rollup
+// when that holds them and no filter applies, else the totals of flow_summary as filtered.
+const DestinationsName = "flow_destinations"
+
+// destinationsDialect is an engine that can give reports the flow_destinations relation.
+type destinationsDialect interface {
+	// DestinationsSQL returns the relation's query under the filters. It may read
+	// flow_summary.
+	DestinationsSQL(f Filters) string
+}
 
 // summaryDialect is an engine that can give reports the flow_summary relation.
 type summaryDialect interface {
