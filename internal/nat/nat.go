@@ -82,11 +82,17 @@ func together(gws []*Gateway) *Together {
 		t.MonthlyRate += gw.MonthlyRate
 		t.AvoidableCost += gw.AvoidableCost
 		t.CrossAZCost += gw.CrossAZCost
-		if gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0 {
+		if gw.figuresUnknown() {
 			t.Unknown = append(t.Unknown, gw.Address)
 		}
 	}
 	return t
+}
+
+// figuresUnknown reports whether some of the gateway's figures could not be computed, so that
+// sums over gateways count what is known of it.
+func (gw *Gateway) figuresUnknown() bool {
+	return gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0
 }
 
 // Gateway is the analysis of one NAT gateway.
@@ -289,7 +295,11 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 				named.Report = "the analysis" // not the name of one of its queries (nat-billed)
 				err = &named
 			}
-			return nil, fmt.Errorf("NAT gateway %s: %w", gw.Address, err)
+			name := gw.Address
+			if gw.Account != "" {
+				name += " in account " + gw.Account
+			}
+			return nil, fmt.Errorf("NAT gateway %s: %w", name, err)
 		}
 	}
 	rep.Together = together(gws)

@@ -1197,6 +1197,34 @@ func TestSameAddressBothFound(t *testing.T) {
 			t.Errorf("%s: zone %s, account %s, notes: %s", gw.InterfaceID, gw.AZ, gw.Account, notes)
 		}
 	}
+	// The text tells them apart: in the table of the two, and in each one's heading.
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"\n10.0.101.10 in account 111111111111  use1-az1", "\n10.0.101.10 in account 222222222222  use1-az2",
+		"\nNAT gateway 10.0.101.10 in account 111111111111\n", "\nNAT gateway 10.0.101.10 in account 222222222222\n"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("the report does not say %q:\n%s", s, text.String())
+		}
+	}
+}
+
+// TestLabels: gateways that share an address are told apart by account, or where the accounts
+// do not tell them apart, by interface; others by address alone.
+func TestLabels(t *testing.T) {
+	a := &nat.Gateway{Address: "10.0.101.10", InterfaceID: "eni-a", Account: "1"}
+	b := &nat.Gateway{Address: "10.0.101.10", InterfaceID: "eni-b", Account: "1"}
+	c := &nat.Gateway{Address: "10.0.102.10", InterfaceID: "eni-c"}
+	var text bytes.Buffer
+	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{a, b, c}}, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"NAT gateway 10.0.101.10 on eni-a\n", "NAT gateway 10.0.101.10 on eni-b\n", "NAT gateway 10.0.102.10\n"} {
+		if !strings.Contains(text.String(), s) {
+			t.Errorf("the report does not say %q:\n%s", s, text.String())
+		}
+	}
 }
 
 // TestDefaultFormatElsewhere: the default format (no region, az-id or pkt-*-aws-service

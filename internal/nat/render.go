@@ -23,7 +23,7 @@ type RenderOptions struct {
 
 // Render writes the report for people.
 func Render(w io.Writer, rep *Report, o RenderOptions) error {
-	r := &renderer{w: w, o: o}
+	r := &renderer{w: w, o: o, labels: labels(rep.Gateways)}
 	if t := rep.Together; t != nil {
 		r.together(rep, t)
 	}
@@ -52,13 +52,19 @@ func (r *renderer) together(rep *Report, t *Together) {
 		{"Cross-AZ", least + money(t.CrossAZCost) + " more"},
 	}
 	if len(t.Unknown) > 0 {
-		facts = append(facts, [2]string{"Unknown", "some figures of " + strings.Join(t.Unknown, ", ") + " (see its analysis): the sums count what is known"})
+		var unknown []string
+		for _, gw := range rep.Gateways {
+			if gw.figuresUnknown() {
+				unknown = append(unknown, r.labels[gw])
+			}
+		}
+		facts = append(facts, [2]string{"Unknown", "some figures of " + strings.Join(unknown, ", ") + " (see its analysis): the sums count what is known"})
 	}
 	r.facts(facts)
 	res := &output.Result{Columns: []output.Column{{Name: "gateway", Type: "VARCHAR"}, {Name: "zone", Type: "VARCHAR"},
 		{Name: "bytes", Type: "BIGINT"}, {Name: "cost", Type: "DOUBLE"}, {Name: "cost_per_30_days", Type: "DOUBLE"}}}
 	for _, gw := range rep.Gateways {
-		name := gw.name()
+		name := r.labels[gw]
 		var bytes, cost, rate any = gw.ProcessedBytes, gw.TotalCost, gw.MonthlyRate
 		if gw.BytesUnknown {
 			bytes = nil
@@ -98,9 +104,10 @@ func (f *Figure) MarshalJSON() ([]byte, error) {
 var sparseColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation", "region_unknown_bytes"}
 
 type renderer struct {
-	w   io.Writer
-	o   RenderOptions
-	err error
+	w      io.Writer
+	o      RenderOptions
+	labels map[*Gateway]string // see labels
+	err    error
 }
 
 func (r *renderer) printf(format string, args ...any) {
@@ -175,8 +182,36 @@ func (gw *Gateway) name() string {
 	return gw.Address
 }
 
+// labels names each gateway for people: by its id and address, and where two share those
+// (accounts whose VPCs are made from one template, and gateways not in the eni table), by its
+// account too, or else its interface.
+func labels(gws []*Gateway) map[*Gateway]string {
+	byName := map[string][]*Gateway{}
+	for _, gw := range gws {
+		byName[gw.name()] = append(byName[gw.name()], gw)
+	}
+	out := map[*Gateway]string{}
+	for name, same := range byName {
+		accounts := map[string]bool{}
+		for _, gw := range same {
+			accounts[gw.Account] = true
+		}
+		for _, gw := range same {
+			switch {
+			case len(same) == 1:
+				out[gw] = name
+			case len(accounts) == len(same) && gw.Account != "":
+				out[gw] = name + " in account " + gw.Account
+			default:
+				out[gw] = name + " on " + gw.InterfaceID
+			}
+		}
+	}
+	return out
+}
+
 func (r *renderer) gateway(rep *Report, gw *Gateway) {
-	r.heading(1, "NAT gateway "+gw.name())
+	r.heading(1, "NAT gateway "+r.labels[gw])
 	p := gw.Prices
 	where := []string{"interface " + gw.InterfaceID}
 	if gw.AZ != "" {
