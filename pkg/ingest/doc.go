@@ -15,9 +15,11 @@
 //
 // The tables are:
 //
-//	flows              one row per VPC flow-log record
-//	tgw_flows          one row per Transit Gateway flow-log record
-//	ingested_files     one row per loaded file
-//	load_errors        one row per unreadable line, or per file that failed as a whole
-//	flow_log_overlaps  one row per interface that more than one flow log recorded at once
+//	flows                one row per VPC flow-log record
+//	tgw_flows            one row per Transit Gateway flow-log record
+//	ingested_files       one row per loaded file
+//	load_errors          one row per unreadable line, or per file that failed as a whole
+//	flow_log_overlaps    one row per interface that more than one flow log recorded at once
+//	flow_hourly          the VPC records added up by the hour (see SummaryTable)
+//	flow_by_destination  flow_hourly's traffic added up by destination (see DestinationsTable)
 package ingest
