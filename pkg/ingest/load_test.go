@@ -716,6 +716,9 @@ func TestHostileLines(t *testing.T) {
 		{"more bytes than the packets carry", []byte(header14 + record(1) + "\n" +
 			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 9000000000000 1700000000 1700000060 ACCEPT OK\n"),
 			[]int{1, 9000000000000}, "suspicious", 3, `bytes 9000000000000 is more than 3 packets can carry (65535 bytes each at most) (loaded as it is)`, 0},
+		{"traffic in a NODATA record", []byte(header14 + record(1) + "\n" +
+			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 51 33615 1700000000 1700000060 REJECT NODATA\n"),
+			[]int{1, 33615}, "suspicious", 3, `log-status NODATA with packets 51 and bytes 33615: AWS writes "-" there, and reports count no traffic of NODATA records (loaded as it is)`, 0},
 		{"a time after the load", []byte(header14 + record(1) + "\n" +
 			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 7 1700000000 4102444800 ACCEPT OK\n"),
 			[]int{1, 7}, "suspicious", 3, `end 4102444800 (2100-01-01 00:00:00) is after the load began, by more than a day (loaded as it is)`, 0},

@@ -258,12 +258,13 @@ func (b timeBounds) suspiciousSQL() string {
 	return fmt.Sprintf(`srcport NOT BETWEEN 0 AND 65535 OR dstport NOT BETWEEN 0 AND 65535
     OR protocol NOT BETWEEN 0 AND 255 OR packets < 0 OR bytes < 0 OR "end" < "start"
     OR bytes > packets * %[3]d
-    OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d`, b.lo, b.hi, maxPacket)
+    OR "start" NOT BETWEEN %[1]d AND %[2]d OR "end" NOT BETWEEN %[1]d AND %[2]d
+    OR log_status IN ('NODATA'::flow_log_status, 'SKIPDATA'::flow_log_status) AND (packets > 0 OR bytes > 0)`, b.lo, b.hi, maxPacket)
 }
 
 // findSuspicious reads a file again and returns its records that hold a value no record can
 // have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
-// before its start, or an address that is not one. The rows are loaded as they are; these say
+// before its start, traffic in a NODATA or SKIPDATA record, or an address that is not one. The rows are loaded as they are; these say
 // which and why. A Parquet file's records are read through DuckDB (suspiciousParquet).
 func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64, b timeBounds) ([]loadError, error) {
 	if t.sn.container == containerParquet {
@@ -347,6 +348,21 @@ func suspicious(b timeBounds, value func(name string) (string, bool)) []string {
 			if err1 == nil && err2 == nil && count >= 0 && size > count*maxPacket {
 				why = append(why, fmt.Sprintf("bytes %d is more than %s can carry (%d bytes each at most)", size, words.Plural(count, "packet"), maxPacket))
 			}
+		}
+	}
+	// A NODATA or SKIPDATA record carries no traffic: AWS writes "-" in its traffic fields, and
+	// the reports count none of it, so traffic in one would count nowhere unsaid.
+	if status, ok := value("log-status"); ok && (status == "NODATA" || status == "SKIPDATA") {
+		var carried []string
+		for _, name := range []string{"packets", "bytes"} {
+			if v, ok := value(name); ok {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+					carried = append(carried, fmt.Sprintf("%s %d", name, n))
+				}
+			}
+		}
+		if len(carried) > 0 {
+			why = append(why, fmt.Sprintf("log-status %s with %s: AWS writes \"-\" there, and reports count no traffic of %s records", status, strings.Join(carried, " and "), status))
 		}
 	}
 	for _, name := range []string{"start", "end"} {
