@@ -179,6 +179,14 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		gw.Figures = append(gw.Figures, &Figure{Name: "nat-edges", Title: "Records across the edges of the period", SQL: out.Inline(), Result: out.Result})
 	}
 	gw.summarise(summary, unmeasured, edges, r.opts.Filters.Since, r.opts.Filters.Until)
+	// Flow logs that record the gateway's own interface at once each count its traffic.
+	overlaps, err := queries.CheckOverlaps(ctx, r.db, queries.Filters{Interface: gw.InterfaceID, Since: r.opts.Filters.Since, Until: r.opts.Filters.Until})
+	if err != nil {
+		return err
+	}
+	if overlaps != nil {
+		gw.OverlappingFlowLogs = overlaps.FlowLogs
+	}
 	for _, f := range []string{"nat-sources", "nat-destinations", "nat-services", "nat-avoidable"} {
 		if err := addCost(results[f], "cost", gw.Prices.PerGB); err != nil {
 			return fmt.Errorf("%s: %w", f, err)

@@ -121,6 +121,10 @@ type Gateway struct {
 	// of JSON).
 	RecordsWithoutBytes int64 `json:"records_without_bytes,omitempty"`
 	BytesUnknown        bool  `json:"bytes_unknown,omitempty"`
+	// OverlappingFlowLogs are the flow logs that record the gateway's interface at the same
+	// time, in the period (a VPC's flow log and its subnet's, say): each counts the traffic,
+	// so the bytes and costs are too high by what the others repeat (the notes say where).
+	OverlappingFlowLogs []string `json:"overlapping_flow_logs,omitempty"`
 	// PeriodUnknown is set when the gateway's records have no start and end times (a format
 	// without them): the figures of time below are then zero, and left out of JSON.
 	PeriodUnknown bool `json:"period_unknown,omitempty"`

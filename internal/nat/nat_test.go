@@ -1425,3 +1425,65 @@ func TestEndpointsWeighed(t *testing.T) {
 		t.Errorf("interface endpoints weighed: %v; remedies %v", weighed, remedies)
 	}
 }
+
+// TestOverlappingFlowLogs: when two flow logs record the gateway's own interface at the same
+// time (a VPC's and its subnet's, say), each counts its traffic: the processed bytes and costs
+// are too high, and the Processed line says so with the flow logs; another interface recorded
+// twice does not make the gateway's figures so.
+func TestOverlappingFlowLogs(t *testing.T) {
+	dir := t.TempDir()
+	name := func(log string) string {
+		return filepath.Join(dir, "111111111111_vpcflowlogs_us-east-1_"+log+"_20240601T0000Z_0a1b2c3d.log")
+	}
+	gateway := "5 111111111111 eni-nat 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n" +
+		"5 111111111111 eni-nat 10.0.101.10 52.1.2.3 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"
+	instance := "5 111111111111 eni-i 10.0.1.5 52.1.2.3 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n"
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(zonedHead+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := "5 111111111111 eni-nat2 10.0.2.5 10.0.102.10 40000 443 6 10 1000 1717200000 1717200060 ACCEPT OK use1-az2 10.0.2.5 52.1.2.4\n"
+	write(name("fl-aaa"), gateway+instance+other)
+	write(name("fl-bbb"), instance+instance) // the instance's interface again, not the gateway's
+	db := openLoaded(t, flowsql.Memory, dir)
+	byAddress := func(rep *nat.Report, addr string) *nat.Gateway {
+		for _, gw := range rep.Gateways {
+			if gw.Address == addr {
+				return gw
+			}
+		}
+		t.Fatalf("no gateway %s among %d", addr, len(rep.Gateways))
+		return nil
+	}
+	gw := byAddress(analyze(t, db, nat.Options{}), "10.0.101.10")
+	if gw.ProcessedBytes != 5000 || len(gw.OverlappingFlowLogs) != 0 {
+		t.Fatalf("another interface recorded twice: processed %d, overlapping flow logs %v", gw.ProcessedBytes, gw.OverlappingFlowLogs)
+	}
+	write(name("fl-ccc"), gateway) // the gateway's interface again, by a third flow log
+	files, err := ingest.LocalFiles([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rep := analyze(t, db, nat.Options{})
+	gw = byAddress(rep, "10.0.101.10")
+	if other := byAddress(rep, "10.0.102.10"); len(other.OverlappingFlowLogs) != 0 {
+		t.Errorf("the other gateway's interface, recorded once: overlapping flow logs %v", other.OverlappingFlowLogs)
+	}
+	if gw.ProcessedBytes != 10000 || strings.Join(gw.OverlappingFlowLogs, " ") != "fl-aaa fl-ccc" {
+		t.Fatalf("the gateway's interface recorded twice: processed %d, overlapping flow logs %v", gw.ProcessedBytes, gw.OverlappingFlowLogs)
+	}
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"each byte counted once per flow log that records the interface: too high, with the costs below, since 2 do at the same time (fl-aaa, fl-ccc; see the notes)",
+		"Too high      the figures of 10.0.101.10, whose interface more than one flow log records"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, text.String())
+		}
+	}
+}

@@ -60,6 +60,15 @@ func (r *renderer) together(rep *Report, t *Together) {
 		}
 		facts = append(facts, [2]string{"Unknown", "some figures of " + strings.Join(unknown, ", ") + " (see its analysis): the sums count what is known"})
 	}
+	var twice []string
+	for _, gw := range rep.Gateways {
+		if len(gw.OverlappingFlowLogs) > 0 {
+			twice = append(twice, r.labels[gw])
+		}
+	}
+	if len(twice) > 0 {
+		facts = append(facts, [2]string{"Too high", "the figures of " + strings.Join(twice, ", ") + ", whose interface more than one flow log records at the same time (see its analysis): the sums count its traffic once per flow log"})
+	}
 	r.facts(facts)
 	res := &output.Result{Columns: []output.Column{{Name: "gateway", Type: "VARCHAR"}, {Name: "zone", Type: "VARCHAR"},
 		{Name: "bytes", Type: "BIGINT"}, {Name: "cost", Type: "DOUBLE"}, {Name: "cost_per_30_days", Type: "DOUBLE"}}}
@@ -269,13 +278,20 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		r.notes(gw)
 		return
 	}
-	processed := fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, each byte counted once",
-		words.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), words.Bytes(float64(gw.BytesFromSource)), words.Bytes(float64(gw.BytesFromDestination)))
+	once := "each byte counted once"
+	if n := len(gw.OverlappingFlowLogs); n > 0 {
+		// Each flow log that records the interface counts its traffic: too high.
+		once = fmt.Sprintf("each byte counted once per flow log that records the interface: too high, with the costs below, since %d do at the same time (%s; see the notes)",
+			n, strings.Join(gw.OverlappingFlowLogs, ", "))
+	}
+	processed := fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, %s",
+		words.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), words.Bytes(float64(gw.BytesFromSource)), words.Bytes(float64(gw.BytesFromDestination)), once)
 	rate30 := atThisRate(gw)
 	if gw.RecordsWithoutBytes > 0 {
 		// Some records have no bytes: what the others hold is a floor.
 		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
 	}
+
 	facts = append(facts,
 		[2]string{"Records", period},
 		[2]string{"Processed", processed},
