@@ -89,10 +89,10 @@ func together(gws []*Gateway) *Together {
 	return t
 }
 
-// figuresUnknown reports whether some of the gateway's figures could not be computed, so that
-// sums over gateways count what is known of it.
+// figuresUnknown reports whether some of the gateway's figures could not be computed, or AWS
+// skipped some of its records, so that sums over gateways count what is known of it.
 func (gw *Gateway) figuresUnknown() bool {
-	return gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0
+	return gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0
 }
 
 // Gateway is the analysis of one NAT gateway.

@@ -1487,3 +1487,29 @@ func TestOverlappingFlowLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedRecordsFloor: SKIPDATA records of the gateway's interface (AWS skipped records
+// in those windows) make its bytes and costs a floor: the Processed line says "at least", and
+// why, where before only a note at the end did.
+func TestSkippedRecordsFloor(t *testing.T) {
+	records := "5 111111111111 eni-nat 10.0.1.5 10.0.101.10 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK use1-az1 10.0.1.5 52.1.2.3\n" +
+		"5 111111111111 eni-nat 52.1.2.3 10.0.101.10 443 40000 6 10 9000 1717200000 1717200060 ACCEPT OK use1-az1 52.1.2.3 10.0.101.10\n"
+	for _, skipped := range []bool{false, true} {
+		text := zonedHead + records
+		if skipped {
+			text += "5 111111111111 eni-nat - - - - - - - 1717200060 1717200120 - SKIPDATA use1-az1 - -\n"
+		}
+		db, _ := loadLog(t, "nat.log", text)
+		rep := analyze(t, db, nat.Options{})
+		var out bytes.Buffer
+		if err := nat.Render(&out, rep, nat.RenderOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		floor := strings.Contains(out.String(), "Processed     at least 13.7 KiB") &&
+			strings.Contains(out.String(), "AWS skipped records of its interface in some windows (1 SKIPDATA record; see the notes)") &&
+			strings.Contains(out.String(), "At this rate  at least ")
+		if floor != skipped || rep.Gateways[0].ProcessedBytes != 14000 {
+			t.Errorf("SKIPDATA %v: processed %d, said to be a floor %v:\n%s", skipped, rep.Gateways[0].ProcessedBytes, floor, out.String())
+		}
+	}
+}

@@ -287,8 +287,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	processed := fmt.Sprintf("%s (%s GB): %s from sources, %s from destinations, %s",
 		words.Bytes(float64(gw.ProcessedBytes)), gb(gw.ProcessedBytes), words.Bytes(float64(gw.BytesFromSource)), words.Bytes(float64(gw.BytesFromDestination)), once)
 	rate30 := atThisRate(gw)
-	if gw.RecordsWithoutBytes > 0 {
-		// Some records have no bytes: what the others hold is a floor.
+	if n := gw.Coverage.SkipDataRecords; n > 0 {
+		processed += fmt.Sprintf("; AWS skipped records of its interface in some windows (%s; see the notes)", words.Plural(n, "SKIPDATA record"))
+	}
+	if gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0 {
+		// Some records have no bytes, or were skipped: what the others hold is a floor.
 		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
 	}
 
