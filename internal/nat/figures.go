@@ -455,6 +455,9 @@ const HoursPer30Days = 30 * 24
 func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, until time.Time) {
 	gw.ProcessedBytes, gw.BytesFromSource, gw.BytesFromDestination = v.ProcessedBytes, v.BytesFromSource, v.BytesFromDestination
 	gw.RecordsWithoutBytes = u.RecordsWithoutBytes
+	// The traffic on its interface that following its address leaves out (each note below says
+	// which): what it processed is higher by what of it the gateway received.
+	gw.UncountedBytes = v.IPv6Bytes + v.OtherBytes
 	if v.IPv6Records > 0 {
 		gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface also logged %s of IPv6 traffic (%s): NAT64, from IPv6 sources to 64:ff9b::/96, "+
 			"which this analysis, following the gateway's IPv4 address %s, does not count: what it processed is higher by what of it the gateway received.",

@@ -90,9 +90,10 @@ func together(gws []*Gateway) *Together {
 }
 
 // figuresUnknown reports whether some of the gateway's figures could not be computed, or AWS
-// skipped some of its records, so that sums over gateways count what is known of it.
+// skipped some of its records, or its interface carried traffic they leave out, so that sums
+// over gateways count what is known of it.
 func (gw *Gateway) figuresUnknown() bool {
-	return gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0
+	return gw.BytesUnknown || gw.PeriodUnknown || gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0 || gw.UncountedBytes > 0
 }
 
 // Gateway is the analysis of one NAT gateway.
@@ -125,6 +126,10 @@ type Gateway struct {
 	// time, in the period (a VPC's flow log and its subnet's, say): each counts the traffic,
 	// so the bytes and costs are too high by what the others repeat (the notes say where).
 	OverlappingFlowLogs []string `json:"overlapping_flow_logs,omitempty"`
+	// UncountedBytes is the traffic on the gateway's interface neither to nor from its address
+	// (NAT64's IPv6, its secondary addresses'): the processed bytes leave it out, so they are
+	// low by what of it the gateway received.
+	UncountedBytes int64 `json:"uncounted_bytes_on_interface,omitempty"`
 	// PeriodUnknown is set when the gateway's records have no start and end times (a format
 	// without them): the figures of time below are then zero, and left out of JSON.
 	PeriodUnknown bool `json:"period_unknown,omitempty"`

@@ -1347,7 +1347,17 @@ func TestRejectedNotProcessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	rejected(dir)
-	gw := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	rep := analyze(t, openLoaded(t, flowsql.Memory, dir), nat.Options{NATIPs: []string{flowgen.NATAddr}})
+	gw := rep.Gateways[0]
+	// What it leaves out makes the processed bytes a floor, which the Processed line says.
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "its interface also carried 16.6 KiB that this count, following " + flowgen.NATAddr + ", leaves out (NAT64, secondary addresses; see the notes)"; gw.UncountedBytes != 17000 ||
+		!strings.Contains(text.String(), "Processed     at least ") || !strings.Contains(text.String(), want) {
+		t.Errorf("uncounted %d bytes; the report does not say %q with 'at least':\n%s", gw.UncountedBytes, want, text.String())
+	}
 	if notes := strings.Join(gw.Notes, " "); gw.ProcessedBytes != truth.NATBytes || !strings.Contains(notes, "3 records are of traffic to the gateway that a network ACL rejected") ||
 		!strings.Contains(notes, "also logged 1 record of IPv6 traffic (6.8 KiB): NAT64") ||
 		!strings.Contains(notes, "On the gateway's interface, 2 IPv4 records are neither to nor from "+flowgen.NATAddr+" (9.8 KiB)") {

@@ -290,8 +290,12 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	if n := gw.Coverage.SkipDataRecords; n > 0 {
 		processed += fmt.Sprintf("; AWS skipped records of its interface in some windows (%s; see the notes)", words.Plural(n, "SKIPDATA record"))
 	}
-	if gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0 {
-		// Some records have no bytes, or were skipped: what the others hold is a floor.
+	if gw.UncountedBytes > 0 {
+		processed += fmt.Sprintf("; its interface also carried %s that this count, following %s, leaves out (NAT64, secondary addresses; see the notes)",
+			words.Bytes(float64(gw.UncountedBytes)), gw.Address)
+	}
+	if gw.RecordsWithoutBytes > 0 || gw.Coverage.SkipDataRecords > 0 || gw.UncountedBytes > 0 {
+		// Some records have no bytes, were skipped, or are not counted: a floor.
 		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
 	}
 
