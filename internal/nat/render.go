@@ -298,7 +298,6 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		// Some records have no bytes, were skipped, or are not counted: a floor.
 		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
 	}
-
 	facts = append(facts,
 		[2]string{"Records", period},
 		[2]string{"Processed", processed},
