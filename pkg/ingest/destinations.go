@@ -12,7 +12,7 @@ import (
 // DestinationTotals makes of the summary, and it is either that or empty:
 //
 //   - a transaction that changes the summary (a batch of a load, a reload's hours) empties it;
-//   - the end of a load (RefreshDestinations), RebuildSummary and ScopeSummary fill it anew.
+//   - the end of a load (refreshDestinations), RebuildSummary and ScopeSummary fill it anew.
 //
 // Empty means not known: reports then add up the summary themselves (pkg/queries), with the same
 // answers, so a load stopped between its last batch and the refill loses nothing, and the next
@@ -21,8 +21,8 @@ import (
 // DestinationsTable is the destinations rollup.
 const DestinationsTable = "flow_by_destination"
 
-// DestinationsDDL creates the destinations rollup.
-const DestinationsDDL = `CREATE TABLE IF NOT EXISTS flow_by_destination (
+// destinationsDDL creates the destinations rollup.
+const destinationsDDL = `CREATE TABLE IF NOT EXISTS flow_by_destination (
     dst_ip   BIGINT,
     scope    UBIGINT,  -- network_scope(account_id, vpc_id) of the records
     bytes    HUGEINT,  -- of the records whose log_status is OK
@@ -40,7 +40,7 @@ GROUP BY ALL`
 // CreateDestinations creates the destinations rollup, empty (a schema step; ScopeSummary, which
 // runs with every upgrade, fills it).
 func CreateDestinations(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, DestinationsDDL)
+	_, err := tx.ExecContext(ctx, destinationsDDL)
 	return err
 }
 
@@ -63,10 +63,10 @@ func fillDestinations(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// RefreshDestinations fills the destinations rollup if it is empty and the summary has traffic
+// refreshDestinations fills the destinations rollup if it is empty and the summary has traffic
 // to add up (after a load, or a load that stopped before it could). About a second on the
 // summary of 100M records.
-func RefreshDestinations(ctx context.Context, conn *sql.Conn) error {
+func refreshDestinations(ctx context.Context, conn *sql.Conn) error {
 	var stale bool
 	if err := conn.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM flow_by_destination)
         AND EXISTS (SELECT 1 FROM flow_hourly WHERE log_status = 'OK'::flow_log_status AND dst_ip IS NOT NULL)`).Scan(&stale); err != nil || !stale {

@@ -194,7 +194,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	if sum.Overlapping, err = findOverlaps(ctx, conn); err != nil {
 		return sum, fmt.Errorf("find interfaces that several flow logs record: %w", err)
 	}
-	if err := RefreshDestinations(ctx, conn); err != nil {
+	if err := refreshDestinations(ctx, conn); err != nil {
 		return sum, fmt.Errorf("add up the traffic by destination: %w", err)
 	}
 	return sum, nil

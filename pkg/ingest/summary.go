@@ -111,7 +111,7 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, SummaryDDL); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, DestinationsDDL); err != nil {
+	if _, err := tx.ExecContext(ctx, destinationsDDL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM flow_hourly"); err != nil {

@@ -185,9 +185,9 @@ func (d DuckDB) DestinationsSQL(f Filters) string {
 	return ingest.DestinationTotals(SummaryName)
 }
 
-// DestinationsFilled reports whether the destinations rollup holds the summary's totals (it is
+// destinationsFilled reports whether the destinations rollup holds the summary's totals (it is
 // empty while they are not known; see ingest.DestinationsTable).
-func DestinationsFilled(ctx context.Context, db *sql.DB) (bool, error) {
+func destinationsFilled(ctx context.Context, db *sql.DB) (bool, error) {
 	var ok bool
 	err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+ingest.DestinationsTable+")").Scan(&ok)
 	return ok, err

@@ -115,7 +115,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	}
 	d.Summary = readsSummary && current
 	if current && ReferencesName(body, DestinationsName) && f.empty() {
-		if d.Destinations, err = DestinationsFilled(ctx, db); err != nil {
+		if d.Destinations, err = destinationsFilled(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
