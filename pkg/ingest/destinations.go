@@ -11,7 +11,8 @@ import (
 // ranks, 200k rows where the summary of 100M records has 18M. It is the same relation that
 // DestinationTotals makes of the summary, and it is either that or empty:
 //
-//   - a transaction that changes the summary (a batch of a load, a reload's hours) empties it;
+//   - a transaction that changes the summary (a batch of a load, a reload's hours) empties it,
+//     in summarizeRecords, which each of them runs;
 //   - the end of a load (refreshDestinations), RebuildSummary and ScopeSummary fill it anew.
 //
 // Empty means not known: reports then add up the summary themselves (pkg/queries), with the same

@@ -264,8 +264,9 @@ func (b timeBounds) suspiciousSQL() string {
 
 // findSuspicious reads a file again and returns its records that hold a value no record can
 // have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
-// before its start, traffic in a NODATA or SKIPDATA record, or an address that is not one. The rows are loaded as they are; these say
-// which and why. A Parquet file's records are read through DuckDB (suspiciousParquet).
+// before its start, traffic in a NODATA or SKIPDATA record, or an address that is not one. The
+// rows are loaded as they are; these say which and why. A Parquet file's records are read
+// through DuckDB (suspiciousParquet).
 func findSuspicious(ctx context.Context, tx *sql.Tx, t *task, invalid []int64, b timeBounds) ([]loadError, error) {
 	if t.sn.container == containerParquet {
 		return suspiciousParquet(ctx, tx, t, invalid, b)

@@ -97,8 +97,13 @@ const summaryColumns = `"start", "end", account_id, vpc_id, interface_id, src_ip
        pkt_src_aws_service, pkt_dst_aws_service, "action", log_status, bytes, packets`
 
 // summarizeRecords adds the summary of the records that cond selects to flow_hourly, reading
-// them in parts (see summarySelect).
+// them in parts (see summarySelect). Every change to the summary comes with one (a reload's
+// deletion of its hours too), so it empties the destinations rollup, which the end of a load,
+// or the caller, fills again.
 func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
+	if err := staleDestinations(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts)); err != nil {
 		return fmt.Errorf("summarise records by hour: %w", err)
 	}
@@ -143,9 +148,6 @@ const ScopeChecksum = `SELECT CAST(network_scope('flowsql', 'scope') AS VARCHAR)
 // resummarizeHours replaces the summary rows of the hours in which a file's records start
 // (whose records are about to go) by the summary of the other records of those hours.
 func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int64) error {
-	if err := staleDestinations(ctx, tx); err != nil {
-		return err
-	}
 	hours := fmt.Sprintf(`SELECT DISTINCT "start" // 3600 FROM %s WHERE file_id = %d`, quoteIdent(table), fileID)
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM flow_hourly WHERE start_hour IN (%[1]s)
         OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID)); err != nil {
@@ -160,8 +162,7 @@ func isSummarized(table string) bool {
 	return strings.HasPrefix(table, VPC.Table()+"_")
 }
 
-// summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts),
-// and empties the destinations rollup, which the end of the load fills.
+// summarize adds the VPC records of a batch's files to the summary, read in parts (scanParts).
 func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	var ids []string
 	for _, t := range tasks {
@@ -171,9 +172,6 @@ func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error
 	}
 	if len(ids) == 0 {
 		return nil
-	}
-	if err := staleDestinations(ctx, tx); err != nil {
-		return err
 	}
 	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), l.scanParts(len(ids)))
 }

@@ -107,14 +107,15 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	var d DuckDB
 	var current bool
 	body, _ := q.Body(d.Engine())
-	readsSummary := ReferencesName(body, SummaryName) || ReferencesName(body, DestinationsName)
+	readsDestinations := ReferencesName(body, DestinationsName)
+	readsSummary := ReferencesName(body, SummaryName) || readsDestinations
 	if readsSummary || q.Filters || len(q.Needs) > 0 {
 		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	d.Summary = readsSummary && current
-	if current && ReferencesName(body, DestinationsName) && f.empty() {
+	if current && readsDestinations && f.empty() {
 		if d.Destinations, err = destinationsFilled(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -113,14 +113,15 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		return Statement{}, err
 	}
 	st.Args = append(st.Args, fargs...)
-	if ReferencesName(body, DestinationsName) {
+	readsDestinations := ReferencesName(body, DestinationsName)
+	if readsDestinations {
 		dd, ok := d.(destinationsDialect)
 		if !ok {
 			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, DestinationsName, d.Engine())}
 		}
 		st.SQL = withCTE(st.SQL, DestinationsName+" AS NOT MATERIALIZED ("+dd.DestinationsSQL(f)+")")
 	}
-	if ReferencesName(body, SummaryName) || ReferencesName(body, DestinationsName) {
+	if ReferencesName(body, SummaryName) || readsDestinations { // flow_destinations reads it
 		sd, ok := d.(summaryDialect)
 		if !ok {
 			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, SummaryName, d.Engine())}
