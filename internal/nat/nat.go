@@ -281,7 +281,6 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 		return nil, err
 	}
 	rep := &Report{Gateways: gws}
-	names := labels(gws)
 	r.interfaces = map[string]bool{}
 	for _, gw := range gws {
 		r.interfaces[gw.InterfaceID] = true
@@ -305,7 +304,11 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 				named.Report = "the analysis" // not the name of one of its queries (nat-billed)
 				err = &named
 			}
-			return nil, fmt.Errorf("NAT gateway %s: %w", names[gw], err)
+			name := gw.Address
+			if gw.Account != "" {
+				name += " in account " + gw.Account
+			}
+			return nil, fmt.Errorf("NAT gateway %s: %w", name, err)
 		}
 	}
 	rep.Together = together(gws)
