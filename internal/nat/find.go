@@ -132,6 +132,7 @@ func (r *runner) fillFromRecords(ctx context.Context, gw *Gateway) error {
 	if err != nil {
 		return err
 	}
+	gw.filled = true
 	if len(rows) == 0 && len(out.Unmatched) > 0 {
 		return fmt.Errorf("%w at %s: %s", ErrNoGateway, gw.Address, strings.Join(out.Unmatched, "; "))
 	}

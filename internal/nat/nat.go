@@ -111,6 +111,9 @@ type Gateway struct {
 	// why) or "unchecked" (nothing here could tell).
 	Evidence string `json:"evidence"`
 	Prices   Prices `json:"prices"`
+	// filled says that fillFromRecords ran for the gateway: what the records tell of its
+	// interface, zone and region is in, and its notes said.
+	filled bool
 
 	ProcessedBytes       int64 `json:"processed_bytes"`
 	BytesFromSource      int64 `json:"bytes_in_from_source"`
@@ -292,7 +295,7 @@ func Analyze(ctx context.Context, db *sql.DB, set *queries.Set, opts Options) (*
 		rep.Until = &opts.Filters.Until
 	}
 	for _, gw := range gws {
-		if gw.AZ == "" || gw.Region == "" {
+		if (gw.AZ == "" || gw.Region == "") && !gw.filled {
 			if err := r.fillFromRecords(ctx, gw); err != nil {
 				return nil, err
 			}

@@ -1073,7 +1073,7 @@ func TestDomainsUnanswered(t *testing.T) {
 
 // TestSameAddressElsewhere: accounts (or VPCs) made from one template give their NAT gateways
 // the same private address. --nat-ip analyses the interface with the most records addressed to
-// it and says that another account has the address too, and how to analyse that one.
+// it and says, once, that another account has the address too, and how to analyse that one.
 func TestSameAddressElsewhere(t *testing.T) {
 	const head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 	db, _ := loadLog(t, "a.log", head+
@@ -1082,9 +1082,18 @@ func TestSameAddressElsewhere(t *testing.T) {
 		"2 222222222222 eni-b 10.0.1.7 10.0.101.10 40002 443 6 10 7000 1717200000 1717200060 ACCEPT OK\n")
 	gw := analyze(t, db, nat.Options{NATIPs: []string{"10.0.101.10"}}).Gateways[0]
 	notes := strings.Join(gw.Notes, " ")
-	if gw.InterfaceID != "eni-a" || !strings.Contains(notes, "10.0.101.10 is also the address of interface eni-b (account 222222222222), which logs 1 record addressed") ||
+	if gw.InterfaceID != "eni-a" || strings.Count(notes, "10.0.101.10 is also the address of interface eni-b (account 222222222222), which logs 1 record addressed") != 1 ||
 		!strings.Contains(notes, "--account 222222222222 --nat-ip 10.0.101.10 analyses that one") {
 		t.Errorf("interface %s, notes: %s", gw.InterfaceID, notes)
+	}
+	// Nothing tells the region (no region field, no S3 key): the text does not place the
+	// gateway in the region whose prices it uses.
+	var text strings.Builder
+	if err := nat.Render(&text, &nat.Report{Gateways: []*nat.Gateway{gw}}, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "interface eni-a, region not known, account 111111111111;") || !strings.Contains(text.String(), "list prices for us-east-1") {
+		t.Errorf("region unknown:\n%s", text.String())
 	}
 	gw = analyze(t, db, nat.Options{NATIPs: []string{"10.0.101.10"}, Filters: queries.Filters{Account: "222222222222"}}).Gateways[0]
 	if gw.InterfaceID != "eni-b" || strings.Contains(strings.Join(gw.Notes, " "), "is also the address") {

@@ -226,7 +226,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 	if gw.AZ != "" {
 		where = append(where, gw.AZ)
 	}
-	where = append(where, p.Region)
+	if gw.Region != "" {
+		where = append(where, gw.Region)
+	} else {
+		where = append(where, "region not known") // the prices are said, with the region whose they are
+	}
 	if gw.Account != "" {
 		where = append(where, "account "+gw.Account)
 	}
