@@ -236,7 +236,7 @@ func unknownFilters(ctx context.Context, db *sql.DB, f Filters, summary bool) ([
 // addressed to: a host in each (templated VPCs reuse their addresses).
 type SharedAddress struct {
 	Param, Addr string
-	Places      []string // "account 123456789012 vpc-0abc", one per account and VPC
+	Places      []string // "account 123456789012 vpc-0abc", one per network (addrPlaces)
 }
 
 // Error says where the address is a host, and that the report adds their traffic up.
@@ -286,28 +286,75 @@ func checkAddrs(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filter
 	return unseen, shared, nil
 }
 
-// addrPlaces lists the accounts and VPCs whose records in rel are addressed to key k:
-// "account 123456789012 vpc-0abc", one per account and VPC.
+// addrPlaces lists the networks whose records in rel are addressed to key k: "account
+// 123456789012 vpc-0abc", one per account and VPC that can hold a host of its own (see
+// network.same).
 func addrPlaces(ctx context.Context, db *sql.DB, rel string, k int64) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT coalesce('account ' || account_id, 'no account'), vpc_id FROM `+rel+`
-        WHERE dst_ip = $1 ORDER BY ALL`, k)
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT account_id, vpc_id FROM `+rel+`
+        WHERE dst_ip = $1 ORDER BY vpc_id IS NULL, account_id IS NULL OR account_id = 'unknown', account_id, vpc_id`, k)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var places []string
+	var all []network
 	for rows.Next() {
-		var account string
-		var vpc sql.NullString
+		var n network
+		var account, vpc sql.NullString
 		if err := rows.Scan(&account, &vpc); err != nil {
 			return nil, err
 		}
-		if vpc.Valid {
-			account += " " + vpc.String
-		}
-		places = append(places, account)
+		n.account, n.vpc = account.String, vpc.String
+		all = append(all, n)
 	}
-	return places, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var places []string
+	for _, n := range distinctNetworks(all) {
+		places = append(places, n.String())
+	}
+	return places, nil
+}
+
+// network is an account and VPC of records ("" where a record has none).
+type network struct{ account, vpc string }
+
+func (n network) String() string {
+	s := "no account"
+	if n.account != "" {
+		s = "account " + n.account
+	}
+	if n.vpc != "" {
+		s += " " + n.vpc
+	}
+	return s
+}
+
+// same tells whether records of two accounts and VPCs can be of one network, as the macro
+// same_network does: the VPC decides where both have one (a shared VPC holds interfaces of
+// several accounts), else the account, where both have one; an account "unknown" (an interface
+// that an AWS service made: an endpoint, a load balancer) is none.
+func (n network) same(o network) bool {
+	if n.vpc != "" && o.vpc != "" {
+		return n.vpc == o.vpc
+	}
+	known := func(a string) bool { return a != "" && a != "unknown" }
+	if known(n.account) && known(o.account) {
+		return n.account == o.account
+	}
+	return true
+}
+
+// distinctNetworks keeps of all, most specific first, those that no earlier one can be the
+// same network as.
+func distinctNetworks(all []network) []network {
+	var out []network
+	for _, n := range all {
+		if !slices.ContainsFunc(out, n.same) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // chosen is a parameter's value as vals give it, or its default.
