@@ -357,6 +357,31 @@ func distinctNetworks(all []network) []network {
 	return out
 }
 
+// splitHosts says when the rows of a report that tells private hosts apart by the account and
+// VPC of the records (its column, account_id or vpc_id) can show one host twice: when
+// interfaces log records both with and without the field (their flow log's format changed, or
+// flow logs of two formats record them), the same host shows on a row without it and on one
+// with it. Empty when no interface does.
+func splitHosts(ctx context.Context, db *sql.DB, field, column string, summary bool) (string, error) {
+	rel := recordsOrSummary(summary)
+	var n int64
+	var some sql.NullString
+	err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(interface_id) FROM (
+        SELECT interface_id FROM %[1]s WHERE interface_id IS NOT NULL
+        GROUP BY interface_id HAVING count(%[2]s) > 0 AND count(*) > count(%[2]s))`, rel, column)).Scan(&n, &some)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	who := "interface " + some.String + " logs"
+	if n > 1 {
+		who = fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some.String)
+	}
+	what := map[string]string{"account_id": "an account", "vpc_id": "a VPC"}[column]
+	return fmt.Sprintf("%s records both with and without %s field (a flow log's format changed, or flow logs of two formats record them): "+
+		"a private host that their records name can show on two rows, one without %s and one with it, each with part of its traffic; "+
+		"a format with ${%s} throughout keeps it on one", who, words.A(field), what, field), nil
+}
+
 // chosen is a parameter's value as vals give it, or its default.
 func chosen(p Param, vals Values) string {
 	if v, ok := vals[p.Name]; ok {
@@ -465,6 +490,19 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 				words.Count(total), words.A(field), field, strings.Join(lacking, "; ")))
 		case without > 0:
 			notes = append(notes, someLack(field, "shows of it", without, total, filesWithout, files, lacking))
+		}
+	}
+	for _, c := range []struct{ field, column string }{{"account-id", "account_id"}, {"vpc-id", "vpc_id"}} {
+		without, _, _ := formatsWithout(formats, c.field)
+		if without == 0 || without == total || !slices.Contains(q.Optional, c.column) {
+			continue
+		}
+		note, err := splitHosts(ctx, db, c.field, c.column, p.summary)
+		if err != nil {
+			return notes, err
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 	}
 	if !q.Filters {
