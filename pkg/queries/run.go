@@ -382,6 +382,27 @@ func splitHosts(ctx context.Context, db *sql.DB, field, column string, summary b
 		"a format with ${%s} throughout keeps it on one", who, words.A(field), what, field), nil
 }
 
+// unknownAccounts says when interfaces log records of account "unknown", which AWS writes for
+// interfaces that an AWS service made (an endpoint, a load balancer): the reports that tell
+// private hosts apart by account show the hosts those records name on rows of account
+// "unknown", apart from the rows of the account that owns them. (Free when there are none:
+// the column's statistics rule them out.)
+func unknownAccounts(ctx context.Context, db *sql.DB, summary bool) (string, error) {
+	var n int64
+	var some sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT count(DISTINCT interface_id), min(interface_id) FROM `+recordsOrSummary(summary)+`
+        WHERE account_id = 'unknown'`).Scan(&n, &some)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	who := "interface " + some.String + " logs"
+	if n > 1 {
+		who = fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some.String)
+	}
+	return fmt.Sprintf(`%s records of account "unknown", which AWS writes for interfaces that an AWS service made (an endpoint, a load balancer): `+
+		`a private host that their records name shows on a row of account "unknown", apart from any rows of the account that owns it`, who), nil
+}
+
 // chosen is a parameter's value as vals give it, or its default.
 func chosen(p Param, vals Values) string {
 	if v, ok := vals[p.Name]; ok {
@@ -498,6 +519,15 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			continue
 		}
 		note, err := splitHosts(ctx, db, c.field, c.column, p.summary)
+		if err != nil {
+			return notes, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+	}
+	if slices.Contains(q.Optional, "account_id") {
+		note, err := unknownAccounts(ctx, db, p.summary)
 		if err != nil {
 			return notes, err
 		}
