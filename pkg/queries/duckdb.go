@@ -19,6 +19,26 @@ import (
 type DuckDB struct {
 	Summary      bool
 	Destinations bool
+	// Networks is set when some interfaces log records both with and without account-id or
+	// vpc-id (a flow log recreated with another format): reports then read each record that
+	// lacks them as of the account and VPC that its interface's other records give (an
+	// interface is in one VPC, of one account), so that one host is not two (see
+	// NetworksSQL).
+	Networks bool
+	// networksFrom is the table record_networks reads ("": flow_hourly with Summary, else
+	// flow_records): Prepare sets flow_hourly whenever it covers every record.
+	networksFrom string
+}
+
+// networksTable is the table record_networks reads.
+func (d DuckDB) networksTable() string {
+	switch {
+	case d.networksFrom != "":
+		return d.networksFrom
+	case d.Summary:
+		return ingest.SummaryTable
+	}
+	return d.Records()
 }
 
 // Engine names the engine.
@@ -117,6 +137,53 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	return ok, err
 }
 
+// NetworksName is the relation of the interfaces whose records lack account-id or vpc-id
+// where their other records have them, with that account and VPC (see DuckDB.Networks).
+const NetworksName = "record_networks"
+
+// NetworksSQL returns the record_networks relation, "" when DuckDB.Networks is not set: each
+// interface that logs records both with and without an account (other than "unknown", which
+// AWS writes for interfaces an AWS service made, and which says nothing of whose it is) or a
+// VPC, with the one its records give (NULL where they give several).
+func (d DuckDB) NetworksSQL() string {
+	if !d.Networks {
+		return ""
+	}
+	from := d.networksTable()
+	return `SELECT interface_id,
+       CASE WHEN count(DISTINCT account_id) FILTER (WHERE account_id <> 'unknown') = 1
+            THEN any_value(account_id) FILTER (WHERE account_id <> 'unknown') END AS account_id,
+       CASE WHEN count(DISTINCT vpc_id) = 1 THEN any_value(vpc_id) END AS vpc_id
+FROM ` + from + `
+WHERE interface_id IS NOT NULL
+GROUP BY interface_id
+HAVING count(*) > count(account_id) AND count(account_id) > count(*) FILTER (WHERE account_id = 'unknown')
+    OR count(*) > count(vpc_id) AND count(vpc_id) > 0`
+}
+
+// resolvedNetworks is what a statement reads for table (flow_records or flow_hourly, which
+// has scope) under DuckDB.Networks: its rows with each missing account and VPC taken from
+// record_networks, and the scope worked out anew where they were.
+func resolvedNetworks(table string, scope bool) string {
+	cols := `coalesce(t.account_id, n.account_id) AS account_id, coalesce(t.vpc_id, n.vpc_id) AS vpc_id`
+	if scope {
+		cols += `,
+            CASE WHEN n.interface_id IS NULL THEN t.scope
+                 ELSE network_scope(coalesce(t.account_id, n.account_id), coalesce(t.vpc_id, n.vpc_id)) END AS scope`
+	}
+	return fmt.Sprintf(`(SELECT t.* REPLACE (%s)
+        FROM %s AS t LEFT JOIN %s AS n ON n.interface_id = t.interface_id) AS %s`, cols, table, NetworksName, table)
+}
+
+// RecordsSQL is what the flows CTE reads: flow_records, with networks resolved under
+// DuckDB.Networks.
+func (d DuckDB) RecordsSQL() string {
+	if d.Networks {
+		return resolvedNetworks(d.Records(), false)
+	}
+	return d.Records()
+}
+
 // summaryOfRecords is flow_summary with a row per record of the flows CTE.
 const summaryOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, "start", "end", account_id, vpc_id,
        interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service,
@@ -168,7 +235,11 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 		}
 	}
 	where := strings.Join(append(conds, scope), " AND ")
-	parts := []string{"SELECT * FROM flow_hourly WHERE " + where}
+	hourly := ingest.SummaryTable
+	if d.Networks {
+		hourly = resolvedNetworks(hourly, true)
+	}
+	parts := []string{"SELECT * FROM " + hourly + " WHERE " + where}
 	for _, e := range edges {
 		parts = append(parts, summaryOfRecords+" WHERE "+e)
 	}
@@ -179,7 +250,7 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 // rollup when it holds the summary's totals and no filter narrows them, else the totals of
 // flow_summary, which the filters narrow.
 func (d DuckDB) DestinationsSQL(f Filters) string {
-	if d.Summary && d.Destinations && f.empty() {
+	if d.Summary && d.Destinations && !d.Networks && f.empty() { // the table's scopes are the records' own
 		return "SELECT * FROM " + ingest.DestinationsTable
 	}
 	return ingest.DestinationTotals(SummaryName)

@@ -633,6 +633,68 @@ func TestSummaryMatchesRecords(t *testing.T) {
 	}
 }
 
+// TestRecreatedFormat: a flow log recreated with vpc-id and account-id in its format (the
+// first half hour in the default format, the rest in a custom one with them). Each report
+// that tells hosts apart by account and VPC reads the records without them as of the VPC their
+// interface's other records give: no private address is two rows of top-destinations, whose
+// totals are those of the addresses whatever the format, and the records and the summary
+// give the same answers.
+func TestRecreatedFormat(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	var recs []flowgen.Record
+	for i, fields := range [][]string{flowgen.DefaultFields, flowgen.CustomFields} {
+		g := flowgen.New(flowgen.Config{Seed: 31, Files: 6, RowsPerFile: 300, Fields: fields, Start: start.Add(time.Duration(i) * 30 * time.Minute)})
+		if _, _, err := g.WriteTree(dir); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 6 {
+			recs = append(recs, g.File(f).Records...)
+		}
+	}
+	db, _ := openLoaded(t, dir)
+	out, err := builtin(t).Run(context.Background(), db, "top-destinations", queries.Values{"limit": "100000"}, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(out.Notes, "\n"); !strings.Contains(notes, "records both with and without an account-id or vpc-id field") {
+		t.Errorf("notes: %s", notes)
+	}
+	got := out.Result.Rows
+	seen := map[any]bool{}
+	for _, r := range got {
+		if seen[r[0]] {
+			t.Errorf("top-destinations lists %v twice", r[0])
+		}
+		seen[r[0]] = true
+	}
+	want := top(recs, len(got), func(flowgen.Record) bool { return true }, func(r flowgen.Record) string { return r.Dst })
+	for i, w := range want {
+		if got[i][0] != w.addr || fmt.Sprint(got[i][1]) != fmt.Sprint(w.bytes) {
+			t.Errorf("top-destinations row %d: %v %v, want %s %d", i, got[i][0], got[i][1], w.addr, w.bytes)
+		}
+	}
+	vals := queries.Values{"dst": flowgen.NATAddr, "limit": "100000"}
+	for _, name := range []string{"top-destinations", "top-sources", "top-talkers", "rejected", "by-network"} {
+		q, _ := builtin(t).Lookup(name)
+		v := queries.Values{}
+		for _, p := range q.Params {
+			if x, ok := vals[p.Name]; ok {
+				v[p.Name] = x
+			}
+		}
+		for fname, f := range map[string]queries.Filters{"none": {}, "account": {Account: flowgen.Account}, "cut hours": {Since: start.Add(17 * time.Minute)}} {
+			fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, f)
+			for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Networks: true}} {
+				if fromSummary := runOn(t, db, d, name, v, f); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
+					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
+						name, fname, d, len(fromSummary), len(fromRecords), fromSummary, fromRecords)
+				}
+			}
+		}
+	}
+}
+
 // TestSkippedNote: a report says how many SKIPDATA records its window and scope hold, the same
 // whether it counts them in the hourly summary (no window) or in the records, and nothing when
 // they hold none.

@@ -48,6 +48,9 @@ type Prepared struct {
 	limitNoted bool
 	// listed is how many rows the table of a list holds (Query.List).
 	listed int64
+	// networks is the note that records of some interfaces count as of the account and VPC
+	// their other records give (DuckDB.Networks), "" when none do.
+	networks string
 }
 
 // LimitNote says when a time series' limit may have cut its answer of rows rows short (see
@@ -121,11 +124,29 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 		}
 	}
 	stale := readsSummary && !current
+	// Records that lack account-id or vpc-id where other records of their interface have
+	// them count as of that account and VPC (DuckDB.Networks), when the formats loaded
+	// differ in those fields.
+	var networks string
+	if q.Filters {
+		formats, err := readFormats(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if mixed(formats, "account-id") || mixed(formats, "vpc-id") {
+			probe := DuckDB{Summary: current, Networks: true}
+			if networks, err = networksNote(ctx, db, probe); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			d.Networks = networks != ""
+			d.networksFrom = probe.networksTable()
+		}
+	}
 	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals}
+	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals, networks: networks}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
@@ -357,18 +378,14 @@ func distinctNetworks(all []network) []network {
 	return out
 }
 
-// splitHosts says when the rows of a report that tells private hosts apart by the account and
-// VPC of the records (its column, account_id or vpc_id) can show one host twice: when
-// interfaces log records both with and without the field (their flow log's format changed, or
-// flow logs of two formats record them), the same host shows on a row without it and on one
-// with it. Empty when no interface does.
-func splitHosts(ctx context.Context, db *sql.DB, field, column string, summary bool) (string, error) {
-	rel := recordsOrSummary(summary)
+// networksNote is the note of reports whose records of some interfaces lack account-id or
+// vpc-id where their other records have them (DuckDB.Networks: the relation d.NetworksSQL
+// gives), empty when there are none: such records count as of the interface's account and
+// VPC.
+func networksNote(ctx context.Context, db *sql.DB, d DuckDB) (string, error) {
 	var n int64
-	var some sql.NullString
-	err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(interface_id) FROM (
-        SELECT interface_id FROM %[1]s WHERE interface_id IS NOT NULL
-        GROUP BY interface_id HAVING count(%[2]s) > 0 AND count(*) > count(%[2]s))`, rel, column)).Scan(&n, &some)
+	var some, vpc, account sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT count(*), min(interface_id), min(vpc_id), min(account_id) FROM (`+d.NetworksSQL()+`)`).Scan(&n, &some, &vpc, &account)
 	if err != nil || n == 0 {
 		return "", err
 	}
@@ -376,10 +393,8 @@ func splitHosts(ctx context.Context, db *sql.DB, field, column string, summary b
 	if n > 1 {
 		who = fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some.String)
 	}
-	what := map[string]string{"account_id": "an account", "vpc_id": "a VPC"}[column]
-	return fmt.Sprintf("%s records both with and without %s field (a flow log's format changed, or flow logs of two formats record them): "+
-		"a private host that their records name can show on two rows, one without %s and one with it, each with part of its traffic; "+
-		"a format with ${%s} throughout keeps it on one", who, words.A(field), what, field), nil
+	return fmt.Sprintf("%s records both with and without an account-id or vpc-id field (a flow log's format changed, or flow logs of two formats record them): "+
+		"the records without count as of the account and VPC that their interface's other records give (an interface is in one VPC), so that a host they name is one row, not two", who), nil
 }
 
 // unknownAccounts says when interfaces log records of account "unknown", which AWS writes for
@@ -409,6 +424,19 @@ func chosen(p Param, vals Values) string {
 		return v
 	}
 	return p.Default
+}
+
+// mixed reports whether some formats loaded have a field and others do not.
+func mixed(formats []format, field string) bool {
+	var with, without bool
+	for _, ft := range formats {
+		if slices.Contains(ft.fields, field) {
+			with = true
+		} else {
+			without = true
+		}
+	}
+	return with && without
 }
 
 // format is one row of the flow_formats view: a table of records that share their fields.
@@ -513,18 +541,8 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 			notes = append(notes, someLack(field, "shows of it", without, total, filesWithout, files, lacking))
 		}
 	}
-	for _, c := range []struct{ field, column string }{{"account-id", "account_id"}, {"vpc-id", "vpc_id"}} {
-		without, _, _ := formatsWithout(formats, c.field)
-		if without == 0 || without == total || !slices.Contains(q.Optional, c.column) {
-			continue
-		}
-		note, err := splitHosts(ctx, db, c.field, c.column, p.summary)
-		if err != nil {
-			return notes, err
-		}
-		if note != "" {
-			notes = append(notes, note)
-		}
+	if p.networks != "" && (slices.Contains(q.Optional, "account_id") || slices.Contains(q.Optional, "vpc_id")) {
+		notes = append(notes, p.networks)
 	}
 	if slices.Contains(q.Optional, "account_id") {
 		note, err := unknownAccounts(ctx, db, p.summary)

@@ -133,11 +133,18 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		st.SQL = withCTE(st.SQL, SummaryName+" AS NOT MATERIALIZED ("+sum+")")
 		st.Args = append(st.Args, sargs...)
 	}
-	cte := fmt.Sprintf("flows AS NOT MATERIALIZED (SELECT * FROM %s WHERE %s)", d.Records(), cond)
+	records, networks := d.Records(), ""
+	if nd, ok := d.(networksDialect); ok {
+		records, networks = nd.RecordsSQL(), nd.NetworksSQL()
+	}
+	cte := fmt.Sprintf("flows AS NOT MATERIALIZED (SELECT * FROM %s WHERE %s)", records, cond)
 	if d.Engine() != "duckdb" {
-		cte = fmt.Sprintf("flows AS (SELECT * FROM %s WHERE %s)", d.Records(), cond)
+		cte = fmt.Sprintf("flows AS (SELECT * FROM %s WHERE %s)", records, cond)
 	}
 	st.SQL = withCTE(st.SQL, cte)
+	if networks != "" { // first: flows and flow_summary read it
+		st.SQL = withCTE(st.SQL, NetworksName+" AS MATERIALIZED ("+networks+")")
+	}
 	return st, nil
 }
 
@@ -163,6 +170,15 @@ type destinationsDialect interface {
 	// DestinationsSQL returns the relation's query under the filters. It may read
 	// flow_summary.
 	DestinationsSQL(f Filters) string
+}
+
+// networksDialect is an engine that can read records that lack account-id or vpc-id as of
+// their interface's account and VPC (DuckDB.Networks).
+type networksDialect interface {
+	// NetworksSQL returns the record_networks relation's query, "" when none is needed.
+	NetworksSQL() string
+	// RecordsSQL returns what the flows CTE reads.
+	RecordsSQL() string
 }
 
 // summaryDialect is an engine that can give reports the flow_summary relation.
