@@ -26,7 +26,7 @@ type DuckDB struct {
 	// NetworksSQL).
 	Networks bool
 	// networksFrom is the table record_networks reads ("": flow_hourly with Summary, else
-	// flow_records): Prepare sets flow_hourly whenever it covers every record.
+	// flow_records): Prepare sets flow_hourly whenever it sums every record.
 	networksFrom string
 }
 

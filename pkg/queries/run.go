@@ -133,13 +133,14 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if mixed(formats, "account-id") || mixed(formats, "vpc-id") {
-			probe := DuckDB{Summary: current, Networks: true}
-			if networks, err = networksNote(ctx, db, probe); err != nil {
+		if formatsDiffer(formats, "account-id") || formatsDiffer(formats, "vpc-id") {
+			if current {
+				d.networksFrom = recordsOrSummary(true) // whether or not the report reads it
+			}
+			if networks, err = networksNote(ctx, db, DuckDB{Networks: true, networksFrom: d.networksFrom}); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 			d.Networks = networks != ""
-			d.networksFrom = probe.networksTable()
 		}
 	}
 	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
@@ -384,17 +385,13 @@ func distinctNetworks(all []network) []network {
 // VPC.
 func networksNote(ctx context.Context, db *sql.DB, d DuckDB) (string, error) {
 	var n int64
-	var some, vpc, account sql.NullString
-	err := db.QueryRowContext(ctx, `SELECT count(*), min(interface_id), min(vpc_id), min(account_id) FROM (`+d.NetworksSQL()+`)`).Scan(&n, &some, &vpc, &account)
+	var some sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT count(*), min(interface_id) FROM (`+d.NetworksSQL()+`)`).Scan(&n, &some)
 	if err != nil || n == 0 {
 		return "", err
 	}
-	who := "interface " + some.String + " logs"
-	if n > 1 {
-		who = fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some.String)
-	}
 	return fmt.Sprintf("%s records both with and without an account-id or vpc-id field (a flow log's format changed, or flow logs of two formats record them): "+
-		"the records without count as of the account and VPC that their interface's other records give (an interface is in one VPC), so that a host they name is one row, not two", who), nil
+		"the records without count as of the account and VPC that their interface's other records give (an interface is in one VPC), so that a host they name is one row, not two", interfacesLog(n, some.String)), nil
 }
 
 // unknownAccounts says when interfaces log records of account "unknown", which AWS writes for
@@ -410,12 +407,17 @@ func unknownAccounts(ctx context.Context, db *sql.DB, summary bool) (string, err
 	if err != nil || n == 0 {
 		return "", err
 	}
-	who := "interface " + some.String + " logs"
-	if n > 1 {
-		who = fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some.String)
-	}
 	return fmt.Sprintf(`%s records of account "unknown", which AWS writes for interfaces that an AWS service made (an endpoint, a load balancer): `+
-		`a private host that their records name shows on a row of account "unknown", apart from any rows of the account that owns it`, who), nil
+		`a private host that their records name shows on a row of account "unknown", apart from any rows of the account that owns it`, interfacesLog(n, some.String)), nil
+}
+
+// interfacesLog begins a note about n interfaces, one of them some: "interface eni-1 logs",
+// "3 interfaces (eni-1 among them) log".
+func interfacesLog(n int64, some string) string {
+	if n == 1 {
+		return "interface " + some + " logs"
+	}
+	return fmt.Sprintf("%s interfaces (%s among them) log", words.Count(n), some)
 }
 
 // chosen is a parameter's value as vals give it, or its default.
@@ -426,8 +428,8 @@ func chosen(p Param, vals Values) string {
 	return p.Default
 }
 
-// mixed reports whether some formats loaded have a field and others do not.
-func mixed(formats []format, field string) bool {
+// formatsDiffer reports whether some formats loaded have a field and others do not.
+func formatsDiffer(formats []format, field string) bool {
 	var with, without bool
 	for _, ft := range formats {
 		if slices.Contains(ft.fields, field) {
