@@ -1053,7 +1053,7 @@ ORDER BY bytes DESC, source, service
 LIMIT $limit;
 
 -- name: nat-cross-az
--- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): each byte they send or receive through it crosses zones, which AWS charges on both sides ($0.01/GB each way), on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone.
+-- description: The sources of a NAT gateway's traffic in another availability zone than the gateway (from flowsql enrich eni, or the logs' az-id): each byte they send or receive through it crosses zones, which AWS charges on both sides ($0.01/GB each way), on top of the gateway's charge. Sources whose zone is unknown are listed with a NULL zone, and with source_vpc where their own records are of another VPC (or account) than the gateway's: their traffic reaches it from outside its VPC (a Transit Gateway, a firewall), whose zones their own do not tell.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -1090,9 +1090,20 @@ zoned AS (
     CROSS JOIN scope
     LEFT JOIN LATERAL (SELECT * FROM eni_at(scope.acct, scope.vpc, b.addr)) AS e ON true
     LEFT JOIN own_az AS o ON o.addr = b.addr
+),
+-- The VPC (or account) of a source's own records where they are of another network than the
+-- gateway's, for the sources whose zone is unknown.
+elsewhere AS (
+    SELECT s.dst_ip AS addr, min(coalesce(s.vpc_id, 'account ' || s.account_id)) AS network
+    FROM (SELECT addr FROM zoned WHERE az IS NULL) AS u
+    JOIN flow_summary AS s ON s.dst_ip = u.addr
+    CROSS JOIN scope
+    WHERE s.interface_id <> $nat_eni AND NOT same_network(s.account_id, s.vpc_id, scope.acct, scope.vpc)
+    GROUP BY 1
 )
-SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes
-FROM zoned AS z, nat_az AS n
+SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes,
+       CASE WHEN z.az IS NULL THEN w.network END AS source_vpc
+FROM zoned AS z CROSS JOIN nat_az AS n LEFT JOIN elsewhere AS w ON w.addr = z.addr
 WHERE z.az IS DISTINCT FROM n.az OR n.az IS NULL
 ORDER BY z.az IS NULL, z.bytes DESC, source;
 

@@ -52,9 +52,11 @@ type (
 		RegionUnknownBytes int64  `col:"region_unknown_bytes"`
 	}
 	crossAZRow struct {
-		SourceAZ string `col:"source_az"`
-		NATAZ    string `col:"nat_az"`
-		Bytes    int64  `col:"bytes"`
+		Source    string `col:"source"`
+		SourceAZ  string `col:"source_az"`
+		NATAZ     string `col:"nat_az"`
+		Bytes     int64  `col:"bytes"`
+		SourceVPC string `col:"source_vpc"`
 	}
 	sourceRow struct {
 		AZ string `col:"az"`
@@ -204,10 +206,10 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 		return fmt.Errorf("nat-cross-az: %w", err)
 	}
 	// A source or gateway whose zone is unknown may or may not cross: no cost, rather than $0.
+	costCol := slices.IndexFunc(results["nat-cross-az"].Columns, func(c queries.Column) bool { return c.Name == "cost_cross_az" })
 	for k, v := range crossAZ {
 		if v.SourceAZ == "" || v.NATAZ == "" {
-			row := results["nat-cross-az"].Rows[k]
-			row[len(row)-1] = nil
+			results["nat-cross-az"].Rows[k][costCol] = nil
 		}
 	}
 	sources, err := queries.Scan[sourceRow](results["nat-sources"])
@@ -613,17 +615,30 @@ const unknownService = "(unknown)"
 // gateway crosses between zones once, and AWS charges it on both sides ($0.01/GB out of one
 // zone, $0.01/GB into the other).
 func (gw *Gateway) crossAZ(rows []crossAZRow) {
+	var elsewhere int64 // of sources whose own records are of another network
+	var where []string
 	for _, v := range rows {
 		if v.SourceAZ == "" || v.NATAZ == "" {
 			gw.UnknownAZBytes += v.Bytes
+			if v.SourceAZ == "" && v.SourceVPC != "" {
+				elsewhere += v.Bytes
+				if len(where) < 3 {
+					where = append(where, v.Source+" in "+v.SourceVPC)
+				}
+			}
 			continue
 		}
 		gw.CrossAZBytes += v.Bytes
 	}
 	gw.CrossAZCost = Cost(gw.CrossAZBytes, 2*gw.Prices.CrossAZPerGB)
-	if gw.UnknownAZBytes > 0 {
+	if rest := gw.UnknownAZBytes - elsewhere; rest > 0 {
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the sources' traffic has no known availability zone: run 'flowsql enrich eni', or add az-id to the flow log format.",
-			words.Bytes(float64(gw.UnknownAZBytes))))
+			words.Bytes(float64(rest))))
+	}
+	if elsewhere > 0 {
+		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the sources' traffic is of hosts whose own records are of another VPC or account than the gateway's (%s): "+
+			"it reaches the gateway from outside its VPC (through a Transit Gateway, say), so their zones do not tell which zones it crosses on the way, and the cross-AZ figure leaves it out.",
+			words.Bytes(float64(elsewhere)), strings.Join(where, ", ")))
 	}
 }
 

@@ -1532,3 +1532,48 @@ func TestSkippedRecordsFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcesInOtherVPCs: a centralised egress VPC, whose NAT gateway a spoke VPC of another
+// account reaches through a Transit Gateway. The spoke's own records give its host's zone, but
+// that zone does not tell which zones its traffic crosses on the way to the gateway: the
+// cross-AZ figure leaves it out and says why, rather than ask for az-id, which the format has.
+func TestSourcesInOtherVPCs(t *testing.T) {
+	const head = "version account-id vpc-id interface-id az-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"egress.log": head +
+			"5 999999999999 vpc-e eni-nat use1-az1 10.1.5.5 10.100.0.10 10.1.5.5 52.216.1.1 40000 443 6 100 1000000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 999999999999 vpc-e eni-nat use1-az1 10.100.0.10 52.216.1.1 10.100.0.10 52.216.1.1 40000 443 6 100 1000000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 999999999999 vpc-e eni-nat use1-az1 52.216.1.1 10.100.0.10 52.216.1.1 10.100.0.10 443 40000 6 100 2000000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 999999999999 vpc-e eni-nat use1-az1 10.100.0.10 10.1.5.5 52.216.1.1 10.1.5.5 443 40000 6 100 2000000 1717200000 1717200060 ACCEPT OK\n" +
+			// a host of the egress VPC itself, in the other zone
+			"5 999999999999 vpc-e eni-nat use1-az1 10.100.2.7 10.100.0.10 10.100.2.7 52.216.1.1 40001 443 6 10 500000 1717200000 1717200060 ACCEPT OK\n",
+		"spoke.log": head +
+			"5 111111111111 vpc-s eni-inst use1-az2 10.1.5.5 52.216.1.1 10.1.5.5 52.216.1.1 40000 443 6 100 1000000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 111111111111 vpc-s eni-inst use1-az2 52.216.1.1 10.1.5.5 52.216.1.1 10.1.5.5 443 40000 6 100 2000000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 999999999999 vpc-e eni-host use1-az2 10.100.2.7 52.216.1.1 10.100.2.7 52.216.1.1 40001 443 6 10 500000 1717200000 1717200060 ACCEPT OK\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := openLoaded(t, flowsql.Memory, dir)
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	notes := strings.Join(gw.Notes, " ")
+	if gw.CrossAZBytes != 500000 || gw.UnknownAZBytes != 3000000 ||
+		!strings.Contains(notes, "2.9 MiB of the sources' traffic is of hosts whose own records are of another VPC or account than the gateway's (10.1.5.5 in vpc-s)") ||
+		strings.Contains(notes, "add az-id") {
+		t.Errorf("cross-AZ %d bytes, unknown %d; notes: %s", gw.CrossAZBytes, gw.UnknownAZBytes, notes)
+	}
+	for _, f := range gw.Figures {
+		if f.Name == "nat-cross-az" {
+			rows, err := queries.Scan[struct {
+				Source    string `col:"source"`
+				SourceVPC string `col:"source_vpc"`
+			}](f.Result)
+			if err != nil || len(rows) != 2 || rows[1].Source != "10.1.5.5" || rows[1].SourceVPC != "vpc-s" || rows[0].SourceVPC != "" {
+				t.Errorf("nat-cross-az rows %+v (%v)", rows, err)
+			}
+		}
+	}
+}

@@ -109,8 +109,9 @@ func (f *Figure) MarshalJSON() ([]byte, error) {
 
 // sparseColumns are left out of tables for people while no row has a value (the enrichment
 // columns before flowsql enrich has run; nat-services' region_unknown_bytes when every S3 and
-// DynamoDB address's region was compared); JSON keeps them.
-var sparseColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation", "region_unknown_bytes"}
+// DynamoDB address's region was compared; nat-cross-az's source_vpc when no source is of
+// another network); JSON keeps them.
+var sparseColumns = []string{"interface_id", "instance_id", "subnet_id", "az", "name", "aws_service", "network", "organisation", "region_unknown_bytes", "source_vpc"}
 
 type renderer struct {
 	w      io.Writer
