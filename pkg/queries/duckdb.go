@@ -19,9 +19,9 @@ import (
 type DuckDB struct {
 	Summary      bool
 	Destinations bool
-	// Networks is set when some interfaces log records both with and without account-id or
-	// vpc-id (a flow log recreated with another format): reports then read each record that
-	// lacks them as of the account and VPC that its interface's other records give (an
+	// Networks is set when some interfaces log records without an account or VPC that other
+	// records tell (a flow log recreated with another format; account "unknown" in a VPC of
+	// one account): reports then read each such record as of that account and VPC (an
 	// interface is in one VPC, of one account), so that one host is not two (see
 	// NetworksSQL).
 	Networks bool
@@ -137,39 +137,53 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	return ok, err
 }
 
-// NetworksName is the relation of the interfaces whose records lack account-id or vpc-id
-// where their other records have them, with that account and VPC (see DuckDB.Networks).
+// NetworksName is the relation of the interfaces whose records lack an account or a VPC that
+// other records tell, with that account and VPC (see DuckDB.Networks).
 const NetworksName = "record_networks"
 
 // NetworksSQL returns the record_networks relation, "" when DuckDB.Networks is not set: each
-// interface that logs records both with and without an account (other than "unknown", which
-// AWS writes for interfaces an AWS service made, and which says nothing of whose it is) or a
-// VPC, with the one its records give (NULL where they give several).
+// interface that logs records without an account or VPC (or of account "unknown", which AWS
+// writes for interfaces that an AWS service made, an endpoint or a load balancer, and which
+// says nothing of whose they are) where either its other records give one, or, for the
+// account, the other interfaces of its one VPC all have the same one (not so in a shared VPC).
 func (d DuckDB) NetworksSQL() string {
 	if !d.Networks {
 		return ""
 	}
-	from := d.networksTable()
-	return `SELECT interface_id,
-       CASE WHEN count(DISTINCT account_id) FILTER (WHERE account_id <> 'unknown') = 1
-            THEN any_value(account_id) FILTER (WHERE account_id <> 'unknown') END AS account_id,
-       CASE WHEN count(DISTINCT vpc_id) = 1 THEN any_value(vpc_id) END AS vpc_id
-FROM ` + from + `
-WHERE interface_id IS NOT NULL
-GROUP BY interface_id
-HAVING count(*) > count(account_id) AND count(account_id) > count(*) FILTER (WHERE account_id = 'unknown')
-    OR count(*) > count(vpc_id) AND count(vpc_id) > 0`
+	return `WITH per_interface AS (
+    SELECT interface_id, count(*) AS n,
+           count(account_id) FILTER (WHERE account_id <> 'unknown') AS with_account,
+           count(DISTINCT account_id) FILTER (WHERE account_id <> 'unknown') AS accounts,
+           any_value(account_id) FILTER (WHERE account_id <> 'unknown') AS account,
+           count(vpc_id) AS with_vpc, count(DISTINCT vpc_id) AS vpcs, any_value(vpc_id) AS vpc
+    FROM ` + d.networksTable() + `
+    WHERE interface_id IS NOT NULL
+    GROUP BY interface_id
+), vpc_owner AS (
+    SELECT vpc, any_value(account) AS account
+    FROM per_interface
+    WHERE vpcs = 1 AND accounts = 1
+    GROUP BY vpc
+    HAVING count(DISTINCT account) = 1
+)
+SELECT p.interface_id,
+       CASE WHEN p.accounts = 1 THEN p.account WHEN p.accounts = 0 THEN o.account END AS account_id,
+       CASE WHEN p.vpcs = 1 THEN p.vpc END AS vpc_id
+FROM per_interface AS p LEFT JOIN vpc_owner AS o ON p.vpcs = 1 AND o.vpc = p.vpc
+WHERE p.n > p.with_account AND (p.accounts = 1 OR p.accounts = 0 AND o.account IS NOT NULL)
+   OR p.n > p.with_vpc AND p.vpcs = 1`
 }
 
 // resolvedNetworks is what a statement reads for table (flow_records or flow_hourly, which
-// has scope) under DuckDB.Networks: its rows with each missing account and VPC taken from
-// record_networks, and the scope worked out anew where they were.
+// has scope) under DuckDB.Networks: its rows with each missing (or "unknown") account and
+// missing VPC taken from record_networks, and the scope worked out anew where they were.
 func resolvedNetworks(table string, scope bool) string {
-	cols := `coalesce(t.account_id, n.account_id) AS account_id, coalesce(t.vpc_id, n.vpc_id) AS vpc_id`
+	account := `CASE WHEN t.account_id IS NULL OR t.account_id = 'unknown' THEN coalesce(n.account_id, t.account_id) ELSE t.account_id END`
+	vpc := `coalesce(t.vpc_id, n.vpc_id)`
+	cols := account + ` AS account_id, ` + vpc + ` AS vpc_id`
 	if scope {
 		cols += `,
-            CASE WHEN n.interface_id IS NULL THEN t.scope
-                 ELSE network_scope(coalesce(t.account_id, n.account_id), coalesce(t.vpc_id, n.vpc_id)) END AS scope`
+            CASE WHEN n.interface_id IS NULL THEN t.scope ELSE network_scope(` + account + `, ` + vpc + `) END AS scope`
 	}
 	return fmt.Sprintf(`(SELECT t.* REPLACE (%s)
         FROM %s AS t LEFT JOIN %s AS n ON n.interface_id = t.interface_id) AS %s`, cols, table, NetworksName, table)

@@ -657,7 +657,7 @@ func TestRecreatedFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notes := strings.Join(out.Notes, "\n"); !strings.Contains(notes, "records both with and without an account-id or vpc-id field") {
+	if notes := strings.Join(out.Notes, "\n"); !strings.Contains(notes, "records without an account or VPC (or of account \"unknown\") that other records tell") {
 		t.Errorf("notes: %s", notes)
 	}
 	got := out.Result.Rows
@@ -690,6 +690,51 @@ func TestRecreatedFormat(t *testing.T) {
 					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
 						name, fname, d, len(fromSummary), len(fromRecords), fromSummary, fromRecords)
 				}
+			}
+		}
+	}
+}
+
+// TestUnknownAccountResolved: an interface endpoint's own records say account "unknown"; in a
+// VPC whose other interfaces are all of one account they count as of it, and in a shared VPC
+// (two accounts) they stay "unknown" (and the shared VPC's host is a row per account that
+// logs it). The records and the summary agree.
+func TestUnknownAccountResolved(t *testing.T) {
+	const head = "version account-id vpc-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	dir := t.TempDir()
+	logs := head +
+		"5 111111111111 vpc-p eni-inst 10.0.1.5 10.0.4.4 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n" +
+		"5 unknown vpc-p eni-vpce 10.0.1.5 10.0.4.4 40000 443 6 10 7000 1717200000 1717200060 ACCEPT OK\n" +
+		"5 111111111111 vpc-s eni-s1 10.0.1.7 10.0.5.5 40000 443 6 10 1000 1717200000 1717200060 ACCEPT OK\n" +
+		"5 222222222222 vpc-s eni-s2 10.0.1.8 10.0.5.5 40000 443 6 10 2000 1717200000 1717200060 ACCEPT OK\n" +
+		"5 unknown vpc-s eni-nlb 10.0.1.8 10.0.5.5 40000 443 6 10 3000 1717203600 1717203660 ACCEPT OK\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(logs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := openLoaded(t, dir)
+	out, err := builtin(t).Run(context.Background(), db, "top-destinations", nil, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range out.Result.Rows {
+		rows = append(rows, fmt.Sprint(r[:5]))
+	}
+	third := 1.0 / 6
+	want := []string{fmt.Sprint([]any{"10.0.4.4", 12000, 2.0 / 3, "111111111111", "vpc-p"}), fmt.Sprint([]any{"10.0.5.5", 3000, third, "unknown", "vpc-s"}),
+		fmt.Sprint([]any{"10.0.5.5", 2000, third * 2 / 3, "222222222222", "vpc-s"}), fmt.Sprint([]any{"10.0.5.5", 1000, third / 3, "111111111111", "vpc-s"})}
+	if !slices.Equal(rows, want) {
+		t.Errorf("top-destinations:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, name := range []string{"top-destinations", "top-sources", "top-talkers"} {
+		v := queries.Values{}
+		if name == "top-sources" {
+			v["dst"] = "10.0.4.4"
+		}
+		fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, queries.Filters{})
+		for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Networks: true}} {
+			if fromSummary := runOn(t, db, d, name, v, queries.Filters{}); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
+				t.Errorf("%s: from flow_hourly (%+v) %v, from the records %v", name, d, fromSummary, fromRecords)
 			}
 		}
 	}

@@ -49,8 +49,10 @@ type Prepared struct {
 	// listed is how many rows the table of a list holds (Query.List).
 	listed int64
 	// networks is the note that records of some interfaces count as of the account and VPC
-	// their other records give (DuckDB.Networks), "" when none do.
+	// that other records give (DuckDB.Networks), "" when none do; engine is the engine the
+	// statement was made for.
 	networks string
+	engine   DuckDB
 }
 
 // LimitNote says when a time series' limit may have cut its answer of rows rows short (see
@@ -125,29 +127,19 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	}
 	stale := readsSummary && !current
 	// Records that lack account-id or vpc-id where other records of their interface have
-	// them count as of that account and VPC (DuckDB.Networks), when the formats loaded
-	// differ in those fields.
+	// them, or records of account "unknown" whose VPC is of one account, count as of that
+	// account and VPC (DuckDB.Networks).
 	var networks string
 	if q.Filters {
-		formats, err := readFormats(ctx, db)
-		if err != nil {
+		if networks, err = resolveNetworks(ctx, db, &d, current); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if formatsDiffer(formats, "account-id") || formatsDiffer(formats, "vpc-id") {
-			if current {
-				d.networksFrom = recordsOrSummary(true) // whether or not the report reads it
-			}
-			if networks, err = networksNote(ctx, db, DuckDB{Networks: true, networksFrom: d.networksFrom}); err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
-			}
-			d.Networks = networks != ""
 		}
 	}
 	st, err := q.Statement(ctx, d, vals, f, DBKeys{DB: db}, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals, networks: networks}
+	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals, networks: networks, engine: d}
 	if stale {
 		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
 	}
@@ -379,31 +371,53 @@ func distinctNetworks(all []network) []network {
 	return out
 }
 
-// networksNote is the note of reports whose records of some interfaces lack account-id or
-// vpc-id where their other records have them (DuckDB.Networks: the relation d.NetworksSQL
-// gives), empty when there are none: such records count as of the interface's account and
-// VPC.
-func networksNote(ctx context.Context, db *sql.DB, d DuckDB) (string, error) {
-	var n int64
-	var some sql.NullString
-	err := db.QueryRowContext(ctx, `SELECT count(*), min(interface_id) FROM (`+d.NetworksSQL()+`)`).Scan(&n, &some)
-	if err != nil || n == 0 {
+// resolveNetworks sets d.Networks when some records lack an account or VPC that other records
+// tell (see DuckDB.NetworksSQL), and returns the note that says so: when the formats loaded
+// differ in account-id or vpc-id, or have vpc-id and records of account "unknown" are
+// loaded. With current set, the interfaces are read from the summary.
+func resolveNetworks(ctx context.Context, db *sql.DB, d *DuckDB, current bool) (string, error) {
+	formats, err := readFormats(ctx, db)
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s records both with and without an account-id or vpc-id field (a flow log's format changed, or flow logs of two formats record them): "+
-		"the records without count as of the account and VPC that their interface's other records give (an interface is in one VPC), so that a host they name is one row, not two", interfacesLog(n, some.String)), nil
+	rel := recordsOrSummary(current)
+	switch {
+	case formatsDiffer(formats, "account-id") || formatsDiffer(formats, "vpc-id"):
+	case slices.ContainsFunc(formats, func(f format) bool { return slices.Contains(f.fields, "vpc-id") }):
+		var unknown bool
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+rel+` WHERE account_id = 'unknown')`).Scan(&unknown); err != nil || !unknown {
+			return "", err
+		}
+	default:
+		return "", nil
+	}
+	probe := DuckDB{Networks: true, networksFrom: rel}
+	var n int64
+	var some sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT count(*), min(interface_id) FROM (`+probe.NetworksSQL()+`)`).Scan(&n, &some); err != nil || n == 0 {
+		return "", err
+	}
+	d.Networks, d.networksFrom = true, rel
+	return fmt.Sprintf("%s records without an account or VPC (or of account \"unknown\") that other records tell: the interface's own other records "+
+		"(a flow log's format changed, or flow logs of two formats record it), or, for the account, the one account of the other interfaces of its VPC; "+
+		"those records count as of that account and VPC (an interface is in one VPC, of one account), so that a host they name is one row, not two", interfacesLog(n, some.String)), nil
 }
 
 // unknownAccounts says when interfaces log records of account "unknown", which AWS writes for
 // interfaces that an AWS service made (an endpoint, a load balancer): the reports that tell
 // private hosts apart by account show the hosts those records name on rows of account
-// "unknown", apart from the rows of the account that owns them. (Free when there are none:
-// the column's statistics rule them out.)
-func unknownAccounts(ctx context.Context, db *sql.DB, summary bool) (string, error) {
+// "unknown", apart from the rows of the account that owns them, unless d reads them as of
+// that account (DuckDB.Networks). (Free when there are none: the column's statistics rule
+// them out.)
+func unknownAccounts(ctx context.Context, db *sql.DB, summary bool, d DuckDB) (string, error) {
+	resolved := "" // the interfaces whose records of account "unknown" count as of another
+	if d.Networks {
+		resolved = ` AND interface_id NOT IN (SELECT interface_id FROM (` + d.NetworksSQL() + `) WHERE account_id IS NOT NULL)`
+	}
 	var n int64
 	var some sql.NullString
 	err := db.QueryRowContext(ctx, `SELECT count(DISTINCT interface_id), min(interface_id) FROM `+recordsOrSummary(summary)+`
-        WHERE account_id = 'unknown'`).Scan(&n, &some)
+        WHERE account_id = 'unknown'`+resolved).Scan(&n, &some)
 	if err != nil || n == 0 {
 		return "", err
 	}
@@ -547,7 +561,7 @@ func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filt
 		notes = append(notes, p.networks)
 	}
 	if slices.Contains(q.Optional, "account_id") {
-		note, err := unknownAccounts(ctx, db, p.summary)
+		note, err := unknownAccounts(ctx, db, p.summary, p.engine)
 		if err != nil {
 			return notes, err
 		}
