@@ -26,8 +26,10 @@ type DuckDB struct {
 	// NetworksSQL).
 	Networks bool
 	// networksFrom is the table record_networks reads ("": flow_hourly with Summary, else
-	// flow_records): Prepare sets flow_hourly whenever it sums every record.
+	// flow_records): Prepare sets flow_hourly whenever it sums every record. networkRows, when
+	// set, is the relation itself, as Prepare found it (its rows as a VALUES list).
 	networksFrom string
+	networkRows  string
 }
 
 // networksTable is the table record_networks reads.
@@ -149,6 +151,9 @@ const NetworksName = "record_networks"
 func (d DuckDB) NetworksSQL() string {
 	if !d.Networks {
 		return ""
+	}
+	if d.networkRows != "" {
+		return d.networkRows
 	}
 	return `WITH per_interface AS (
     SELECT interface_id, count(*) AS n,

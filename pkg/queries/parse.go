@@ -152,6 +152,9 @@ func (p Param) Required() bool { return !p.HasDefault }
 type Set struct {
 	byName map[string]*Query
 	order  []string
+	// networks keeps what resolveNetworks found last, for the next report on the same
+	// database while its files stay the same (flowsql nat runs twenty).
+	networks networksCache
 }
 
 // Names lists the queries, in the order their files give them.

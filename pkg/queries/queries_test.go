@@ -740,6 +740,50 @@ func TestUnknownAccountResolved(t *testing.T) {
 	}
 }
 
+// TestNetworksFollowLoads: the interfaces whose records count as of another VPC are found once
+// for a database while its files stay the same; a load that brings another such interface is
+// seen by the next report.
+func TestNetworksFollowLoads(t *testing.T) {
+	const v2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	const v3 = "version vpc-id account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	write := func(dir, name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	write(dir, "a.log", v2+"2 123456789012 eni-1 52.216.1.1 10.0.1.5 443 40000 6 10 1000 1717200000 1717200060 ACCEPT OK\n")
+	write(dir, "b.log", v3+"3 vpc-1 123456789012 eni-1 52.216.1.1 10.0.1.5 443 40000 6 10 2000 1717203600 1717203660 ACCEPT OK\n")
+	db, _ := openLoaded(t, dir)
+	set := builtin(t) // one set, as flowsql nat and the REPL keep
+	rowsOf := func(addr string) (n int) {
+		t.Helper()
+		out, err := set.Run(context.Background(), db, "top-destinations", nil, queries.Filters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.Result.Rows {
+			if r[0] == addr {
+				n++
+			}
+		}
+		return n
+	}
+	if n := rowsOf("10.0.1.5"); n != 1 {
+		t.Fatalf("10.0.1.5 is %d rows", n)
+	}
+	more := t.TempDir()
+	write(more, "c.log", v2+"2 123456789012 eni-2 52.216.1.1 10.0.2.9 443 40000 6 10 1000 1717200000 1717200060 ACCEPT OK\n")
+	write(more, "d.log", v3+"3 vpc-1 123456789012 eni-2 52.216.1.1 10.0.2.9 443 40000 6 10 2000 1717203600 1717203660 ACCEPT OK\n")
+	files, _ := ingest.LocalFiles([]string{more})
+	if _, err := ingest.Load(context.Background(), db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsOf("10.0.2.9"); n != 1 {
+		t.Errorf("after the second load, 10.0.2.9 is %d rows", n)
+	}
+}
+
 // TestSkippedNote: a report says how many SKIPDATA records its window and scope hold, the same
 // whether it counts them in the hourly summary (no window) or in the records, and nothing when
 // they hold none.
