@@ -1091,8 +1091,9 @@ zoned AS (
     LEFT JOIN LATERAL (SELECT * FROM eni_at(scope.acct, scope.vpc, b.addr)) AS e ON true
     LEFT JOIN own_az AS o ON o.addr = b.addr
 ),
--- The VPC (or account) of a source's own records where they are of another network than the
--- gateway's, for the sources whose zone is unknown.
+-- For the sources whose zone is unknown, the VPC (or account) of the records addressed to them
+-- that interfaces of another network than the gateway's log (their own, mostly); the summary
+-- is ordered by destination, which finds them fast.
 elsewhere AS (
     SELECT s.dst_ip AS addr, min(coalesce(s.vpc_id, 'account ' || s.account_id)) AS network
     FROM (SELECT addr FROM zoned WHERE az IS NULL) AS u
@@ -1101,8 +1102,7 @@ elsewhere AS (
     WHERE s.interface_id <> $nat_eni AND NOT same_network(s.account_id, s.vpc_id, scope.acct, scope.vpc)
     GROUP BY 1
 )
-SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes,
-       CASE WHEN z.az IS NULL THEN w.network END AS source_vpc
+SELECT ip_text(z.addr) AS source, z.az AS source_az, n.az AS nat_az, z.bytes, w.network AS source_vpc
 FROM zoned AS z CROSS JOIN nat_az AS n LEFT JOIN elsewhere AS w ON w.addr = z.addr
 WHERE z.az IS DISTINCT FROM n.az OR n.az IS NULL
 ORDER BY z.az IS NULL, z.bytes DESC, source;

@@ -25,22 +25,9 @@ type DuckDB struct {
 	// interface is in one VPC, of one account), so that one host is not two (see
 	// NetworksSQL).
 	Networks bool
-	// networksFrom is the table record_networks reads ("": flow_hourly with Summary, else
-	// flow_records): Prepare sets flow_hourly whenever it sums every record. networkRows, when
-	// set, is the relation itself, as Prepare found it (its rows as a VALUES list).
-	networksFrom string
-	networkRows  string
-}
-
-// networksTable is the table record_networks reads.
-func (d DuckDB) networksTable() string {
-	switch {
-	case d.networksFrom != "":
-		return d.networksFrom
-	case d.Summary:
-		return ingest.SummaryTable
-	}
-	return d.Records()
+	// networkRows, when set, is the record_networks relation itself, as Prepare found it (its
+	// rows as a VALUES list).
+	networkRows string
 }
 
 // Engine names the engine.
@@ -155,13 +142,17 @@ func (d DuckDB) NetworksSQL() string {
 	if d.networkRows != "" {
 		return d.networkRows
 	}
+	from := d.Records()
+	if d.Summary {
+		from = ingest.SummaryTable
+	}
 	return `WITH per_interface AS (
     SELECT interface_id, count(*) AS n,
            count(account_id) FILTER (WHERE account_id <> 'unknown') AS with_account,
            count(DISTINCT account_id) FILTER (WHERE account_id <> 'unknown') AS accounts,
            any_value(account_id) FILTER (WHERE account_id <> 'unknown') AS account,
            count(vpc_id) AS with_vpc, count(DISTINCT vpc_id) AS vpcs, any_value(vpc_id) AS vpc
-    FROM ` + d.networksTable() + `
+    FROM ` + from + `
     WHERE interface_id IS NOT NULL
     GROUP BY interface_id
 ), vpc_owner AS (

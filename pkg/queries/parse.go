@@ -152,8 +152,9 @@ func (p Param) Required() bool { return !p.HasDefault }
 type Set struct {
 	byName map[string]*Query
 	order  []string
-	// networks keeps what resolveNetworks found last, for the next report on the same
-	// database while its files stay the same (flowsql nat runs twenty).
+	// networks keeps the interfaces that the last report on a database found to count as of
+	// another account or VPC, for the next while its files stay the same (flowsql nat runs
+	// twenty reports).
 	networks networksCache
 }
 

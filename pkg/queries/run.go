@@ -130,9 +130,16 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	// Records that lack account-id or vpc-id where other records of their interface have
 	// them, or records of account "unknown" whose VPC is of one account, count as of that
 	// account and VPC (DuckDB.Networks).
+	// The formats loaded, which the checks below read too.
+	var formats []format
+	if q.Filters || len(q.Needs) > 0 {
+		if formats, err = readFormats(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	var networks string
 	if q.Filters {
-		if networks, err = s.networks.resolve(ctx, db, &d, current); err != nil {
+		if networks, err = s.networks.resolve(ctx, db, formats, &d, current); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -161,7 +168,7 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	if !q.Filters && len(q.Needs) == 0 {
 		return p, nil
 	}
-	notes, err := checkRecords(ctx, db, q, vals, f, p)
+	notes, err := checkRecords(ctx, db, formats, q, vals, f, p)
 	p.Notes = append(p.Notes, notes...)
 	return p, err
 }
@@ -390,14 +397,10 @@ func networksKey(ctx context.Context, db *sql.DB, current bool) (string, error) 
 
 // resolve sets d.Networks when some records lack an account or VPC that other records tell
 // (see DuckDB.NetworksSQL), with the interfaces as a list of values, and returns the note that
-// says so: when the formats loaded differ in account-id or vpc-id, or have vpc-id and records
-// of account "unknown" are loaded. With current set, the interfaces are read from the summary
+// says so: when the formats loaded (formats) differ in account-id or vpc-id, or have vpc-id
+// and records of account "unknown" are loaded. With current set, the interfaces are read from the summary
 // (about a second for 100M records), once while the loaded files stay the same.
-func (c *networksCache) resolve(ctx context.Context, db *sql.DB, d *DuckDB, current bool) (string, error) {
-	formats, err := readFormats(ctx, db)
-	if err != nil {
-		return "", err
-	}
+func (c *networksCache) resolve(ctx context.Context, db *sql.DB, formats []format, d *DuckDB, current bool) (string, error) {
 	rel := recordsOrSummary(current)
 	switch {
 	case formatsDiffer(formats, "account-id") || formatsDiffer(formats, "vpc-id"):
@@ -416,7 +419,7 @@ func (c *networksCache) resolve(ctx context.Context, db *sql.DB, d *DuckDB, curr
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.db != db || c.files != key {
-		probe := DuckDB{Networks: true, networksFrom: rel}
+		probe := DuckDB{Summary: current, Networks: true} // it reads rel
 		rows, err := db.QueryContext(ctx, `SELECT interface_id, account_id, vpc_id FROM (`+probe.NetworksSQL()+`) ORDER BY interface_id`)
 		if err != nil {
 			return "", err
@@ -442,7 +445,7 @@ func (c *networksCache) resolve(ctx context.Context, db *sql.DB, d *DuckDB, curr
 	for i, r := range c.rows {
 		values[i] = fmt.Sprintf("(%s, %s, %s)", sqlString(r[0]), sqlString(r[1]), sqlString(r[2]))
 	}
-	d.Networks, d.networksFrom = true, rel
+	d.Networks = true
 	d.networkRows = "SELECT * FROM (VALUES " + strings.Join(values, ", ") + ") AS networks(interface_id, account_id, vpc_id)"
 	return fmt.Sprintf("%s records without an account or VPC (or of account \"unknown\") that other records tell: the interface's own other records "+
 		"(a flow log's format changed, or flow logs of two formats record it), or, for the account, the one account of the other interfaces of its VPC; "+
@@ -540,11 +543,7 @@ func someLack(field, what string, without, total, filesWithout, files int64, lac
 // its figures (and its filters) read, the span of time its window asks for, and for a time
 // series the buckets that window or its limit leaves incomplete.
 // It sets p.Empty, p.Overlaps, p.Skipped, p.NoRecords and p.limitNoted.
-func checkRecords(ctx context.Context, db *sql.DB, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
-	formats, err := readFormats(ctx, db)
-	if err != nil {
-		return nil, err
-	}
+func checkRecords(ctx context.Context, db *sql.DB, formats []format, q *Query, vals Values, f Filters, p *Prepared) ([]string, error) {
 	var total, files int64
 	for _, ft := range formats {
 		total += ft.records
