@@ -34,7 +34,9 @@ import (
 //   - Last, the summary's scope numbers are worked out anew whenever network_scope's value for
 //     a fixed pair changes (its checksum is that value): they come from DuckDB's hash().
 //
-// All pending steps apply in one transaction: a file is upgraded entirely or not at all.
+// Each step applies in a transaction of its own, with its row in flowsql_schema: a file is
+// upgraded step by step, each whole or not at all, and an upgrade cut short goes on at the
+// next Open.
 
 //go:embed schema/*.sql
 var schemaFS embed.FS
@@ -194,31 +196,42 @@ func queryRow(ctx context.Context, db queryer, query string, dest any) error {
 	return rows.Close()
 }
 
-// migrate applies steps in one transaction and records them.
+// migrate applies steps in order, each in a transaction of its own with its row in
+// flowsql_schema: DuckDB cannot commit a transaction that alters a table it also changed the
+// rows of (a step that adds a column after one that updates rows), and a step that a crash
+// cuts short is applied again, whole, by the next Open.
 func migrate(ctx context.Context, db *sql.DB, pending []step) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS flowsql_schema (
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS flowsql_schema (
         step       VARCHAR PRIMARY KEY, -- 0001_release1, functions, flow views
         checksum   VARCHAR,             -- of the step's SQL when it was applied
         applied_at TIMESTAMP)`); err != nil {
 		return fmt.Errorf("create flowsql_schema: %w", err)
 	}
 	for _, s := range pending {
-		if err := s.apply(ctx, tx); err != nil {
+		if err := applyStep(ctx, db, s); err != nil {
 			return fmt.Errorf("upgrade the database (schema step %s): %w", s.name, err)
 		}
-		if s.checksumQuery != "" {
-			if err := queryRow(ctx, tx, s.checksumQuery, &s.checksum); err != nil {
-				return fmt.Errorf("upgrade the database (schema step %s): %w", s.name, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO flowsql_schema VALUES (?, ?, now()::TIMESTAMP)`, s.name, s.checksum); err != nil {
+	}
+	return nil
+}
+
+// applyStep applies one step and records it, in one transaction.
+func applyStep(ctx context.Context, db *sql.DB, s step) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.apply(ctx, tx); err != nil {
+		return err
+	}
+	if s.checksumQuery != "" {
+		if err := queryRow(ctx, tx, s.checksumQuery, &s.checksum); err != nil {
 			return err
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO flowsql_schema VALUES (?, ?, now()::TIMESTAMP)`, s.name, s.checksum); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

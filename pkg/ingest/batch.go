@@ -114,6 +114,9 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	if len(failed) > 0 {
 		return &errFileFailed{failed}
 	}
+	if copies := l.textCopies(tasks); len(copies) > 0 {
+		return &errTextCopies{copies}
+	}
 	if err := l.countRows(ctx, tx, groups); err != nil {
 		return err
 	}
@@ -155,6 +158,11 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	}
 	committed = true
 	l.keys.Saved()
+	for _, t := range tasks {
+		if t.textHash != "" {
+			l.texts[t.textHash] = t.file.URI
+		}
+	}
 	l.nextID = id
 	l.mu.Lock()
 	for _, t := range tasks {
@@ -284,7 +292,7 @@ func (l *loader) insertGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 		if res == nil {
 			continue
 		}
-		t.screenErr = res.err
+		t.screenErr, t.textHash = res.err, s.textHash
 		t.rejected += res.rejected
 		t.recovered += res.recovered
 		t.altered += res.altered

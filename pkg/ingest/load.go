@@ -76,7 +76,7 @@ type FileResult struct {
 	Status    Status
 	Reloaded  bool   // a loaded file's earlier rows were replaced (Force)
 	Note      string // why a file was skipped or failed
-	CopyOf    string // for a file skipped as a copy: the URI of the file loaded with the same bytes
+	CopyOf    string // for a file skipped as a copy: the URI of the file loaded with the same bytes or text
 	Table     string // flows or tgw_flows
 	Rows      int64  // rows loaded
 	Rejected  int64  // lines that are not loaded (in load_errors)
@@ -213,8 +213,9 @@ type loader struct {
 	seq    atomic.Int64 // names temporary files
 	// threads is DuckDB's: how many parts a batch's rows are read in (scanParts).
 	threads int
-	// contents maps the SHA-256 of each file loaded (before, and by this load) to its URI.
-	contents map[string]string
+	// contents maps the SHA-256 of each file loaded (before, and by this load) to its URI;
+	// texts the text hash of each (see copies.go).
+	contents, texts map[string]string
 
 	mu       sync.Mutex
 	progress Progress
@@ -251,8 +252,9 @@ type task struct {
 	// prepared are what preparing the file found (prepareTask): for a Resolver query log the
 	// lines that are not query records; for a converted file, padding after its gzip stream.
 	prepared []loadError
-	// sha256 is the hex SHA-256 of the file's bytes (as read, compressed or not).
-	sha256 string
+	// sha256 is the hex SHA-256 of the file's bytes (as read, compressed or not); textHash
+	// the XXH3-128 of its text, once read (see copies.go).
+	sha256, textHash string
 }
 
 // plan reads the manifest and decides which files to load.
@@ -267,22 +269,25 @@ func (l *loader) plan(ctx context.Context) ([]*task, error) {
 	}
 	loaded := map[string]entry{}
 	l.nextID = 1
-	l.contents = map[string]string{}
-	rows, err := l.conn.QueryContext(ctx, `SELECT file_id, table_name, uri, size, modified, etag, loaded_at, content_sha256 FROM ingested_files`)
+	l.contents, l.texts = map[string]string{}, map[string]string{}
+	rows, err := l.conn.QueryContext(ctx, `SELECT file_id, table_name, uri, size, modified, etag, loaded_at, content_sha256, text_hash FROM ingested_files`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var e entry
 		var uri string
-		var sum sql.NullString
-		if err := rows.Scan(&e.id, &e.table, &uri, &e.size, &e.modified, &e.etag, &e.loadedAt, &sum); err != nil {
+		var sum, text sql.NullString
+		if err := rows.Scan(&e.id, &e.table, &uri, &e.size, &e.modified, &e.etag, &e.loadedAt, &sum, &text); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		loaded[uri] = e
 		if sum.Valid {
 			l.contents[sum.String] = uri
+		}
+		if text.Valid {
+			l.texts[text.String] = uri
 		}
 		l.nextID = max(l.nextID, e.id+1)
 	}
@@ -457,10 +462,7 @@ func (l *loader) skipCopies(tasks []*task) []*task {
 	var keep, copies []*task
 	for _, t := range tasks {
 		if uri, ok := l.contents[t.sha256]; ok && uri != t.file.URI {
-			r := &l.sum.Results[t.index]
-			r.Status, r.CopyOf, r.Note = Skipped, uri, "the same content as "+uri+", already loaded: its records would count twice"
-			l.sum.Skipped++
-			l.sum.Copies++
+			l.skipCopy(t, uri, "the same content as "+uri+", already loaded: its records would count twice")
 			copies = append(copies, t)
 			continue
 		}
@@ -629,6 +631,17 @@ func (l *loader) commitFiles(ctx context.Context, tasks []*task) error {
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
+		}
+		var tc *errTextCopies
+		if errors.As(err, &tc) {
+			var copies []*task
+			for _, c := range tc.copies {
+				l.skipCopy(c.task, c.of, "the same lines as "+c.of+" (compressed otherwise, or not at all), already loaded: its records would count twice")
+				copies = append(copies, c.task)
+			}
+			l.finished(copies)
+			tasks = slices.DeleteFunc(tasks, func(t *task) bool { return slices.Contains(copies, t) })
+			continue
 		}
 		var ff *errFileFailed
 		if errors.As(err, &ff) {

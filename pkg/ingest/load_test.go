@@ -310,6 +310,114 @@ func TestCopiesSkipped(t *testing.T) {
 	}
 }
 
+// gunzipTo writes the text of the gzip file at path to out, compressed again at level when
+// level is not gzip.NoCompression.
+func gunzipTo(t *testing.T, path, out string, level int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if _, err := text.ReadFrom(zr); err != nil {
+		t.Fatal(err)
+	}
+	if level != gzip.NoCompression {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, level)
+		zw.Write(text.Bytes())
+		zw.Close()
+		if bytes.Equal(z.Bytes(), data) {
+			t.Fatalf("%s compressed again at level %d is the same bytes", path, level)
+		}
+		text = z
+	}
+	if err := os.WriteFile(out, text.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTextCopiesSkipped: a flow-log file gunzipped beside the original, or compressed again,
+// holds the same records in other bytes; loaded with it, or after it, it is skipped as a
+// copy, whichever comes first, and nothing counts twice. So with Resolver query logs.
+func TestTextCopiesSkipped(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 6, Files: 2, RowsPerFile: 200})
+	var gz []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			gz = append(gz, p)
+		}
+		return nil
+	})
+	slices.Sort(gz)
+	if len(gz) != 2 {
+		t.Fatalf("generated %d files, want 2", len(gz))
+	}
+	db := newDB(t)
+	first := load(t, db, ingest.Options{}, gz[0])
+	rows := queryInt(t, db, `SELECT count(*) FROM flows`)
+	if first.Loaded != 1 || rows == 0 {
+		t.Fatalf("first load: %+v", first)
+	}
+
+	// After the original: its text, and its text compressed again.
+	later := t.TempDir()
+	gunzipTo(t, gz[0], filepath.Join(later, "a.log"), gzip.NoCompression)
+	gunzipTo(t, gz[0], filepath.Join(later, "b.log.gz"), gzip.BestCompression)
+	again := load(t, db, ingest.Options{}, later)
+	if again.Loaded != 0 || again.Copies != 2 || again.Rows != 0 {
+		t.Fatalf("load of the text of a loaded file: %+v", again)
+	}
+	for _, r := range again.Results {
+		if r.CopyOf != gz[0] || !strings.Contains(r.Note, "the same lines as "+gz[0]) {
+			t.Errorf("%s: copy of %q, note %q", r.File.URI, r.CopyOf, r.Note)
+		}
+	}
+
+	// In one load: the text first (by name), then the original, then another file.
+	together := t.TempDir()
+	gunzipTo(t, gz[1], filepath.Join(together, "1.log"), gzip.NoCompression)
+	data, _ := os.ReadFile(gz[1])
+	os.WriteFile(filepath.Join(together, "2.log.gz"), data, 0o644)
+	gunzipTo(t, gz[1], filepath.Join(together, "3.log.gz"), gzip.BestSpeed)
+	other, _ := generate(t, flowgen.Config{Seed: 7, Files: 1, RowsPerFile: 100})
+	both := load(t, db, ingest.Options{}, together, other)
+	if both.Loaded != 2 || both.Copies != 2 {
+		t.Fatalf("a file and its copies in one load: %+v", both)
+	}
+	if both.Results[0].Status != ingest.Loaded || both.Results[1].CopyOf != both.Results[0].File.URI || both.Results[2].CopyOf != both.Results[0].File.URI {
+		t.Fatalf("which loaded: %+v", both.Results)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows+both.Rows || both.Rows <= 100 {
+		t.Fatalf("rows: %d, want %d + %d", got, rows, both.Rows)
+	}
+	checkSummary(t, db)
+	if got := queryInt(t, db, `SELECT count(*) FROM ingested_files WHERE text_hash IS NULL`); got != 0 {
+		t.Fatalf("%d files without a text hash", got)
+	}
+
+	// A Route 53 Resolver query log and its text.
+	dns, _ := filepath.Glob("../../testdata/sample/AWSLogs/*/vpcdnsquerylogs/*/*/*/*/*.log.gz")
+	if len(dns) == 0 {
+		t.Fatal("no Resolver query log in testdata/sample")
+	}
+	resolver := t.TempDir()
+	gunzipTo(t, dns[0], filepath.Join(resolver, "dns.log"), gzip.NoCompression)
+	data, _ = os.ReadFile(dns[0])
+	os.WriteFile(filepath.Join(resolver, "dns.log.gz"), data, 0o644)
+	queries := load(t, db, ingest.Options{}, resolver)
+	if queries.Loaded != 1 || queries.Copies != 1 || queries.Rows == 0 {
+		t.Fatalf("a Resolver log and its text: %+v", queries)
+	}
+	if got := queryInt(t, db, `SELECT count(*) FROM dns_queries`); got != queries.Rows {
+		t.Fatalf("dns_queries: %d rows, want %d", got, queries.Rows)
+	}
+}
+
 // TestFlowLogOverlaps: an interface that two flow logs record in the same minute, with the
 // same action, is listed in flow_log_overlaps (its traffic counts once per flow log); flow logs
 // of accepted and of rejected traffic only, or of different minutes, do not overlap; nor do two

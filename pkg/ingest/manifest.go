@@ -110,13 +110,13 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO ingested_files (file_id, uri, size, modified, etag, container, header, target,
                 table_name, rows_loaded, rows_rejected, rows_recovered, nodata, skipdata, first_start, last_end, account,
-                region, log_date, flow_log_id, load_seconds, loaded_at, rows_altered, rows_suspicious, content_sha256) VALUES
+                region, log_date, flow_log_id, load_seconds, loaded_at, rows_altered, rows_suspicious, content_sha256, text_hash) VALUES
             (?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?,
              make_timestamp(? * 1000000), make_timestamp(? * 1000000),
-             NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP, ?, ?, NULLIF(?, ''))`,
+             NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`,
 			t.id, t.file.URI, t.file.Size, modified, t.file.ETag, t.container, header, t.format.Kind.Table(), t.table,
 			t.rows, t.rejected, t.recovered, nodata, skipdata, t.firstStart, t.lastEnd,
-			t.key.Account, t.key.Region, logDate, t.key.FlowLogID, share, t.altered, t.suspicious, t.sha256)
+			t.key.Account, t.key.Region, logDate, t.key.FlowLogID, share, t.altered, t.suspicious, t.sha256, t.textHash)
 		if err != nil {
 			return fmt.Errorf("record %s in ingested_files: %w", t.file.URI, err)
 		}

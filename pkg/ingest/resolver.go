@@ -10,6 +10,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/zeebo/xxh3"
 	"time"
 	"unicode/utf8"
 
@@ -261,8 +263,9 @@ func (l *loader) prepareResolver(t *task, seq int, envelopes bool) error {
 		}
 	}
 	out := fmt.Sprintf("%s/dns-%d.tsv", l.tmp, seq)
+	h := xxh3.New128()
 	err := writeConverted(out, func(w io.Writer) error {
-		rejects, padding, err := convertResolver(in, t.file.URI, gz, w)
+		rejects, padding, err := convertResolver(in, t.file.URI, gz, io.MultiWriter(w, h))
 		t.prepared = append(t.prepared, rejects...)
 		if padding > 0 {
 			t.prepared = append(t.prepared, paddingNote(t.file.URI, padding))
@@ -272,7 +275,7 @@ func (l *loader) prepareResolver(t *task, seq int, envelopes bool) error {
 	if err != nil {
 		return err
 	}
-	t.readPath, t.header = out, false
+	t.readPath, t.header, t.textHash = out, false, hashText(h)
 	t.format = Format{Kind: ResolverQueries}
 	return nil
 }

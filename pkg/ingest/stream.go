@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/zeebo/xxh3"
 )
 
 // A stream feeds one text file, screened, to DuckDB through a named pipe: DuckDB's read_csv
@@ -20,7 +22,10 @@ type stream struct {
 	pipe string // the named pipe DuckDB reads
 	done chan struct{}
 	res  *screening
-	read atomic.Int64 // bytes of the file read so far, for progress
+	// textHash is the XXH3-128 of the text the screen read (see task.textHash), when it read
+	// all of it.
+	textHash string
+	read     atomic.Int64 // bytes of the file read so far, for progress
 	// abandoned is set when DuckDB will read no more of the pipe (finish before the writer
 	// is done): the writer then stops at its next write, or as soon as it has the pipe open.
 	abandoned atomic.Bool
@@ -92,7 +97,11 @@ func (s *stream) run(issuesPath string) {
 		}
 		r = g
 	}
-	s.res = screen(r, abandonable{w, s}, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
+	h := xxh3.New128()
+	s.res = screen(hashingReader{r, h}, abandonable{w, s}, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
+	if s.res.err == nil {
+		s.textHash = hashText(h)
+	}
 }
 
 // finish waits for the writer, first releasing it if DuckDB did not read its pipe to the end
@@ -132,6 +141,26 @@ func finishAll(streams []*stream) {
 		go func() { defer wg.Done(); s.finish() }()
 	}
 	wg.Wait()
+}
+
+// hashingReader gives a hash what is read through it, and passes on the padding after the
+// gzip stream it reads, if any (see lineReader.fill).
+type hashingReader struct {
+	r io.Reader
+	h *xxh3.Hasher128
+}
+
+func (h hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+func (h hashingReader) padded() int64 {
+	if pe, ok := h.r.(interface{ padded() int64 }); ok {
+		return pe.padded()
+	}
+	return 0
 }
 
 // countingReader counts the bytes read through it.
