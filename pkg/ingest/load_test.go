@@ -785,6 +785,42 @@ func record(n int) string {
 	return fmt.Sprintf("2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 %d 1700000000 1700000060 ACCEPT OK", n)
 }
 
+// gzipMember is text as one gzip member; members joined (cat a.gz b.gz) are one gzip file.
+func gzipMember(text string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(text))
+	zw.Close()
+	return b.Bytes()
+}
+
+// TestJoinedFiles: files joined into one (cat a.log.gz b.log.gz > all.log.gz) hold a header
+// where the second begins. Of one format, its records all load and the header is no record;
+// of another format with the same number of fields (ports in the other order), the file fails,
+// naming the line, where its lines after it loaded into the wrong columns.
+func TestJoinedFiles(t *testing.T) {
+	dir := t.TempDir()
+	same := filepath.Join(dir, "same.log.gz")
+	os.WriteFile(same, append(gzipMember(header14+record(1)+"\n"+record(2)+"\n"), gzipMember(header14+record(3)+"\n")...), 0o644)
+	swapped := strings.Replace(header14, "srcport dstport", "dstport srcport", 1)
+	other := filepath.Join(dir, "other.log.gz")
+	os.WriteFile(other, append(gzipMember(header14+record(4)+"\n"), gzipMember(swapped+record(5)+"\n")...), 0o644)
+	db := newDB(t)
+	sum := load(t, db, ingest.Options{}, same, other)
+	if r := sum.Results[0]; r.Status != ingest.Loaded || r.Rows != 3 || r.Rejected != 0 {
+		t.Errorf("files of one format joined: %+v", r)
+	}
+	if r := sum.Results[1]; r.Status != ingest.Failed || !strings.Contains(r.Note, "line 3 is the header of another format (version account-id interface-id srcaddr dstaddr dstport srcport") {
+		t.Errorf("files of two formats joined: %+v", r)
+	}
+	if got := queryString(t, db, `SELECT string_agg(CAST(bytes AS VARCHAR), ',' ORDER BY bytes) FROM flows`); got != "1,2,3" {
+		t.Errorf("bytes of the rows loaded: %s, want 1,2,3", got)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM load_errors WHERE uri = ?`, same); n != 0 {
+		t.Errorf("%d load_errors rows for the files of one format", n)
+	}
+}
+
 // TestHostileLines: what a crashed disk, a broken writer or an attacker leaves in a file. Every
 // line that does not load is counted and kept in load_errors (its text cut short), repairs and
 // suspicious values are kept there too, each sound record loads exactly once, and none of it

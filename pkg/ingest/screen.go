@@ -34,6 +34,8 @@ import (
 //	NUL bytes                         dropped, and the rest screened (altered)
 //	invalid UTF-8                     each bad sequence replaced by U+FFFD (altered)
 //	another number of fields          rejected, with the count (glued records, cut lines)
+//	the file's header again           skipped (files joined into one: cat a.log.gz b.log.gz)
+//	the header of another format      fails the file: the lines after it are not of the format
 //	longer than maxLine               rejected, its first bytes kept
 //
 // Rejected, altered and (later) suspicious lines go to load_errors with their kind.
@@ -136,6 +138,9 @@ type screenOptions struct {
 	fields int    // fields per record (a CloudWatch export's time prefix included)
 	header bool   // the first line is a header
 	enc    *encoder
+	// format is the file's format as a header line (Format.String): a line further on that
+	// is a header is this one again, or another format's (see joinedHeader).
+	format string
 }
 
 // screen reads a text file's lines from r and writes its records to out (see above).
@@ -154,7 +159,7 @@ func screen(r io.Reader, out io.Writer, o screenOptions, issues *issueLog) *scre
 		n := lr.n
 		line := lr.line
 		if lr.inBuffer && lr.clean && lr.valid && !(n == 1 && (o.header || bytes.HasPrefix(line, bom))) &&
-			len(line) > 0 && bytes.Count(line, space) == o.fields-1 {
+			len(line) > 0 && bytes.Count(line, space) == o.fields-1 && !startsWithFieldName(line) {
 			write(line)
 			continue
 		}
@@ -180,6 +185,16 @@ func screen(r io.Reader, out io.Writer, o screenOptions, issues *issueLog) *scre
 				s.alter(n, line, "the header: "+strings.Join(notes, "; "))
 			}
 			continue
+		}
+		if n > 1 && startsWithFieldName(line) {
+			if f, err := ParseHeader(string(line)); err == nil {
+				if f.String() == o.format {
+					s.skip(n) // the header again, of a file joined to this one
+					continue
+				}
+				s.err = fmt.Errorf("line %s is the header of another format (%s): files of two flow logs joined into one? Load each as a file of its own", words.Count(n), clip(f.String(), 120))
+				return s
+			}
 		}
 		if !isRecord(line, o.fields) {
 			f := bytes.Fields(line)
@@ -214,6 +229,24 @@ func screen(r io.Reader, out io.Writer, o screenOptions, issues *issueLog) *scre
 }
 
 var bom = []byte("\xef\xbb\xbf")
+
+// startsWithFieldName reports whether a line's first word is the name of a flow-log field, as
+// a header's is and no record's (a record's first value is a number, an id like eni-..., or
+// "-"): only such a line can be a header.
+func startsWithFieldName(line []byte) bool {
+	if len(line) == 0 || line[0] < 'a' || line[0] > 'z' {
+		return false
+	}
+	word := line
+	if i := bytes.IndexByte(line, ' '); i >= 0 {
+		word = line[:i]
+	}
+	if _, ok := vpcByName[string(word)]; ok {
+		return true
+	}
+	_, ok := tgwByName[string(word)]
+	return ok
+}
 
 // isRecord reports whether a line is fields separated by single spaces, the number a record
 // has: what DuckDB reads without help.

@@ -98,7 +98,7 @@ func (s *stream) run(issuesPath string) {
 		r = g
 	}
 	h := xxh3.New128()
-	s.res = screen(hashingReader{r, h}, abandonable{w, s}, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc}, issues)
+	s.res = screen(hashingReader{r, h}, abandonable{w, s}, screenOptions{uri: t.file.URI, fields: t.fieldCount(), header: t.header, enc: s.enc, format: t.format.String()}, issues)
 	if s.res.err == nil {
 		s.textHash = hashText(h)
 	}
