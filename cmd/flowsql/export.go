@@ -80,6 +80,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	if err := checkOutDir(filepath.Clean(*out)); err != nil {
+		return err
+	}
 	conn, err := e.openDB(ctx, *db, readDB)
 	if err != nil {
 		return err

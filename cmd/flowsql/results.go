@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,6 +40,17 @@ func (o *outputFlags) check() error {
 		if _, ok := output.ForFile(o.out); !ok && ext != ".parquet" {
 			return usagef("Example: --out top.parquet", "--out %s: name the file .parquet, .csv, .json, .ndjson or .md", o.out)
 		}
+		return checkOutDir(o.out)
+	}
+	return nil
+}
+
+// checkOutDir fails, before any work is done, when the directory that --out names a file in
+// does not exist.
+func checkOutDir(out string) error {
+	dir := filepath.Dir(out)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return usagef(fmt.Sprintf("Create it first (mkdir -p %s), or name a file in another directory.", dir), "--out %s: the directory %s does not exist", out, dir)
 	}
 	return nil
 }
