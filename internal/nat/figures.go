@@ -554,7 +554,8 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 			"from each source's own interface records, in proportion; add pkt-srcaddr and pkt-dstaddr to the flow log format for exact pairs."
 	default:
 		gw.Method = "mixed"
-		gw.MethodNote = fmt.Sprintf("%.0f%% of the VPC-side records carry pkt-srcaddr/pkt-dstaddr and are paired exactly; the rest are estimated from the sources' own interface records.",
+		gw.MethodNote = fmt.Sprintf("%.0f%% of the VPC-side records carry the field that pairs them (pkt-dstaddr on a source's packets in, pkt-srcaddr on the replies out) and are paired exactly; "+
+			"the rest, of formats without it, are estimated from the sources' own interface records.",
 			100*float64(v.VPCSideWithPkt)/float64(v.VPCSideRecords))
 	}
 	// Every byte the gateway processes crosses its VPC side once, in or out: in a complete log

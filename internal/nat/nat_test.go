@@ -319,7 +319,7 @@ func TestEstimateOneWay(t *testing.T) {
 		}
 	}
 	check("no ranges loaded")
-	if gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]; gw.Method != "mixed" || !strings.Contains(gw.MethodNote, "the rest are estimated") {
+	if gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]; gw.Method != "mixed" || !strings.Contains(gw.MethodNote, "pkt-srcaddr on the replies out") || !strings.Contains(gw.MethodNote, "are estimated") {
 		t.Errorf("pairing %s: %s", gw.Method, gw.MethodNote)
 	}
 	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
