@@ -139,7 +139,7 @@ type screenOptions struct {
 	header bool   // the first line is a header
 	enc    *encoder
 	// format is the file's format as a header line (Format.String): a line further on that
-	// is a header is this one again, or another format's (see joinedHeader).
+	// is a header is this one again, or another format's (see screen).
 	format string
 }
 
