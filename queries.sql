@@ -41,7 +41,7 @@
 -- accounts and VPCs are then read from records of their addresses.
 WITH top AS (
     SELECT *,
-           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
+           CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share,
            count(*) OVER (PARTITION BY dst_ip) > 1 OR min(scope) OVER () <> max(scope) OVER () AS shown
     FROM (
         SELECT dst_ip, CASE WHEN key_is_private(dst_ip) THEN scope END AS scope,
@@ -76,7 +76,7 @@ SELECT dstaddr, bytes, share
 FROM (
     SELECT dstaddr,
            sum(bytes) AS bytes,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share
     FROM flows
     WHERE log_status = 'OK' AND dstaddr <> '-'
     GROUP BY dstaddr
@@ -161,7 +161,7 @@ SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
        key_aws_service(src_ip) AS aws_service
 FROM (
     SELECT *,
-           CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share,
+           CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share,
            count(*) OVER (PARTITION BY src_ip) > 1 OR min(scope_account) OVER () <> max(scope_account) OVER ()
                OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS shown
     FROM (
@@ -192,7 +192,7 @@ FROM (
            sum(bytes) AS bytes,
            sum(packets) AS packets,
            count(*) AS flows,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share
     FROM flows
     WHERE log_status = 'OK' AND dstaddr = $dst AND srcaddr <> '-'
     GROUP BY srcaddr
@@ -241,7 +241,7 @@ grouped AS (
            sum(flows) AS flows,
            count(*) AS senders,
            arg_max(src_ip, bytes) AS top_sender_key,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share
     FROM named
     GROUP BY 1, 2, 3
     ORDER BY bytes DESC, network
@@ -314,7 +314,7 @@ FROM (
            sum(bytes) AS bytes,
            sum(flows) AS flows,
            count(DISTINCT addr) AS addresses,
-           CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share
+           CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share
     FROM named
     WHERE service IS NOT NULL
     GROUP BY service, region
@@ -343,7 +343,7 @@ SELECT ip_text(src_ip) AS srcaddr, ip_text(dst_ip) AS dstaddr, bytes, packets, f
 FROM (
     SELECT *,
            CAST(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END AS DOUBLE)
-               / sum(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END) OVER () AS share,
+               / nullif(sum(CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END) OVER (), 0) AS share,
            (SELECT many FROM scopes) AS scopes
     FROM (
         -- A pair with a private address is a pair of hosts in each account and VPC (templated
@@ -368,7 +368,7 @@ FROM (
            sum(packets) AS packets,
            count(*) AS flows,
            CAST(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
-               / sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
+               / nullif(sum(CASE $by WHEN 'packets' THEN sum(packets) WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER (), 0) AS share
     FROM flows
     WHERE log_status = 'OK' AND srcaddr <> '-' AND dstaddr <> '-'
     GROUP BY srcaddr, dstaddr
@@ -394,7 +394,7 @@ FROM (
            sum(packets) AS packets,
            count(*) AS flows,
            CAST(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
-               / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
+               / nullif(sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER (), 0) AS share
     FROM flows
     WHERE log_status = 'OK'::flow_log_status
     GROUP BY 1, protocol
@@ -415,7 +415,7 @@ FROM (
            sum(packets) AS packets,
            count(*) AS flows,
            CAST(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
-               / sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER () AS share
+               / nullif(sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER (), 0) AS share
     FROM flows
     WHERE log_status = 'OK'
     GROUP BY 1, protocol
@@ -596,7 +596,7 @@ LIMIT $limit;
 -- engine: duckdb
 SELECT interface_id, bytes, packets, flows, rejected, share, first_seen, last_seen
 FROM (
-    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    SELECT *, CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share
     FROM (
         SELECT interface_id,
                -- 0 for an idle interface; blank for one whose traffic records all lack the field
@@ -619,7 +619,7 @@ ORDER BY bytes DESC, interface_id;
 SELECT interface_id, bytes, packets, flows, rejected, share,
        from_unixtime(first_start) AS first_seen, from_unixtime(last_end) AS last_seen
 FROM (
-    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    SELECT *, CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share
     FROM (
         SELECT interface_id,
                CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK') = 0 THEN coalesce(sum(bytes), 0) END AS bytes,
@@ -844,7 +844,7 @@ by_source AS (
     GROUP BY 1
 ),
 top AS (
-    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    SELECT *, CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share
     FROM by_source
     ORDER BY bytes DESC, addr
     LIMIT $limit
@@ -896,7 +896,7 @@ by_dest AS (
     GROUP BY 1
 ),
 top AS (
-    SELECT *, CAST(bytes AS DOUBLE) / sum(bytes) OVER () AS share
+    SELECT *, CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share
     FROM by_dest
     ORDER BY bytes DESC, addr
     LIMIT $limit
@@ -968,7 +968,7 @@ services_known AS (
 SELECT coalesce(service, CASE WHEN (SELECT known FROM services_known) THEN '(not AWS)' ELSE '(unknown)' END) AS service,
        sum(bytes) AS bytes, sum(bytes_sent) AS bytes_sent, sum(bytes_received) AS bytes_received,
        count(*) AS destinations,
-       CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+       CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share,
        nat_remedy(service) AS remedy,
        sum(bytes) FILTER (WHERE region_unknown) AS region_unknown_bytes
 FROM located
@@ -1037,7 +1037,7 @@ own_services AS (
 ),
 estimated AS (
     SELECT u.source, o.service,
-           u.bytes * CAST(o.bytes AS DOUBLE) / sum(o.bytes) OVER (PARTITION BY u.source, u.sent) AS bytes,
+           u.bytes * CAST(o.bytes AS DOUBLE) / nullif(sum(o.bytes) OVER (PARTITION BY u.source, u.sent), 0) AS bytes,
            'estimate: own interface' AS method
     FROM unpaired AS u JOIN own_services AS o ON o.source = u.source AND o.sent = u.sent
 ),
@@ -1199,7 +1199,7 @@ named AS (
     FROM outside AS o
     ASOF LEFT JOIN answers AS a ON o.addr = a.addr AND (o.start_hour + 1) * 3600 - 1 >= a.t
 )
-SELECT domain, sum(bytes) AS bytes, CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share,
+SELECT domain, sum(bytes) AS bytes, CAST(sum(bytes) AS DOUBLE) / nullif(sum(sum(bytes)) OVER (), 0) AS share,
        count(DISTINCT addr) AS addresses
 FROM named
 GROUP BY domain

@@ -195,10 +195,10 @@ func commas(s string) string {
 }
 
 func bar(v, max float64) string {
-	if max <= 0 || v <= 0 {
+	if !(max > 0) || !(v > 0) || math.IsInf(max, 0) { // NaN and infinities draw nothing
 		return ""
 	}
-	eighths := int(math.Round(v / max * barWidth * 8))
+	eighths := int(math.Round(min(v/max, 1) * barWidth * 8))
 	blocks := []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
 	return strings.Repeat("█", eighths/8) + blocks[eighths%8]
 }

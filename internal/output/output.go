@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -84,15 +85,19 @@ func Text(v any, typ string) string {
 }
 
 // jsonValue turns a value into what encoding/json should write for it: numbers stay numbers
-// (128-bit integers and decimals included, as exact JSON numbers), times become strings.
+// (128-bit integers and decimals included, as exact JSON numbers), times become strings, and
+// NaN and the infinities, which JSON has no number for, null.
 func jsonValue(v any, typ string) any {
 	switch x := v.(type) {
 	case nil, bool, string, int64, int32, int16, int8, uint64, uint32, uint16, uint8:
 		return x
 	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
 		return x
 	case float32:
-		return float64(x)
+		return jsonValue(float64(x), typ)
 	case *big.Int:
 		return json.Number(x.String())
 	case duckdb.Decimal:

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -95,6 +96,35 @@ func TestCents(t *testing.T) {
 	for v, want := range map[float64]string{0.045: "0.05", 0.135: "0.14", 2.675: "2.68", 1234.565: "1,234.57", -0.045: "-0.05", 0: "0.00", 1e6: "1,000,000.00"} {
 		if got := Cents(v); got != want {
 			t.Errorf("Cents(%v) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+// TestNotANumber: a share of nothing (0 of 0 bytes: NaN) or an infinite value neither crashes
+// the human table (its bar) nor makes JSON that no parser reads: JSON has null for them.
+func TestNotANumber(t *testing.T) {
+	res := &Result{
+		Columns: []Column{{Name: "dstaddr", Type: "VARCHAR"}, {Name: "bytes", Type: "BIGINT"}, {Name: "share", Type: "DOUBLE"}},
+		Rows: [][]any{
+			{"10.0.0.2", int64(0), math.NaN()},
+			{"10.0.0.3", int64(0), math.Inf(1)},
+			{"10.0.0.4", int64(0), float32(math.Inf(-1))},
+		},
+	}
+	for _, f := range []Format{Table, JSON, NDJSON, CSV, Markdown, Line} {
+		var b bytes.Buffer
+		if err := Write(&b, res, f, Options{Human: true, Footer: true}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if f == JSON || f == NDJSON {
+			if n := strings.Count(b.String(), `"share":null`); n != 3 {
+				t.Errorf("%s: %d null shares:\n%s", f, n, b.String())
+			}
+		}
+	}
+	for _, v := range [][2]float64{{math.NaN(), 1}, {1, math.NaN()}, {1, math.Inf(1)}, {math.Inf(1), 1}, {2, 1}, {-1, 1}} {
+		if got := bar(v[0], v[1]); strings.Count(got, "█") > barWidth {
+			t.Errorf("bar(%v, %v) = %q", v[0], v[1], got)
 		}
 	}
 }
