@@ -136,6 +136,7 @@ func TestLoadGenerated(t *testing.T) {
 			if got := queryInt(t, db, `SELECT sum(nodata) FROM ingested_files`); got != nodata {
 				t.Errorf("ingested_files counts %d NODATA records, generator wrote %d", got, nodata)
 			}
+			checkFileInterfaces(t, db)
 			for eni, want := range bytesByENI {
 				if got := queryInt(t, db, `SELECT sum(bytes) FROM flows WHERE interface_id = ?`, eni); got != want {
 					t.Errorf("bytes of %s: %d, want %d", eni, got, want)
@@ -307,6 +308,33 @@ func TestCopiesSkipped(t *testing.T) {
 	}
 	if got := queryInt(t, db, `SELECT count(*) FROM flows`); got != rows+both.Rows {
 		t.Fatalf("rows after a forced reload: %d, want %d", got, rows+both.Rows)
+	}
+}
+
+// checkFileInterfaces: what the loads added to file_interfaces is what indexing every file
+// anew gives (the migration's way).
+func checkFileInterfaces(t *testing.T, db *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`CREATE TEMP TABLE loaded_interfaces AS SELECT * FROM file_interfaces`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.IndexAllFiles(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	var n, differ int64
+	if err := tx.QueryRow(`SELECT (SELECT count(*) FROM loaded_interfaces), (SELECT count(*) FROM (
+        (SELECT * FROM loaded_interfaces EXCEPT ALL SELECT * FROM file_interfaces)
+        UNION ALL (SELECT * FROM file_interfaces EXCEPT ALL SELECT * FROM loaded_interfaces)))`).Scan(&n, &differ); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || differ != 0 {
+		t.Errorf("file_interfaces: %d rows, %d of them not as indexing the files anew gives", n, differ)
 	}
 }
 
