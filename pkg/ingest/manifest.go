@@ -52,11 +52,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		if len(invalid) > 0 {
 			args = append(args, invalid)
 		}
-		counts := fmt.Sprintf(`
-            SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
-                   count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
-                   count(*) FILTER (WHERE %s)
-            FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts))
+		var counts string
 		if k == VPC {
 			// One pass over the rows for the counts and for file_interfaces (what indexFiles
 			// adds): by file and interface, then added up by file.
@@ -78,6 +74,12 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 			counts = `SELECT file_id, CAST(sum(n) AS BIGINT), CAST(sum(nodata) AS BIGINT), CAST(sum(skipdata) AS BIGINT),
                 min(first_start), max(last_end), CAST(sum(suspicious) AS BIGINT) FROM ` + batchInterfaces + ` GROUP BY file_id`
 			args = nil
+		} else {
+			counts = fmt.Sprintf(`
+                SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
+                       count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
+                       count(*) FILTER (WHERE %s)
+                FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts))
 		}
 		rows, err := tx.QueryContext(ctx, counts, args...)
 		if err != nil {
