@@ -11,14 +11,10 @@ import (
 // After a batch's rows are in: what each file holds (countRows), and its row in the
 // ingested_files manifest (writeManifest), written in the batch's transaction.
 
-// batchInterfaces holds, while countRows runs, the counts of a batch's VPC records by file and
-// interface.
-const batchInterfaces = "temp.flowsql_batch_interfaces"
-
 // countRows reads, per file of the batch, the rows loaded, NODATA and SKIPDATA records, the time
 // span, and the rows with values no record can have (suspiciousSQL, or an address key that
-// names no address: invalid); of VPC files it adds, in the same pass, what indexFiles would to
-// file_interfaces. file_id grows with every batch, so DuckDB's zone maps skip older rows.
+// names no address: invalid). file_id grows with every batch, so DuckDB's zone maps skip older
+// rows.
 func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) error {
 	byID := map[int64]*task{}
 	ranges := map[Kind][2]int64{}
@@ -35,6 +31,11 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		ranges[k] = r
 	}
 	parts := l.scanParts(len(byID))
+	if r, ok := ranges[VPC]; ok {
+		if err := indexFiles(ctx, tx, r[0], r[1], parts); err != nil {
+			return err
+		}
+	}
 	invalid := l.keys.invalidKeys()
 	for k, r := range ranges {
 		bad := boundsAt(l.start).suspiciousSQL()
@@ -52,36 +53,11 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		if len(invalid) > 0 {
 			args = append(args, invalid)
 		}
-		var counts string
-		if k == VPC {
-			// One pass over the rows for the counts and for file_interfaces (what indexFiles
-			// adds): by file and interface, then added up by file.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %[3]s AS
-                SELECT file_id, interface_id, count(*) AS n,
-                       count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status) AS nodata,
-                       count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status) AS skipdata,
-                       min("start") AS first_start, max("end") AS last_end, count(*) FILTER (WHERE %[1]s) AS suspicious,
-                       count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) AS ok,
-                       min("start") FILTER (WHERE log_status = 'OK'::flow_log_status) AS ok_first,
-                       max("end") FILTER (WHERE log_status = 'OK'::flow_log_status) AS ok_last
-                FROM %[2]s GROUP BY file_id, interface_id`, bad, inParts(k.RecordsView(), cols+", interface_id", "file_id BETWEEN $1 AND $2", parts), batchInterfaces), args...); err != nil {
-				return fmt.Errorf("count the files' records: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO file_interfaces SELECT file_id, interface_id, ok_first, ok_last, ok
-                FROM `+batchInterfaces+` WHERE interface_id IS NOT NULL AND ok > 0`); err != nil {
-				return fmt.Errorf("index the files' interfaces: %w", err)
-			}
-			counts = `SELECT file_id, CAST(sum(n) AS BIGINT), CAST(sum(nodata) AS BIGINT), CAST(sum(skipdata) AS BIGINT),
-                min(first_start), max(last_end), CAST(sum(suspicious) AS BIGINT) FROM ` + batchInterfaces + ` GROUP BY file_id`
-			args = nil
-		} else {
-			counts = fmt.Sprintf(`
-                SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
-                       count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
-                       count(*) FILTER (WHERE %s)
-                FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts))
-		}
-		rows, err := tx.QueryContext(ctx, counts, args...)
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
+            SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
+                   count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
+                   count(*) FILTER (WHERE %s)
+            FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts)), args...)
 		if err != nil {
 			return err
 		}
@@ -99,11 +75,6 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
-		}
-		if k == VPC {
-			if _, err := tx.ExecContext(ctx, "DROP TABLE "+batchInterfaces); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -12,8 +12,7 @@ import (
 // so:
 //
 //   - each batch adds to file_interfaces, in its transaction, the interfaces each of its VPC
-//     files records, with their span (countRows, in the pass that counts the files' rows;
-//     indexFiles for a whole database);
+//     files records, with their span (indexFiles);
 //   - after every load, findOverlaps rewrites flow_log_overlaps: the interfaces that records
 //     of more than one flow log (by the id in the file name, else by the file's format) cover
 //     in the same minute with the same action (flow logs of accepted and of rejected traffic
@@ -24,9 +23,7 @@ import (
 // Reports read flow_log_overlaps to say so (pkg/queries).
 
 // indexFiles adds the interfaces that the VPC files with ids in [first, last] record to
-// file_interfaces, reading their records in parts (inParts): the OK records of each file and
-// interface, their count and span. A load adds the same rows as it counts its files
-// (countRows).
+// file_interfaces, reading their records in parts (inParts).
 func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64, parts int) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO file_interfaces
         SELECT file_id, interface_id, min("start"), max("end"), count(*)
