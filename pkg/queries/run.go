@@ -149,7 +149,9 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	}
 	p := &Prepared{Query: q, Statement: st, summary: current, vals: vals, networks: networks, engine: d}
 	if stale {
-		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all (were they changed by hand?): this report read the records, which is slower; 'flowsql load --rebuild-summary' makes it anew")
+		p.Notes = append(p.Notes, "flow_hourly, the hourly summary of the records, does not cover them all: this report read the records, which is slower. "+
+			"The summary leaves out groups whose bytes or packets add up beyond 64 bits (only records with values no record can have do), and records changed by hand; "+
+			"after changes by hand, 'flowsql load --rebuild-summary' makes it anew")
 	}
 	if q.List != "" {
 		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+q.List).Scan(&p.listed); err != nil {

@@ -123,6 +123,9 @@ func assign(f reflect.Value, v any) error {
 	return nil
 }
 
+// beyond64 says where a total beyond 64 bits comes from.
+const beyond64 = ": only records with values no record can have add up to more than 8 EiB ('flowsql report load-errors' lists them)"
+
 func toInt64(v any) (int64, error) {
 	switch x := v.(type) {
 	case int64:
@@ -135,7 +138,7 @@ func toInt64(v any) (int64, error) {
 		return int64(x), nil
 	case uint64:
 		if x > math.MaxInt64 {
-			return 0, fmt.Errorf("%d does not fit 64 bits", x)
+			return 0, fmt.Errorf("%d does not fit 64 bits%s", x, beyond64)
 		}
 		return int64(x), nil
 	case uint32:
@@ -146,7 +149,7 @@ func toInt64(v any) (int64, error) {
 		return int64(x), nil
 	case *big.Int:
 		if !x.IsInt64() {
-			return 0, fmt.Errorf("%s does not fit 64 bits", x)
+			return 0, fmt.Errorf("%s does not fit 64 bits%s", x, beyond64)
 		}
 		return x.Int64(), nil
 	case float64:
