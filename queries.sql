@@ -656,7 +656,9 @@ WITH per_hour AS (
     GROUP BY 1, 2
 ),
 hours AS (
-    SELECT unnest(range(lo, hi + 1, 3600)) AS hour
+    -- at most $limit hours: the rows are ordered by interface, then hour, so no later hour shows
+    -- (a record with a time in milliseconds would otherwise make millions of years of hours)
+    SELECT unnest(range(lo, least(hi, lo + ($limit - 1) * 3600) + 1, 3600)) AS hour
     FROM (SELECT min(hour) AS lo, max(hour) AS hi FROM per_hour) AS span
 ),
 -- The seconds of each hour that the logs cover: the first and last hours of the span are
@@ -1130,7 +1132,8 @@ recorded AS (
     SELECT DISTINCT start_hour * 3600 AS hour FROM flow_summary WHERE interface_id = $nat_eni AND start_hour IS NOT NULL
 ),
 span AS (
-    SELECT unnest(range(min(hour), max(hour) + 1, 3600)) AS hour FROM recorded
+    -- at most $limit hours, the first: the rows are ordered by hour
+    SELECT unnest(range(min(hour), least(max(hour), min(hour) + ($limit - 1) * 3600) + 1, 3600)) AS hour FROM recorded
 ),
 typical AS (
     SELECT median(bytes) AS median FROM hours

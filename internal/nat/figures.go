@@ -685,7 +685,7 @@ func (gw *Gateway) coverage(c Coverage) {
 		gw.Notes = append(gw.Notes, words.Plural(c.SkipDataRecords, "SKIPDATA record")+": AWS dropped records of the gateway's interface in some windows, so the figures are low.")
 	}
 	if missing := c.HoursSpanned - c.HoursWithRecords; missing > 0 {
-		note := fmt.Sprintf("%d of the %d hours spanned have no record of the gateway's interface (see the hourly table)", missing, c.HoursSpanned)
+		note := fmt.Sprintf("%s of the %s hours spanned have no record of the gateway's interface (see the hourly table)", words.Count(missing), words.Count(c.HoursSpanned))
 		// Those hours count in the 30-day rate as hours without traffic; if logs are missing
 		// there, the rate is that of the part of the time covered that has records: its share
 		// of the hours spanned (the rendering says both rates).
