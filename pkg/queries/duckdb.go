@@ -142,10 +142,7 @@ func (d DuckDB) NetworksSQL() string {
 	if d.networkRows != "" {
 		return d.networkRows
 	}
-	from := d.Records()
-	if d.Summary {
-		from = ingest.SummaryTable
-	}
+	from := recordsOrSummary(d.Summary)
 	return `WITH per_interface AS (
     SELECT interface_id, count(*) AS n,
            count(account_id) FILTER (WHERE account_id <> 'unknown') AS with_account,

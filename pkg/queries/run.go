@@ -127,9 +127,6 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 		}
 	}
 	stale := readsSummary && !current
-	// Records that lack account-id or vpc-id where other records of their interface have
-	// them, or records of account "unknown" whose VPC is of one account, count as of that
-	// account and VPC (DuckDB.Networks).
 	// The formats loaded, which the checks below read too.
 	var formats []format
 	if q.Filters || len(q.Needs) > 0 {
@@ -137,6 +134,9 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	// Records that lack account-id or vpc-id where other records of their interface have
+	// them, or records of account "unknown" whose VPC is of one account, count as of that
+	// account and VPC (DuckDB.Networks).
 	var networks string
 	if q.Filters {
 		if networks, err = s.networks.resolve(ctx, db, formats, &d, current); err != nil {
@@ -458,9 +458,9 @@ func (c *networksCache) resolve(ctx context.Context, db *sql.DB, formats []forma
 // sqlString is a SQL string literal of s, NULL when s is.
 func sqlString(s sql.NullString) string {
 	if !s.Valid {
-		return "CAST(NULL AS VARCHAR)"
+		return "CAST(NULL AS VARCHAR)" // typed: a VALUES column of NULLs alone would not be text
 	}
-	return "'" + strings.ReplaceAll(s.String, "'", "''") + "'"
+	return sqlLiteral(s.String)
 }
 
 // unknownAccounts says when interfaces log records of account "unknown", which AWS writes for
