@@ -514,18 +514,19 @@ ORDER BY flows DESC, address, dstport, protocol;
 -- records. DuckDB drops the branch whose condition on $bucket is false before it runs.
 -- With --addr, each interface's records are added up apart (without, the key is NULL): what
 -- covers a bucket is the records of the interfaces that log the address's traffic, since
--- another interface's logs say nothing of its hours.
+-- another interface's logs say nothing of its hours. Records whose times no record can have
+-- (record_time: in milliseconds, say) are in no bucket; a note counts them.
 WITH timed AS (
     SELECT start_hour * 3600 // $bucket AS b, end_hour * 3600 // $bucket AS e,
            CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END AS logged_by, bytes, packets, records,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL) AS traffic
     FROM flow_summary
-    WHERE $bucket % 3600 = 0 AND start_hour IS NOT NULL
+    WHERE $bucket % 3600 = 0 AND record_time("start") AND record_time("end")
     UNION ALL
     SELECT "start" // $bucket, "end" // $bucket, CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END, bytes, packets, 1,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL)
     FROM flows
-    WHERE $bucket % 3600 <> 0 AND "start" IS NOT NULL
+    WHERE $bucket % 3600 <> 0 AND record_time("start") AND record_time("end")
 ), per_interface AS (
     SELECT b, logged_by,
            max(e) AS reach,
@@ -606,8 +607,9 @@ FROM (
                -- blank for an interface whose traffic records all lack the action field
                CASE WHEN count(action) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0
                     THEN CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'::flow_action), 0) AS BIGINT) END AS rejected,
-               make_timestamp(min("start") * 1000000) AS first_seen,
-               make_timestamp(max("end") * 1000000) AS last_seen
+               -- times no record can have (in milliseconds, say) are not when it was seen
+               make_timestamp(min("start") FILTER (WHERE record_time("start") AND record_time("end")) * 1000000) AS first_seen,
+               make_timestamp(max("end") FILTER (WHERE record_time("start") AND record_time("end")) * 1000000) AS last_seen
         FROM flow_summary
         GROUP BY interface_id
     ) AS per_interface
@@ -652,7 +654,7 @@ WITH per_hour AS (
            -- blank where its traffic records all lack the field
            CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes
     FROM flow_summary
-    WHERE interface_id IS NOT NULL
+    WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")
     GROUP BY 1, 2
 ),
 hours AS (
@@ -665,7 +667,8 @@ hours AS (
 -- partial, and an interface without records in the minute the logs hold of one is no gap.
 covered AS (
     SELECT h.hour, least(h.hour + 3600, s.last_end + 1) - greatest(h.hour, s.first_start) AS seconds
-    FROM hours AS h, (SELECT min("start") AS first_start, max("end") AS last_end FROM flow_summary WHERE interface_id IS NOT NULL) AS s
+    FROM hours AS h, (SELECT min("start") AS first_start, max("end") AS last_end FROM flow_summary
+                      WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")) AS s
 ),
 grid AS (
     SELECT i.interface_id, h.hour
@@ -772,6 +775,8 @@ WITH parts AS (
            CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END IS NOT NULL AS with_pkt,
            src_ip < 0 OR dst_ip < 0 AS ipv6,
            "start" IS NULL OR "end" IS NULL AS without_time,
+           -- times no record can have (in milliseconds, say): left out of the span and the hours
+           NOT without_time AND NOT (record_time("start") AND record_time("end")) AS odd_time,
            start_hour,
            sum(bytes) AS bytes, sum(records) AS records, min("start") AS first_start, max("end") AS last_end
     FROM flow_summary
@@ -785,10 +790,12 @@ SELECT coalesce(sum(bytes) FILTER (WHERE leg AND inbound), 0) AS processed_bytes
        CAST(coalesce(sum(records) FILTER (WHERE leg), 0) AS BIGINT) AS records,
        CAST(coalesce(sum(records) FILTER (WHERE leg AND vpc_side AND with_pkt), 0) AS BIGINT) AS vpc_side_with_pkt,
        CAST(coalesce(sum(records) FILTER (WHERE leg AND vpc_side), 0) AS BIGINT) AS vpc_side_records,
-       min(first_start) FILTER (WHERE leg) AS first_start,
-       max(last_end) FILTER (WHERE leg) AS last_end,
+       min(first_start) FILTER (WHERE leg AND NOT odd_time) AS first_start,
+       max(last_end) FILTER (WHERE leg AND NOT odd_time) AS last_end,
        CAST(coalesce(sum(records) FILTER (WHERE leg AND without_time), 0) AS BIGINT) AS records_without_time,
-       count(DISTINCT start_hour) FILTER (WHERE leg) AS hours_with_records,
+       CAST(coalesce(sum(records) FILTER (WHERE leg AND odd_time), 0) AS BIGINT) AS records_odd_time,
+       coalesce(sum(bytes) FILTER (WHERE leg AND inbound AND odd_time), 0) AS processed_bytes_odd_time,
+       count(DISTINCT start_hour) FILTER (WHERE leg AND NOT odd_time) AS hours_with_records,
        -- traffic that a network ACL rejected on its way in, dropped before the gateway: not processed
        CAST(coalesce(sum(records) FILTER (WHERE at_nat AND NOT leg), 0) AS BIGINT) AS rejected_records,
        coalesce(sum(bytes) FILTER (WHERE at_nat AND NOT leg), 0) AS rejected_bytes,
@@ -1124,12 +1131,14 @@ WITH legs AS (
 hours AS (
     SELECT start_hour * 3600 AS hour, sum(bytes) AS bytes
     FROM legs
-    WHERE inbound
+    WHERE inbound AND record_time(start_hour * 3600)
     GROUP BY 1
 ),
 recorded AS (
-    -- the hours in which a record of the interface begins, whatever its status (as nat-coverage counts them)
-    SELECT DISTINCT start_hour * 3600 AS hour FROM flow_summary WHERE interface_id = $nat_eni AND start_hour IS NOT NULL
+    -- the hours in which a record of the interface begins, whatever its status (as nat-coverage
+    -- counts them), but for hours no record can begin in (times in milliseconds, say)
+    SELECT DISTINCT start_hour * 3600 AS hour FROM flow_summary
+    WHERE interface_id = $nat_eni AND record_time("start") AND record_time("end")
 ),
 span AS (
     -- at most $limit hours, the first: the rows are ordered by hour
@@ -1156,7 +1165,12 @@ LIMIT $limit;
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
 WITH nat AS (
-    SELECT log_status, start_hour, "start", "end", records FROM flow_summary WHERE interface_id = $nat_eni
+    SELECT log_status, records,
+           -- the span and the hours leave out times no record can have (in milliseconds, say)
+           CASE WHEN record_time("start") AND record_time("end") THEN start_hour END AS start_hour,
+           CASE WHEN record_time("start") AND record_time("end") THEN "start" END AS "start",
+           CASE WHEN record_time("start") AND record_time("end") THEN "end" END AS "end"
+    FROM flow_summary WHERE interface_id = $nat_eni
 ),
 logged AS (
     SELECT DISTINCT interface_id FROM flow_summary WHERE interface_id IS NOT NULL

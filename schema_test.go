@@ -230,3 +230,60 @@ func TestScopeFollowsHash(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestRecordSpansUpgrade: a database whose files' spans hold a time no record can have (loaded
+// before the load left such times out of them: a start in milliseconds) has them worked out
+// anew from the records whose times a record can have, at the next open.
+func TestRecordSpansUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000 1700000060 ACCEPT OK\n" +
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000000 1700000060000 ACCEPT OK\n"
+	if err := os.WriteFile(filepath.Join(dir, "ms.log"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.duckdb")
+	db, err := flowsql.Open(ctx, path, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ingest.LocalFiles([]string{filepath.Join(dir, "ms.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	span := func(db *sql.DB) string {
+		var s string
+		if err := db.QueryRowContext(ctx, `SELECT first_start::VARCHAR || ' ' || last_end::VARCHAR FROM ingested_files`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const want = "2023-11-14 22:13:20 2023-11-14 22:14:20"
+	if got := span(db); got != want {
+		t.Fatalf("span loaded: %s, want %s", got, want)
+	}
+	// As an earlier release left it.
+	for _, q := range []string{
+		`UPDATE ingested_files SET last_end = make_timestamp(1700000060000 * 1000000)`,
+		`DELETE FROM flowsql_schema WHERE step = '0018_record_spans'`,
+	} {
+		if res, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", q, n)
+		}
+	}
+	db.Close()
+	db, err = flowsql.Open(ctx, path, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := span(db); got != want {
+		t.Errorf("span after the upgrade: %s, want %s", got, want)
+	}
+}

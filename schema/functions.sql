@@ -364,6 +364,12 @@ CREATE OR REPLACE MACRO service_port(sport, dport, proto, flags, side) AS (
     END
 );
 
+-- record_time(t) is whether t, in Unix seconds, can be a flow record's start or end: from VPC
+-- Flow Logs' launch (June 2015) to a day from now, the bounds outside which a load flags a
+-- record's times (pkg/ingest's timeBounds). A time in milliseconds, or of 0, would stretch a
+-- span by millennia or to 1970: the figures that measure a period leave such records out of it.
+CREATE OR REPLACE MACRO record_time(t) AS (t BETWEEN 1433116800 AND CAST(epoch(current_timestamp) AS BIGINT) + 86400);
+
 -- nat_processed(action, inbound) is whether a record's traffic was processed by a NAT gateway
 -- as far as its action tells: not traffic rejected on its way in (to the gateway, by its
 -- subnet's network ACL, or out of a source, by the source's security group or ACL), which was

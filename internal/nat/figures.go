@@ -30,6 +30,8 @@ type (
 		FirstStart           *int64 `col:"first_start"` // nil when no record has a start
 		LastEnd              *int64 `col:"last_end"`
 		RecordsWithoutTime   int64  `col:"records_without_time"`
+		RecordsOddTime       int64  `col:"records_odd_time"` // times no record can have: not in the span
+		BytesOddTime         int64  `col:"processed_bytes_odd_time"`
 		RejectedRecords      int64  `col:"rejected_records"` // dropped by a network ACL: not processed
 		RejectedBytes        int64  `col:"rejected_bytes"`
 		IPv6Records          int64  `col:"ipv6_records"` // NAT64: not addressed to the gateway's IPv4 address
@@ -439,10 +441,14 @@ func (r *runner) price(gw *Gateway) error {
 }
 
 // rateProcessing is the processing charge the 30-day rates are of: of the bytes inside the
-// period asked for when records cross its edges (BytesInPeriod), else the whole charge.
+// period asked for when records cross its edges (BytesInPeriod), else of the bytes whose
+// records' times are in the period (all but BytesOddTime).
 func (gw *Gateway) rateProcessing() float64 {
-	if gw.BeyondPeriod {
+	switch {
+	case gw.BeyondPeriod:
 		return Cost(gw.BytesInPeriod, gw.Prices.PerGB)
+	case gw.BytesOddTime > 0:
+		return Cost(gw.ProcessedBytes-gw.BytesOddTime, gw.Prices.PerGB)
 	}
 	return gw.ProcessingCost
 }
@@ -505,7 +511,17 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	}
 	p := gw.Prices
 	gw.ProcessingCost = Cost(gw.ProcessedBytes, p.PerGB)
+	// Times no record can have (flagged at load): in milliseconds, or 0, they would stretch the
+	// period, and the gateway-hours priced, by millennia or back to 1970.
+	gw.BytesOddTime = v.BytesOddTime
+	oddTimes := fmt.Sprintf("a start or end time no record can have (before VPC Flow Logs began in June 2015, or later than a day from now: in milliseconds, say; "+
+		"'flowsql report load-errors' lists them), which the period, the gateway-hours, the rates and the hourly table leave out; their %s processed count in the bytes",
+		words.Bytes(float64(v.BytesOddTime)))
 	switch {
+	case (v.FirstStart == nil || v.LastEnd == nil) && v.RecordsOddTime > 0:
+		gw.PeriodUnknown = true
+		gw.Notes = append(gw.Notes, fmt.Sprintf("Every one of the gateway's %s with a time has %s. So the period they cover, the gateway-hours, the total cost "+
+			"and the 30-day rate cannot be computed, and the cost is that of data processing only.", words.Plural(v.Records, "record"), oddTimes))
 	case v.FirstStart == nil || v.LastEnd == nil:
 		gw.PeriodUnknown = true
 		gw.Notes = append(gw.Notes, "The gateway's records have no start and end times (their flow log format has no ${start} and ${end}): "+
@@ -536,6 +552,10 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 			gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s no start or end time (a flow log format without ${start} or ${end}): "+
 				"their bytes are counted, but the period, the gateway-hours and the rates come from the others' times only.",
 				words.Count(v.RecordsWithoutTime), words.Plural(v.Records, "record"), words.Has(v.RecordsWithoutTime)))
+		}
+		if v.RecordsOddTime > 0 {
+			gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s %s.",
+				words.Count(v.RecordsOddTime), words.Plural(v.Records, "record"), words.Has(v.RecordsOddTime), oddTimes))
 		}
 	}
 	if gw.BytesUnknown {

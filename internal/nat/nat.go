@@ -144,6 +144,11 @@ type Gateway struct {
 	LastRecord    time.Time `json:"last_record,omitzero"`
 	BeyondPeriod  bool      `json:"records_beyond_period,omitempty"`
 	BytesInPeriod int64     `json:"bytes_in_period,omitempty"`
+	// BytesOddTime is what the gateway processed in records whose start or end no record can
+	// have (before VPC Flow Logs began, after tomorrow: times in milliseconds, say; flagged at
+	// load). They count in the bytes and costs, and are left out of the period, the hours and
+	// the rates, whose time they would stretch by millennia.
+	BytesOddTime int64 `json:"bytes_with_odd_times,omitempty"`
 	// CoveredSeconds is the time the records cover, from the first start to the last end:
 	// what the processing rate is measured over.
 	CoveredSeconds int64 `json:"seconds_of_records,omitzero"`

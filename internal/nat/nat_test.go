@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -710,6 +711,11 @@ func TestRateOverGaps(t *testing.T) {
 		strings.Contains(text.String(), "under a day") {
 		t.Errorf("the report:\n%s", text.String())
 	}
+	// The table shows the hours without records as one run, not an hour a row.
+	if run := regexp.MustCompile(`(?m)^2024-06-01 \d\d:00:00 to 2024-06-0\d \d\d:00:00 \((\d+) hours\) .*no records$`).FindAllStringSubmatch(text.String(), -1); len(run) != 2 ||
+		mustInt(t, run[0][1])+mustInt(t, run[1][1]) != missing {
+		t.Errorf("runs of hours without records %q, want two of %d hours in all:\n%s", run, missing, text.String())
+	}
 	// The first stretch alone: every hour has records.
 	if gw := analyze(t, db, nat.Options{Filters: queries.Filters{Until: time.Unix(idle, 0)}}).Gateways[0]; gw.RateWithoutGaps != 0 {
 		t.Errorf("one stretch: rate over the logged hours $%f", gw.RateWithoutGaps)
@@ -1027,6 +1033,52 @@ func TestWithoutTimes(t *testing.T) {
 	gw = analyze(t, withTimes, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
 	if notes := strings.Join(gw.Notes, " "); gw.PeriodUnknown || gw.Hours == 0 || !strings.Contains(notes, "2 of the gateway's") || !strings.Contains(notes, "have no start or end time") {
 		t.Errorf("period unknown %v, hours %d, notes: %s", gw.PeriodUnknown, gw.Hours, notes)
+	}
+}
+
+// TestOddTimes: records whose times no record can have (in milliseconds, or 0: flagged at
+// load) count in the bytes, and stay out of the period, the gateway-hours, the rate and the
+// hourly figures, which they stretched by millennia ($21M of gateway-hours for one record in
+// milliseconds); a note says so. When every record's times are such, the period is unknown.
+func TestOddTimes(t *testing.T) {
+	ctx := context.Background()
+	odd := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 " + flowgen.Account + " " + flowgen.NATENI + " 10.0.1.5 " + flowgen.NATAddr + " 40000 443 6 10 5000 1717200000000 1717200060000 ACCEPT OK\n" +
+		"2 " + flowgen.Account + " " + flowgen.NATENI + " 10.0.1.5 " + flowgen.NATAddr + " 40001 443 6 10 7000 0 60 ACCEPT OK\n"
+	db, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
+	base := analyze(t, db, nat.Options{}).Gateways[0]
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "odd.log"), []byte(odd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := ingest.LocalFiles([]string{dir})
+	if sum, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil || sum.Suspicious != 2 {
+		t.Fatalf("load: %v, %+v", err, sum)
+	}
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	if gw.ProcessedBytes != base.ProcessedBytes+12000 || gw.BytesOddTime != 12000 {
+		t.Errorf("processed %d (before %d), with odd times %d", gw.ProcessedBytes, base.ProcessedBytes, gw.BytesOddTime)
+	}
+	if !gw.FirstRecord.Equal(base.FirstRecord) || !gw.LastRecord.Equal(base.LastRecord) || gw.Hours != base.Hours ||
+		gw.HourlyCost != base.HourlyCost || math.Abs(gw.MonthlyRate-base.MonthlyRate) > 1e-9 || gw.Coverage.HoursSpanned != base.Coverage.HoursSpanned ||
+		gw.Coverage.HoursWithRecords != base.Coverage.HoursWithRecords {
+		t.Errorf("records %s to %s, %d hours ($%.2f), rate $%.2f, coverage %+v; before: %s to %s, %d hours ($%.2f), rate $%.2f, coverage %+v",
+			gw.FirstRecord, gw.LastRecord, gw.Hours, gw.HourlyCost, gw.MonthlyRate, gw.Coverage,
+			base.FirstRecord, base.LastRecord, base.Hours, base.HourlyCost, base.MonthlyRate, base.Coverage)
+	}
+	if got, want := len(figure(t, gw, "nat-hourly").Rows), len(figure(t, base, "nat-hourly").Rows); got != want {
+		t.Errorf("%d hourly rows, %d before", got, want)
+	}
+	if notes := strings.Join(gw.Notes, " "); !strings.Contains(notes, "2 of the gateway's") || !strings.Contains(notes, "time no record can have") ||
+		!strings.Contains(notes, "11.7 KiB processed count in the bytes") {
+		t.Errorf("notes: %s", notes)
+	}
+	// Those records alone: no period.
+	alone, _ := loadLog(t, "odd.log", odd)
+	gw = analyze(t, alone, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); !gw.PeriodUnknown || gw.ProcessedBytes != 12000 || gw.Hours != 0 || gw.TotalCost != 0 ||
+		!strings.Contains(notes, "Every one of the gateway's 2 records with a time has a start or end time no record can have") {
+		t.Errorf("period unknown %v, processed %d, %d hours, total $%f; notes: %s", gw.PeriodUnknown, gw.ProcessedBytes, gw.Hours, gw.TotalCost, notes)
 	}
 }
 

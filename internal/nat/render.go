@@ -422,14 +422,29 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 }
 
 // hourlyFigure shows the hours of a figure whose last column (a note) is set: quiet says
-// what it means that none is, marked what the hours shown are.
+// what it means that none is, marked what the hours shown are. Consecutive hours alike in
+// every column but the first (a month of logs missing: hundreds of hours without records)
+// show as one row, from the first to the last.
 func (r *renderer) hourlyFigure(f *Figure, quiet, marked string) {
 	r.heading(2, f.Title)
-	noted := &output.Result{Columns: f.Result.Columns}
-	for _, row := range f.Result.Rows {
-		if output.Text(row[len(row)-1], "") != "" {
-			noted.Rows = append(noted.Rows, row)
+	noted := &output.Result{Columns: slices.Clone(f.Result.Columns)}
+	noted.Columns[0].Type = "VARCHAR" // an hour, or a run of them
+	rows := f.Result.Rows
+	for i := 0; i < len(rows); i++ {
+		row := rows[i]
+		if output.Text(row[len(row)-1], "") == "" {
+			continue
 		}
+		j := i
+		for j+1 < len(rows) && slices.EqualFunc(rows[j+1][1:], row[1:], func(a, b any) bool { return output.Text(a, "") == output.Text(b, "") }) {
+			j++
+		}
+		hours := output.Text(row[0], f.Result.Columns[0].Type)
+		if j > i {
+			hours = fmt.Sprintf("%s to %s (%s)", hours, output.Text(rows[j][0], f.Result.Columns[0].Type), words.Plural(int64(j-i+1), "hour"))
+		}
+		noted.Rows = append(noted.Rows, append([]any{hours}, row[1:]...))
+		i = j
 	}
 	if len(noted.Rows) == 0 {
 		r.printf("%s; %s.\n\n", words.Plural(int64(len(f.Result.Rows)), "hour"), quiet)

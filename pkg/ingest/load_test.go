@@ -849,6 +849,25 @@ func TestJoinedFiles(t *testing.T) {
 	}
 }
 
+// TestRecordTimeMacro: the record_time macro that reports measure periods with holds the times
+// the load flags as no record's (a start in milliseconds, or of 0), no more and no fewer.
+func TestRecordTimeMacro(t *testing.T) {
+	db := newDB(t)
+	lo, hi := ingest.RecordTimes(time.Now())
+	for _, c := range []struct {
+		t    int64
+		want bool
+	}{{lo - 1, false}, {lo, true}, {time.Now().Unix(), true}, {hi - 60, true}, {hi + 3600, false}, {time.Now().Unix() * 1000, false}, {0, false}} {
+		var got bool
+		if err := db.QueryRow(`SELECT record_time($1::BIGINT)`, c.t).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("record_time(%d) = %v, want %v (the load's bounds: %d to %d)", c.t, got, c.want, lo, hi)
+		}
+	}
+}
+
 // TestHostileLines: what a crashed disk, a broken writer or an attacker leaves in a file. Every
 // line that does not load is counted and kept in load_errors (its text cut short), repairs and
 // suspicious values are kept there too, each sound record loads exactly once, and none of it

@@ -12,7 +12,8 @@ import (
 // ingested_files manifest (writeManifest), written in the batch's transaction.
 
 // countRows reads, per file of the batch, the rows loaded, NODATA and SKIPDATA records, the time
-// span, and the rows with values no record can have (suspiciousSQL, or an address key that
+// span (of the records whose times a record can have: a start in milliseconds would stretch it
+// by millennia), and the rows with values no record can have (suspiciousSQL, or an address key that
 // names no address: invalid). file_id grows with every batch, so DuckDB's zone maps skip older
 // rows.
 func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) error {
@@ -55,9 +56,10 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		}
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`
             SELECT file_id, count(*), count(*) FILTER (WHERE log_status = 'NODATA'::flow_log_status),
-                   count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status), min("start"), max("end"),
-                   count(*) FILTER (WHERE %s)
-            FROM %s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts)), args...)
+                   count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status),
+                   min("start") FILTER (WHERE %[3]s), max("end") FILTER (WHERE %[3]s),
+                   count(*) FILTER (WHERE %[1]s)
+            FROM %[2]s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts), boundsAt(l.start).timesSQL()), args...)
 		if err != nil {
 			return err
 		}

@@ -262,6 +262,13 @@ func (b timeBounds) suspiciousSQL() string {
     OR log_status IN ('NODATA'::flow_log_status, 'SKIPDATA'::flow_log_status) AND (packets > 0 OR bytes > 0)`, b.lo, b.hi, maxPacket)
 }
 
+// timesSQL is the condition of a record whose start and end a record can have (record_time in
+// schema/functions.sql, with the load's own bounds): the time spans kept of a file count only
+// those.
+func (b timeBounds) timesSQL() string {
+	return fmt.Sprintf(`"start" BETWEEN %[1]d AND %[2]d AND "end" BETWEEN %[1]d AND %[2]d`, b.lo, b.hi)
+}
+
 // findSuspicious reads a file again and returns its records that hold a value no record can
 // have: a port outside 0-65535, a protocol outside 0-255, negative packets or bytes, an end
 // before its start, traffic in a NODATA or SKIPDATA record, or an address that is not one. The

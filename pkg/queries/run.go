@@ -700,6 +700,15 @@ func checkRecords(ctx context.Context, db *sql.DB, formats []format, q *Query, v
 	}
 	if odd != "" {
 		notes = append(notes, odd)
+		if q.Series != "" {
+			left, err := oddTimes(ctx, db, f, p.summary)
+			if err != nil {
+				return notes, err
+			}
+			if left != "" {
+				notes = append(notes, left)
+			}
+		}
 	}
 	body, _ := q.Body(DuckDB{}.Engine())
 	if strings.Contains(body, "key_interface_") || strings.Contains(body, "eni_at(") {
@@ -975,6 +984,29 @@ func oddRecords(ctx context.Context, db *sql.DB, f Filters) (string, error) {
 	return fmt.Sprintf("%s (%s) hold %s with values no record can have (a port outside 0-65535, negative bytes, a time before VPC Flow Logs began, ...), "+
 		"loaded as they are: any that these figures count can put them far off; 'flowsql report load-errors' lists them",
 		where, words.Count(files.Int64), words.Plural(records.Int64, "record")), nil
+}
+
+// oddTimes says how many of the records that the filters select a time series leaves out
+// ("" when none): those whose start or end no record can have (record_time: before VPC Flow
+// Logs began, or after tomorrow; a time in milliseconds, say), which would put a bucket
+// millennia away. It reads the summary when it is current and no window cuts its hours.
+func oddTimes(ctx context.Context, db *sql.DB, f Filters, summary bool) (string, error) {
+	cond, args, err := filterSQL(Filters{Since: f.Since, Until: f.Until, Account: f.Account, Interface: f.Interface}, 1, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	from, records := "flow_records", "count(*)"
+	if summary && f.Since.IsZero() && f.Until.IsZero() {
+		from, records = "flow_hourly", "coalesce(sum(records), 0)"
+	}
+	var n, traffic int64
+	err = db.QueryRowContext(ctx, `SELECT `+records+`, coalesce(sum(bytes) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) FROM `+from+`
+        WHERE NOT (record_time("start") AND record_time("end")) AND `+cond, args...).Scan(&n, &traffic)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("the series leaves out %s whose start or end no record can have (before VPC Flow Logs began, or after tomorrow: in milliseconds, say), %s: "+
+		"their time is not known", words.Plural(n, "record"), words.Bytes(float64(traffic))), nil
 }
 
 // staleAfter is how long after the records' end the first snapshot of the interfaces may be

@@ -125,7 +125,7 @@ func spillNote(ctx context.Context, db *sql.DB, width int64, label, param string
                quantile_disc("end" - "start", 0.5)
         FROM flow_records
         WHERE file_id IN (SELECT file_id FROM files WHERE before < $2)
-          AND log_status = 'OK'::flow_log_status AND bytes > 0 AND "end" >= "start"`, width, spillSample).Scan(&total, &beyond, &typical)
+          AND log_status = 'OK'::flow_log_status AND bytes > 0 AND "end" >= "start" AND record_time("start") AND record_time("end")`, width, spillSample).Scan(&total, &beyond, &typical)
 	if err != nil || !total.Valid || total.Float64 <= 0 || !beyond.Valid || beyond.Float64/total.Float64 < spillShare {
 		return "", err
 	}
