@@ -514,7 +514,9 @@ ORDER BY flows DESC, address, dstport, protocol;
 -- records. DuckDB drops the branch whose condition on $bucket is false before it runs.
 -- With --addr, each interface's records are added up apart (without, the key is NULL): what
 -- covers a bucket is the records of the interfaces that log the address's traffic, since
--- another interface's logs say nothing of its hours. Records whose times no record can have
+-- another interface's logs say nothing of its hours. The buckets run over the window asked
+-- for, as far as the records loaded reach (flow_window), so that those of it that no record
+-- covers show as such. Records whose times no record can have
 -- (record_time: in milliseconds, say) are in no bucket; a note counts them.
 WITH timed AS (
     SELECT start_hour * 3600 // $bucket AS b, end_hour * 3600 // $bucket AS e,
@@ -544,7 +546,9 @@ WITH timed AS (
 ), series AS (
     SELECT b, per_bucket.* EXCLUDE (b),
            coalesce(max(reach) OVER (ORDER BY b ROWS UNBOUNDED PRECEDING) >= b, false) AS covered
-    FROM (SELECT unnest(range(min(b), least(max(b), min(b) + $limit - 1) + 1)) AS b FROM per_bucket) AS buckets
+    FROM (SELECT unnest(range(lo, least(hi, lo + $limit - 1) + 1)) AS b
+          FROM (SELECT least(min(b), w.lo // $bucket) AS lo, greatest(max(b), w.hi // $bucket) AS hi
+                FROM per_bucket, flow_window AS w GROUP BY w.lo, w.hi HAVING count(*) > 0)) AS buckets
     LEFT JOIN per_bucket USING (b)
 )
 SELECT make_timestamp(b * $bucket * 1000000) AS bucket,
@@ -657,18 +661,24 @@ WITH per_hour AS (
     WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")
     GROUP BY 1, 2
 ),
+-- The span of the logs: of the records, and of the window asked for as far as the records
+-- loaded reach (flow_window), whose hours without records are gaps too.
+span AS (
+    SELECT least(min("start"), w.lo) AS first_start, greatest(max("end"), w.hi) AS last_end
+    FROM flow_summary, flow_window AS w
+    WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")
+    GROUP BY w.lo, w.hi
+),
 hours AS (
     -- at most $limit hours: the rows are ordered by interface, then hour, so no later hour shows
-    -- (a record with a time in milliseconds would otherwise make millions of years of hours)
     SELECT unnest(range(lo, least(hi, lo + ($limit - 1) * 3600) + 1, 3600)) AS hour
-    FROM (SELECT min(hour) AS lo, max(hour) AS hi FROM per_hour) AS span
+    FROM (SELECT first_start // 3600 * 3600 AS lo, last_end // 3600 * 3600 AS hi FROM span)
 ),
 -- The seconds of each hour that the logs cover: the first and last hours of the span are
 -- partial, and an interface without records in the minute the logs hold of one is no gap.
 covered AS (
     SELECT h.hour, least(h.hour + 3600, s.last_end + 1) - greatest(h.hour, s.first_start) AS seconds
-    FROM hours AS h, (SELECT min("start") AS first_start, max("end") AS last_end FROM flow_summary
-                      WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")) AS s
+    FROM hours AS h, span AS s
 ),
 grid AS (
     SELECT i.interface_id, h.hour

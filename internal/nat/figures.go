@@ -3,6 +3,7 @@ package nat
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -232,6 +233,9 @@ func (r *runner) analyze(ctx context.Context, gw *Gateway) error {
 	gw.endpoints(services, sources)
 	gw.hourly(hours)
 	gw.coverage(coverage)
+	if err := r.silentEdges(ctx, gw, coverage); err != nil {
+		return err
+	}
 	var domains []domainRow
 	if res := results["nat-domains"]; res != nil {
 		if domains, err = queries.Scan[domainRow](res); err != nil {
@@ -716,6 +720,58 @@ func (gw *Gateway) coverage(c Coverage) {
 		note += ": a logged interface has records every hour, NODATA ones when it carries no traffic, so logs may be missing there, and then the figures are low"
 		gw.Notes = append(gw.Notes, note+".")
 	}
+}
+
+// silentEdges notes when the gateway's interface has no record in more than an hour at the
+// start or the end of the logs loaded (of the period asked for, and the account): the span of
+// its records, which the hours, the hourly table and the rates are of, is then shorter than
+// the logs', and nothing else says so. A logged interface has records every hour (NODATA ones
+// when idle): the gateway did not exist then, or its logs are missing there.
+func (r *runner) silentEdges(ctx context.Context, gw *Gateway, c Coverage) error {
+	if c.FirstStart == nil || c.LastEnd == nil {
+		return nil
+	}
+	f := r.opts.Filters
+	var first, last sql.NullTime
+	err := r.db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files
+        WHERE target = 'flows' AND ($1::VARCHAR IS NULL OR account IS NULL OR account = $1::VARCHAR)`, nullString(f.Account)).Scan(&first, &last)
+	if err != nil || !first.Valid || !last.Valid {
+		return err
+	}
+	from, to := first.Time.Unix(), last.Time.Unix()
+	if !f.Since.IsZero() {
+		from = max(from, f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		to = min(to, f.Until.Unix())
+	}
+	stamp := func(sec int64) string { return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04") }
+	var silent []string
+	if d := *c.FirstStart - from; d > 3600 {
+		silent = append(silent, fmt.Sprintf("in the %s from %s to its first, at %s", span(d), stamp(from), stamp(*c.FirstStart)))
+	}
+	if d := to - *c.LastEnd; d > 3600 {
+		silent = append(silent, fmt.Sprintf("in the %s from its last, at %s, to %s", span(d), stamp(*c.LastEnd), stamp(to)))
+	}
+	if len(silent) == 0 {
+		return nil
+	}
+	covered := "time that the logs loaded cover"
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		covered = "time of the period asked for that the logs loaded cover"
+	}
+	gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface has no record %s: %s. A logged interface has records every hour (NODATA ones when it is idle), "+
+		"so either the gateway did not exist then or its logs are missing there. Its period, gateway-hours, rates and hourly table are of its records' time only.",
+		strings.Join(silent, ", nor "), covered))
+	return nil
+}
+
+// nullString is a text for a SQL parameter: NULL when empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // addCost appends a cost column (bytes at a rate per GB) to a table with a bytes column.

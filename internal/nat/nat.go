@@ -229,6 +229,10 @@ type Coverage struct {
 	InterfacesLogged int64 `json:"interfaces_logged" col:"interfaces_logged"`
 	InterfacesKnown  int64 `json:"interfaces_known" col:"interfaces_known"`
 	KnownNotLogged   int64 `json:"known_interfaces_not_logged" col:"known_not_logged"`
+	// The first start and last end of the interface's records of every status (Unix seconds;
+	// nil without times).
+	FirstStart *int64 `json:"-" col:"first_start"`
+	LastEnd    *int64 `json:"-" col:"last_end"`
 }
 
 // Metered sets the bytes CloudWatch counted as processed (BytesInFromSource +

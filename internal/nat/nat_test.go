@@ -1082,6 +1082,36 @@ func TestOddTimes(t *testing.T) {
 	}
 }
 
+// TestSilentEdges: when the logs loaded run hours past the gateway's last record (another
+// interface's records), the gateway's period, hours and rate are of its own records' time, and a
+// note says that its interface logged nothing in the rest: missing logs, or no gateway then.
+// Within a period asked for that ends before, no note.
+func TestSilentEdges(t *testing.T) {
+	ctx := context.Background()
+	db, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
+	base := analyze(t, db, nat.Options{}).Gateways[0]
+	later := base.LastRecord.Add(5 * time.Hour).Unix()
+	dir := t.TempDir()
+	other := fmt.Sprintf("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+		"2 %s eni-0other 10.0.1.5 10.0.2.6 40000 443 6 10 5000 %d %d ACCEPT OK\n", flowgen.Account, later, later+60)
+	if err := os.WriteFile(filepath.Join(dir, "other.log"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := ingest.LocalFiles([]string{dir})
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gw := analyze(t, db, nat.Options{}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); gw.Hours != base.Hours || !strings.Contains(notes, "The gateway's interface has no record in the 5 h 1 min from its last, at "+base.LastRecord.Format("2006-01-02 15:04")) ||
+		!strings.Contains(notes, "either the gateway did not exist then or its logs are missing there") || strings.Contains(notes, "to its first") {
+		t.Errorf("%d hours (%d before); notes: %s", gw.Hours, base.Hours, notes)
+	}
+	gw = analyze(t, db, nat.Options{Filters: queries.Filters{Until: base.LastRecord.Add(30 * time.Minute)}}).Gateways[0]
+	if notes := strings.Join(gw.Notes, " "); strings.Contains(notes, "has no record in") {
+		t.Errorf("a period that ends with its records: %s", notes)
+	}
+}
+
 // TestDomainsUnanswered: with Route 53 Resolver answers loaded that name none of the gateway's
 // destinations, the by-domain figure goes and a note says why, rather than suggest loading the
 // query logs that are loaded: the records have no start times to match answers by, or no answer

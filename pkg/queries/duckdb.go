@@ -43,6 +43,20 @@ func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
 	return filterSQL(f, first, cidrSQL, nil)
 }
 
+// WindowSQL is the flow_window relation: the window's first and last second within the span of
+// the records loaded (ingested_files': a window that begins years before them does not make a
+// series of years of nothing).
+func (DuckDB) WindowSQL(f Filters) string {
+	lo, hi := "NULL", "NULL"
+	if !f.Since.IsZero() {
+		lo = fmt.Sprintf("greatest(%d, epoch(min(first_start)))", f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		hi = fmt.Sprintf("least(%d, epoch(max(last_end)))", f.Until.Unix()-1)
+	}
+	return fmt.Sprintf("SELECT CAST(%s AS BIGINT) AS lo, CAST(%s AS BIGINT) AS hi FROM ingested_files WHERE target = 'flows'", lo, hi)
+}
+
 // cidrSQL is the CIDR test on flow_records (and, for IPv4, on flow_hourly).
 func cidrSQL(c string, param func(any) string) string {
 	p := netip.MustParsePrefix(c)

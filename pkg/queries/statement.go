@@ -133,6 +133,13 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		st.SQL = withCTE(st.SQL, SummaryName+" AS NOT MATERIALIZED ("+sum+")")
 		st.Args = append(st.Args, sargs...)
 	}
+	if ReferencesName(body, WindowName) {
+		wd, ok := d.(windowDialect)
+		if !ok {
+			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, WindowName, d.Engine())}
+		}
+		st.SQL = withCTE(st.SQL, WindowName+" AS ("+wd.WindowSQL(f)+")")
+	}
 	records, networks := d.Records(), ""
 	if nd, ok := d.(networksDialect); ok {
 		records, networks = nd.RecordsSQL(), nd.NetworksSQL()
@@ -164,6 +171,18 @@ const SummaryName = "flow_summary"
 // end), a row per address and scope (ingest.DestinationTotals). It is the destinations rollup
 // when that holds them and no filter applies, else the totals of flow_summary as filtered.
 const DestinationsName = "flow_destinations"
+
+// WindowName is the relation of the window that --since and --until ask for, as far as the
+// records loaded reach: one row, lo and hi, its first and last second (Unix seconds; NULL
+// where the window is open). A time series runs over it, so that the buckets of the window
+// that no record covers show as such, rather than the series stop at the last record.
+const WindowName = "flow_window"
+
+// windowDialect is an engine that can give reports the flow_window relation.
+type windowDialect interface {
+	// WindowSQL returns the relation's query under the filters.
+	WindowSQL(f Filters) string
+}
 
 // destinationsDialect is an engine that can give reports the flow_destinations relation.
 type destinationsDialect interface {
