@@ -523,7 +523,7 @@ WITH timed AS (
            CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END AS logged_by, bytes, packets, records,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL) AS traffic
     FROM flow_summary
-    WHERE $bucket % 3600 = 0 AND record_time("start") AND record_time("end")
+    WHERE $bucket % 3600 = 0 AND record_time(start_hour * 3600) AND record_time(end_hour * 3600)
     UNION ALL
     SELECT "start" // $bucket, "end" // $bucket, CASE WHEN $addr IS NOT NULL THEN coalesce(interface_id, '') END, bytes, packets, 1,
            log_status = 'OK'::flow_log_status AND (src_ip = $addr OR dst_ip = $addr OR $addr IS NULL)
@@ -547,8 +547,9 @@ WITH timed AS (
     SELECT b, per_bucket.* EXCLUDE (b),
            coalesce(max(reach) OVER (ORDER BY b ROWS UNBOUNDED PRECEDING) >= b, false) AS covered
     FROM (SELECT unnest(range(lo, least(hi, lo + $limit - 1) + 1)) AS b
-          FROM (SELECT least(min(b), w.lo // $bucket) AS lo, greatest(max(b), w.hi // $bucket) AS hi
-                FROM per_bucket, flow_window AS w GROUP BY w.lo, w.hi HAVING count(*) > 0)) AS buckets
+          FROM (SELECT least(s.lo, w.lo // $bucket) AS lo, greatest(s.hi, w.hi // $bucket) AS hi
+                FROM (SELECT min(b) AS lo, max(b) AS hi FROM per_bucket) AS s, flow_window AS w
+                WHERE s.lo IS NOT NULL)) AS buckets
     LEFT JOIN per_bucket USING (b)
 )
 SELECT make_timestamp(b * $bucket * 1000000) AS bucket,
@@ -658,16 +659,18 @@ WITH per_hour AS (
            -- blank where its traffic records all lack the field
            CASE WHEN count(bytes) > 0 OR count(*) FILTER (WHERE log_status = 'OK'::flow_log_status) = 0 THEN coalesce(sum(bytes), 0) END AS bytes
     FROM flow_summary
-    WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")
+    -- not the hours no record can begin in (in milliseconds, say); by start_hour, which the
+    -- grouping reads anyway (testing "start" and "end" too costs a fifth more)
+    WHERE interface_id IS NOT NULL AND record_time(start_hour * 3600)
     GROUP BY 1, 2
 ),
 -- The span of the logs: of the records, and of the window asked for as far as the records
 -- loaded reach (flow_window), whose hours without records are gaps too.
 span AS (
-    SELECT least(min("start"), w.lo) AS first_start, greatest(max("end"), w.hi) AS last_end
-    FROM flow_summary, flow_window AS w
-    WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")
-    GROUP BY w.lo, w.hi
+    SELECT least(s.first_start, w.lo) AS first_start, greatest(s.last_end, w.hi) AS last_end
+    FROM (SELECT min("start") AS first_start, max("end") AS last_end FROM flow_summary
+          WHERE interface_id IS NOT NULL AND record_time("start") AND record_time("end")) AS s, flow_window AS w
+    WHERE s.first_start IS NOT NULL
 ),
 hours AS (
     -- at most $limit hours: the rows are ordered by interface, then hour, so no later hour shows

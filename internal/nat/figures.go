@@ -723,21 +723,28 @@ func (gw *Gateway) coverage(c Coverage) {
 }
 
 // silentEdges notes when the gateway's interface has no record in more than an hour at the
-// start or the end of the logs loaded (of the period asked for, and the account): the span of
-// its records, which the hours, the hourly table and the rates are of, is then shorter than
-// the logs', and nothing else says so. A logged interface has records every hour (NODATA ones
-// when idle): the gateway did not exist then, or its logs are missing there.
+// start or the end of the flow logs that record it (their files', within the period asked
+// for): the span of its records, which the hours, the hourly table and the rates are of, is
+// then shorter than its logs', and nothing else says so. A logged interface has records every
+// hour (NODATA ones when idle): the gateway did not exist then, or its records are missing.
+// Files without a flow log ID in their name count as one flow log per format.
 func (r *runner) silentEdges(ctx context.Context, gw *Gateway, c Coverage) error {
 	if c.FirstStart == nil || c.LastEnd == nil {
 		return nil
 	}
-	f := r.opts.Filters
 	var first, last sql.NullTime
-	err := r.db.QueryRowContext(ctx, `SELECT min(first_start), max(last_end) FROM ingested_files
-        WHERE target = 'flows' AND ($1::VARCHAR IS NULL OR account IS NULL OR account = $1::VARCHAR)`, nullString(f.Account)).Scan(&first, &last)
+	err := r.db.QueryRowContext(ctx, `
+        WITH logs AS (
+            SELECT DISTINCT coalesce(f.flow_log_id, 'format: ' || f.header) AS flow_log
+            FROM file_interfaces AS i JOIN ingested_files AS f ON f.file_id = i.file_id
+            WHERE i.interface_id = $1
+        )
+        SELECT min(first_start), max(last_end) FROM ingested_files
+        WHERE target = 'flows' AND coalesce(flow_log_id, 'format: ' || header) IN (SELECT flow_log FROM logs)`, gw.InterfaceID).Scan(&first, &last)
 	if err != nil || !first.Valid || !last.Valid {
 		return err
 	}
+	f := r.opts.Filters
 	from, to := first.Time.Unix(), last.Time.Unix()
 	if !f.Since.IsZero() {
 		from = max(from, f.Since.Unix())
@@ -756,22 +763,10 @@ func (r *runner) silentEdges(ctx context.Context, gw *Gateway, c Coverage) error
 	if len(silent) == 0 {
 		return nil
 	}
-	covered := "time that the logs loaded cover"
-	if !f.Since.IsZero() || !f.Until.IsZero() {
-		covered = "time of the period asked for that the logs loaded cover"
-	}
-	gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface has no record %s: %s. A logged interface has records every hour (NODATA ones when it is idle), "+
-		"so either the gateway did not exist then or its logs are missing there. Its period, gateway-hours, rates and hourly table are of its records' time only.",
-		strings.Join(silent, ", nor "), covered))
+	gw.Notes = append(gw.Notes, fmt.Sprintf("The gateway's interface has no record %s, where the flow logs that record it hold others: a logged interface has records every hour "+
+		"(NODATA ones when it is idle), so either the gateway did not exist then or its records are missing there. Its period, gateway-hours, rates and hourly table are of its records' time only.",
+		strings.Join(silent, ", nor ")))
 	return nil
-}
-
-// nullString is a text for a SQL parameter: NULL when empty.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // addCost appends a cost column (bytes at a rate per GB) to a table with a bytes column.

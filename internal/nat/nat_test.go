@@ -1082,10 +1082,10 @@ func TestOddTimes(t *testing.T) {
 	}
 }
 
-// TestSilentEdges: when the logs loaded run hours past the gateway's last record (another
+// TestSilentEdges: when the gateway's flow log runs hours past its last record (another
 // interface's records), the gateway's period, hours and rate are of its own records' time, and a
-// note says that its interface logged nothing in the rest: missing logs, or no gateway then.
-// Within a period asked for that ends before, no note.
+// note says that its interface logged nothing in the rest: missing records, or no gateway then.
+// Another flow log's later files do not count; nor the time after a period asked for.
 func TestSilentEdges(t *testing.T) {
 	ctx := context.Background()
 	db, _ := scenario(t, flowgen.Config{Seed: 4, Files: 2, RowsPerFile: 500})
@@ -1094,7 +1094,14 @@ func TestSilentEdges(t *testing.T) {
 	dir := t.TempDir()
 	other := fmt.Sprintf("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
 		"2 %s eni-0other 10.0.1.5 10.0.2.6 40000 443 6 10 5000 %d %d ACCEPT OK\n", flowgen.Account, later, later+60)
-	if err := os.WriteFile(filepath.Join(dir, "other.log"), []byte(other), 0o644); err != nil {
+	// A file of the gateway's flow log (its ID in the name), and one of another flow log, later still.
+	name := fmt.Sprintf("%s_vpcflowlogs_%s_%s_%s_0000abcd.log", flowgen.Account, flowgen.Region, flowgen.FlowLogID, time.Unix(later, 0).UTC().Format("20060102T1504Z"))
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := fmt.Sprintf("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+		"2 %s eni-0other 10.0.1.5 10.0.2.6 40000 443 6 10 5000 %d %d ACCEPT OK\n", flowgen.Account, later+7200, later+7260)
+	if err := os.WriteFile(filepath.Join(dir, "elsewhere.log"), []byte(elsewhere), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := ingest.LocalFiles([]string{dir})
@@ -1103,7 +1110,7 @@ func TestSilentEdges(t *testing.T) {
 	}
 	gw := analyze(t, db, nat.Options{}).Gateways[0]
 	if notes := strings.Join(gw.Notes, " "); gw.Hours != base.Hours || !strings.Contains(notes, "The gateway's interface has no record in the 5 h 1 min from its last, at "+base.LastRecord.Format("2006-01-02 15:04")) ||
-		!strings.Contains(notes, "either the gateway did not exist then or its logs are missing there") || strings.Contains(notes, "to its first") {
+		!strings.Contains(notes, "either the gateway did not exist then or its records are missing there") || strings.Contains(notes, "to its first") {
 		t.Errorf("%d hours (%d before); notes: %s", gw.Hours, base.Hours, notes)
 	}
 	gw = analyze(t, db, nat.Options{Filters: queries.Filters{Until: base.LastRecord.Add(30 * time.Minute)}}).Gateways[0]

@@ -49,12 +49,13 @@ func (DuckDB) FilterSQL(f Filters, first int) (string, []any, error) {
 func (DuckDB) WindowSQL(f Filters) string {
 	lo, hi := "NULL", "NULL"
 	if !f.Since.IsZero() {
-		lo = fmt.Sprintf("greatest(%d, epoch(min(first_start)))", f.Since.Unix())
+		lo = fmt.Sprintf("greatest(%d, epoch(first))", f.Since.Unix())
 	}
 	if !f.Until.IsZero() {
-		hi = fmt.Sprintf("least(%d, epoch(max(last_end)))", f.Until.Unix()-1)
+		hi = fmt.Sprintf("least(%d, epoch(last))", f.Until.Unix()-1)
 	}
-	return fmt.Sprintf("SELECT CAST(%s AS BIGINT) AS lo, CAST(%s AS BIGINT) AS hi FROM ingested_files WHERE target = 'flows'", lo, hi)
+	// One row, whatever the window: the bounds are of the files' aggregate.
+	return fmt.Sprintf("SELECT CAST(%s AS BIGINT) AS lo, CAST(%s AS BIGINT) AS hi FROM (SELECT min(first_start) AS first, max(last_end) AS last FROM ingested_files WHERE target = 'flows')", lo, hi)
 }
 
 // cidrSQL is the CIDR test on flow_records (and, for IPv4, on flow_hourly).

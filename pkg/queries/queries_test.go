@@ -858,3 +858,31 @@ func TestShownFieldsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowRelation: flow_window is one row whatever the window (a row per file made a
+// series cross every summary row with each: 17 s instead of 0.8 s on 100M records), and its
+// bounds are the window's within the span of the records loaded.
+func TestWindowRelation(t *testing.T) {
+	db, recs := loaded(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 50})
+	first, last := recs[0].Start, recs[0].End
+	for _, r := range recs {
+		first, last = min(first, r.Start), max(last, r.End)
+	}
+	for _, c := range []struct {
+		f      queries.Filters
+		lo, hi sql.NullInt64
+	}{
+		{queries.Filters{}, sql.NullInt64{}, sql.NullInt64{}},
+		{queries.Filters{Since: time.Unix(first+600, 0), Until: time.Unix(first+1200, 0)}, sql.NullInt64{Int64: first + 600, Valid: true}, sql.NullInt64{Int64: first + 1199, Valid: true}},
+		{queries.Filters{Since: time.Unix(first-86400, 0), Until: time.Unix(last+86400, 0)}, sql.NullInt64{Int64: first, Valid: true}, sql.NullInt64{Int64: last, Valid: true}},
+	} {
+		var n int
+		var lo, hi sql.NullInt64
+		if err := db.QueryRow(`SELECT count(*), min(lo), min(hi) FROM (`+queries.DuckDB{}.WindowSQL(c.f)+`)`).Scan(&n, &lo, &hi); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || lo != c.lo || hi != c.hi {
+			t.Errorf("window %v to %v: %d rows, %v to %v; want 1 row, %v to %v", c.f.Since, c.f.Until, n, lo, hi, c.lo, c.hi)
+		}
+	}
+}
