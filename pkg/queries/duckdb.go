@@ -149,7 +149,10 @@ const NetworksName = "record_networks"
 // interface that logs records without an account or VPC (or of account "unknown", which AWS
 // writes for interfaces that an AWS service made, an endpoint or a load balancer, and which
 // says nothing of whose they are) where either its other records give one, or, for the
-// account, the other interfaces of its one VPC all have the same one (not so in a shared VPC).
+// account, the other interfaces of its one VPC all have the same one (not so in a shared VPC),
+// or else the S3 keys of the files that log it all name one account (AWSLogs/<account>/: the
+// account whose flow log it is), so that templated VPCs of two accounts logged without
+// account-id are told apart.
 func (d DuckDB) NetworksSQL() string {
 	if !d.Networks {
 		return ""
@@ -173,12 +176,19 @@ func (d DuckDB) NetworksSQL() string {
     WHERE vpcs = 1 AND accounts = 1
     GROUP BY vpc
     HAVING count(DISTINCT account) = 1
+), key_account AS (
+    SELECT i.interface_id, any_value(f.account) AS account
+    FROM file_interfaces AS i JOIN ingested_files AS f ON f.file_id = i.file_id
+    WHERE f.account IS NOT NULL
+    GROUP BY i.interface_id
+    HAVING count(DISTINCT f.account) = 1
 )
 SELECT p.interface_id,
-       CASE WHEN p.accounts = 1 THEN p.account WHEN p.accounts = 0 THEN o.account END AS account_id,
+       CASE WHEN p.accounts = 1 THEN p.account WHEN p.accounts = 0 THEN coalesce(o.account, k.account) END AS account_id,
        CASE WHEN p.vpcs = 1 THEN p.vpc END AS vpc_id
 FROM per_interface AS p LEFT JOIN vpc_owner AS o ON p.vpcs = 1 AND o.vpc = p.vpc
-WHERE p.n > p.with_account AND (p.accounts = 1 OR p.accounts = 0 AND o.account IS NOT NULL)
+LEFT JOIN key_account AS k ON k.interface_id = p.interface_id
+WHERE p.n > p.with_account AND (p.accounts = 1 OR p.accounts = 0 AND coalesce(o.account, k.account) IS NOT NULL)
    OR p.n > p.with_vpc AND p.vpcs = 1`
 }
 

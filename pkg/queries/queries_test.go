@@ -886,3 +886,48 @@ func TestWindowRelation(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyAccounts: two accounts' flow logs of a format without account-id or vpc-id, whose
+// templated VPCs reuse private addresses, name two hosts by each address: the account in their
+// files' S3 keys tells them apart, as account-id would (one row each, merged before, unsaid),
+// from the summary as from the records; a note says where the account comes from.
+func TestKeyAccounts(t *testing.T) {
+	dir := t.TempDir()
+	for _, a := range []string{"111111111111", "222222222222"} {
+		d := filepath.Join(dir, "AWSLogs", a, "vpcflowlogs", "us-east-1", "2024", "06", "01")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		log := "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+			"2 eni-" + a + " 10.0.1.5 10.0.2.6 40000 443 6 10 1000 1717200000 1717200060 ACCEPT OK\n"
+		if err := os.WriteFile(filepath.Join(d, a+"_vpcflowlogs_us-east-1_fl-0aaa"+a[:4]+"_20240601T0005Z_abcd1234.log"), []byte(log), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, _ := openLoaded(t, dir)
+	out, err := builtin(t).Run(context.Background(), db, "top-destinations", nil, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range out.Result.Rows {
+		rows = append(rows, fmt.Sprint(r[:4]))
+	}
+	want := []string{fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "111111111111"}), fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "222222222222"})}
+	if !slices.Equal(rows, want) {
+		t.Errorf("top-destinations:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	if notes := strings.Join(out.Notes, " "); !strings.Contains(notes, "the one account in the S3 keys of the files that log it") {
+		t.Errorf("notes: %s", notes)
+	}
+	for _, name := range []string{"top-destinations", "top-sources", "top-talkers"} {
+		v := queries.Values{}
+		if name == "top-sources" {
+			v["dst"] = "10.0.2.6"
+		}
+		fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, queries.Filters{})
+		if fromSummary := runOn(t, db, queries.DuckDB{Summary: true, Networks: true}, name, v, queries.Filters{}); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
+			t.Errorf("%s: from flow_hourly %v, from the records %v", name, fromSummary, fromRecords)
+		}
+	}
+}

@@ -404,8 +404,16 @@ func networksKey(ctx context.Context, db *sql.DB, current bool) (string, error) 
 // (about a second for 100M records), once while the loaded files stay the same.
 func (c *networksCache) resolve(ctx context.Context, db *sql.DB, formats []format, d *DuckDB, current bool) (string, error) {
 	rel := recordsOrSummary(current)
+	lacksAccount := slices.ContainsFunc(formats, func(f format) bool { return !slices.Contains(f.fields, "account-id") })
+	var keyAccounts int
+	if lacksAccount {
+		if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT account) FROM ingested_files WHERE target = 'flows'`).Scan(&keyAccounts); err != nil {
+			return "", err
+		}
+	}
 	switch {
 	case formatsDiffer(formats, "account-id") || formatsDiffer(formats, "vpc-id"):
+	case lacksAccount && keyAccounts > 1: // files of several accounts' S3 keys, records without account-id
 	case slices.ContainsFunc(formats, func(f format) bool { return slices.Contains(f.fields, "vpc-id") }):
 		var unknown bool
 		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+rel+` WHERE account_id = 'unknown')`).Scan(&unknown); err != nil || !unknown {
@@ -450,8 +458,10 @@ func (c *networksCache) resolve(ctx context.Context, db *sql.DB, formats []forma
 	d.Networks = true
 	d.networkRows = "SELECT * FROM (VALUES " + strings.Join(values, ", ") + ") AS networks(interface_id, account_id, vpc_id)"
 	return fmt.Sprintf("%s records without an account or VPC (or of account \"unknown\") that other records tell: the interface's own other records "+
-		"(a flow log's format changed, or flow logs of two formats record it), or, for the account, the one account of the other interfaces of its VPC; "+
-		"those records count as of that account and VPC (an interface is in one VPC, of one account), so that a host they name is one row, not two",
+		"(a flow log's format changed, or flow logs of two formats record it), or, for the account, the one account of the other interfaces of its VPC, "+
+		"or else the one account in the S3 keys of the files that log it (AWSLogs/<account>/); "+
+		"those records count as of that account and VPC (an interface is in one VPC, of one account): a host they name is one row, not two, "+
+		"and the hosts of two networks that share a private address are two",
 		interfacesLog(int64(len(c.rows)), c.rows[0][0].String)), nil
 }
 
