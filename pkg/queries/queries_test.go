@@ -712,32 +712,14 @@ func TestUnknownAccountResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	db, _ := openLoaded(t, dir)
-	out, err := builtin(t).Run(context.Background(), db, "top-destinations", nil, queries.Filters{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	for _, r := range out.Result.Rows {
-		rows = append(rows, fmt.Sprint(r[:5]))
-	}
+	rows, _ := destinationRows(t, db, 5)
 	third := 1.0 / 6
 	want := []string{fmt.Sprint([]any{"10.0.4.4", 12000, 2.0 / 3, "111111111111", "vpc-p"}), fmt.Sprint([]any{"10.0.5.5", 3000, third, "unknown", "vpc-s"}),
 		fmt.Sprint([]any{"10.0.5.5", 2000, third * 2 / 3, "222222222222", "vpc-s"}), fmt.Sprint([]any{"10.0.5.5", 1000, third / 3, "111111111111", "vpc-s"})}
 	if !slices.Equal(rows, want) {
 		t.Errorf("top-destinations:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
-	for _, name := range []string{"top-destinations", "top-sources", "top-talkers"} {
-		v := queries.Values{}
-		if name == "top-sources" {
-			v["dst"] = "10.0.4.4"
-		}
-		fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, queries.Filters{})
-		for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Networks: true}} {
-			if fromSummary := runOn(t, db, d, name, v, queries.Filters{}); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
-				t.Errorf("%s: from flow_hourly (%+v) %v, from the records %v", name, d, fromSummary, fromRecords)
-			}
-		}
-	}
+	networksAgree(t, db, "10.0.4.4", queries.DuckDB{Summary: true, Networks: true}, queries.DuckDB{Summary: true, Destinations: true, Networks: true})
 }
 
 // TestNetworksFollowLoads: the interfaces whose records count as of another VPC are found once
@@ -905,29 +887,45 @@ func TestKeyAccounts(t *testing.T) {
 		}
 	}
 	db, _ := openLoaded(t, dir)
+	rows, notes := destinationRows(t, db, 4)
+	want := []string{fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "111111111111"}), fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "222222222222"})}
+	if !slices.Equal(rows, want) {
+		t.Errorf("top-destinations:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	if notes := strings.Join(notes, " "); !strings.Contains(notes, "the one account in the S3 keys of the files that log it") {
+		t.Errorf("notes: %s", notes)
+	}
+	networksAgree(t, db, "10.0.2.6", queries.DuckDB{Summary: true, Networks: true}, queries.DuckDB{Summary: true, Destinations: true, Networks: true})
+}
+
+// destinationRows runs top-destinations on db: its rows' first n columns as text, and its notes.
+func destinationRows(t *testing.T, db *sql.DB, n int) ([]string, []string) {
+	t.Helper()
 	out, err := builtin(t).Run(context.Background(), db, "top-destinations", nil, queries.Filters{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rows []string
 	for _, r := range out.Result.Rows {
-		rows = append(rows, fmt.Sprint(r[:4]))
+		rows = append(rows, fmt.Sprint(r[:n]))
 	}
-	want := []string{fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "111111111111"}), fmt.Sprint([]any{"10.0.2.6", 1000, 0.5, "222222222222"})}
-	if !slices.Equal(rows, want) {
-		t.Errorf("top-destinations:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
-	}
-	if notes := strings.Join(out.Notes, " "); !strings.Contains(notes, "the one account in the S3 keys of the files that log it") {
-		t.Errorf("notes: %s", notes)
-	}
+	return rows, out.Notes
+}
+
+// networksAgree checks that the top reports (top-sources of dst) read with networks resolved
+// give the same rows from the records and from each of the summary's engines.
+func networksAgree(t *testing.T, db *sql.DB, dst string, engines ...queries.DuckDB) {
+	t.Helper()
 	for _, name := range []string{"top-destinations", "top-sources", "top-talkers"} {
 		v := queries.Values{}
 		if name == "top-sources" {
-			v["dst"] = "10.0.2.6"
+			v["dst"] = dst
 		}
 		fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, queries.Filters{})
-		if fromSummary := runOn(t, db, queries.DuckDB{Summary: true, Networks: true}, name, v, queries.Filters{}); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
-			t.Errorf("%s: from flow_hourly %v, from the records %v", name, fromSummary, fromRecords)
+		for _, d := range engines {
+			if fromSummary := runOn(t, db, d, name, v, queries.Filters{}); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
+				t.Errorf("%s: from flow_hourly (%+v) %v, from the records %v", name, d, fromSummary, fromRecords)
+			}
 		}
 	}
 }
