@@ -364,6 +364,10 @@ CREATE OR REPLACE MACRO service_port(sport, dport, proto, flags, side) AS (
     END
 );
 
+-- flow_log_of(flow_log_id, header) names the flow log a file is of: its ID from the file's
+-- name, or, for a file named otherwise, its format ("format: <header>"), one flow log per format.
+CREATE OR REPLACE MACRO flow_log_of(id, header) AS (coalesce(id, 'format: ' || header));
+
 -- record_time(t) is whether t, in Unix seconds, can be a flow record's start or end: from VPC
 -- Flow Logs' launch (June 2015) to a day from now, the bounds outside which a load flags a
 -- record's times (pkg/ingest's timeBounds). A time in milliseconds, or of 0, would stretch a

@@ -727,7 +727,7 @@ func (gw *Gateway) coverage(c Coverage) {
 // for): the span of its records, which the hours, the hourly table and the rates are of, is
 // then shorter than its logs', and nothing else says so. A logged interface has records every
 // hour (NODATA ones when idle): the gateway did not exist then, or its records are missing.
-// Files without a flow log ID in their name count as one flow log per format.
+// Files without a flow log ID in their name count as one flow log per format (flow_log_of).
 func (r *runner) silentEdges(ctx context.Context, gw *Gateway, c Coverage) error {
 	if c.FirstStart == nil || c.LastEnd == nil {
 		return nil
@@ -735,12 +735,12 @@ func (r *runner) silentEdges(ctx context.Context, gw *Gateway, c Coverage) error
 	var first, last sql.NullTime
 	err := r.db.QueryRowContext(ctx, `
         WITH logs AS (
-            SELECT DISTINCT coalesce(f.flow_log_id, 'format: ' || f.header) AS flow_log
+            SELECT DISTINCT flow_log_of(f.flow_log_id, f.header) AS flow_log
             FROM file_interfaces AS i JOIN ingested_files AS f ON f.file_id = i.file_id
             WHERE i.interface_id = $1
         )
         SELECT min(first_start), max(last_end) FROM ingested_files
-        WHERE target = 'flows' AND coalesce(flow_log_id, 'format: ' || header) IN (SELECT flow_log FROM logs)`, gw.InterfaceID).Scan(&first, &last)
+        WHERE target = 'flows' AND flow_log_of(flow_log_id, header) IN (SELECT flow_log FROM logs)`, gw.InterfaceID).Scan(&first, &last)
 	if err != nil || !first.Valid || !last.Valid {
 		return err
 	}

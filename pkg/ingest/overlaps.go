@@ -49,7 +49,7 @@ func IndexAllFiles(ctx context.Context, tx *sql.Tx) error {
 // minutes in which their records meet.
 const overlapsSQL = `
 WITH indexed AS (
-    SELECT i.file_id, i.interface_id, i.first_start, i.last_end, coalesce(f.flow_log_id, 'format: ' || f.header) AS flow_log
+    SELECT i.file_id, i.interface_id, i.first_start, i.last_end, flow_log_of(f.flow_log_id, f.header) AS flow_log
     FROM file_interfaces i JOIN ingested_files f ON f.file_id = i.file_id
 ),
 spans AS (

@@ -928,16 +928,12 @@ func checkSkipped(ctx context.Context, db *sql.DB, f Filters, summary bool) (*Sk
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(skipdata), 0) > 0 FROM ingested_files WHERE target = 'flows'`).Scan(&some); err != nil || !some {
 		return nil, err
 	}
-	cond, args, err := filterSQL(Filters{Since: f.Since, Until: f.Until, Account: f.Account, Interface: f.Interface}, 1, nil, nil)
+	from, records, cond, args, err := countedRecords(f, summary)
 	if err != nil {
 		return nil, err
 	}
 	var s SkippedRecords
 	var first, last sql.NullInt64
-	from, records := "flow_records", "count(*)"
-	if summary && f.Since.IsZero() && f.Until.IsZero() {
-		from, records = "flow_hourly", "coalesce(sum(records), 0)"
-	}
 	err = db.QueryRowContext(ctx, `SELECT `+records+`, count(DISTINCT interface_id), min("start"), max("end") FROM `+from+`
         WHERE log_status = 'SKIPDATA'::flow_log_status AND `+cond, args...).Scan(&s.Records, &s.Interfaces, &first, &last)
 	if err != nil || s.Records == 0 {
@@ -947,6 +943,19 @@ func checkSkipped(ctx context.Context, db *sql.DB, f Filters, summary bool) (*Sk
 		s.First, s.Last = time.Unix(first.Int64, 0).UTC(), time.Unix(last.Int64, 0).UTC()
 	}
 	return &s, nil
+}
+
+// countedRecords is where checkSkipped and oddTimes count records under the filters of time,
+// account and interface: flow_hourly (records counted as sum(records)) when it is current and
+// no window cuts its hours, else flow_records (count(*)); with the condition of the filters and
+// its arguments ($1 on).
+func countedRecords(f Filters, summary bool) (from, records, cond string, args []any, err error) {
+	cond, args, err = filterSQL(Filters{Since: f.Since, Until: f.Until, Account: f.Account, Interface: f.Interface}, 1, nil, nil)
+	from, records = "flow_records", "count(*)"
+	if summary && f.Since.IsZero() && f.Until.IsZero() {
+		from, records = "flow_hourly", "coalesce(sum(records), 0)"
+	}
+	return from, records, cond, args, err
 }
 
 // CheckWindow returns an *EmptyWindow when the filters' time window holds none of the VPC flow
@@ -1001,13 +1010,9 @@ func oddRecords(ctx context.Context, db *sql.DB, f Filters) (string, error) {
 // Logs began, or after tomorrow; a time in milliseconds, say), which would put a bucket
 // millennia away. It reads the summary when it is current and no window cuts its hours.
 func oddTimes(ctx context.Context, db *sql.DB, f Filters, summary bool) (string, error) {
-	cond, args, err := filterSQL(Filters{Since: f.Since, Until: f.Until, Account: f.Account, Interface: f.Interface}, 1, nil, nil)
+	from, records, cond, args, err := countedRecords(f, summary)
 	if err != nil {
 		return "", err
-	}
-	from, records := "flow_records", "count(*)"
-	if summary && f.Since.IsZero() && f.Until.IsZero() {
-		from, records = "flow_hourly", "coalesce(sum(records), 0)"
 	}
 	var n, traffic int64
 	err = db.QueryRowContext(ctx, `SELECT `+records+`, coalesce(sum(bytes) FILTER (WHERE log_status = 'OK'::flow_log_status), 0) FROM `+from+`
