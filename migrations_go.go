@@ -48,4 +48,6 @@ var lateMigrations = map[string]func(ctx context.Context, tx *sql.Tx) error{
 		}
 		return nil
 	},
+	// The rollup of rejected traffic that the rejected report reads, of the records loaded so far.
+	"0019_flow_rejected_hourly": ingest.CreateRejected,
 }

@@ -437,8 +437,9 @@ WITH scopes AS (
     -- Whether the records are of several accounts or VPCs, which may reuse private addresses.
     SELECT count(DISTINCT account_id) > 1 OR count(DISTINCT vpc_id) > 1 AS many FROM flow_summary
 ),
--- The rejected records, read once: ranked without the count of distinct peers, which is then
--- taken for the top rows alone (5 s rather than 6-7.5 s on 100M records with 6M rejected).
+-- The rejected traffic (flow_rejected: the rejected records of OK status added up by the hour,
+-- source, destination and port, which the load keeps), read once: ranked without the count of
+-- distinct peers, which is then taken for the top rows alone.
 rejects AS MATERIALIZED (
     -- A private address is a host in each account and VPC (templated VPCs reuse them).
     SELECT CASE WHEN $by = 'destination' THEN dst_ip ELSE src_ip END AS addr,
@@ -446,13 +447,12 @@ rejects AS MATERIALIZED (
            dstport, protocol,
            CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(addr) THEN account_id END AS scope_account,
            CASE WHEN (SELECT many FROM scopes) AND is_private_ip4_int(addr) THEN vpc_id END AS scope_vpc,
-           packets, "start", "end"
-    FROM flows
-    WHERE action = 'REJECT'::flow_action AND log_status = 'OK'::flow_log_status
+           packets, records, "start", "end"
+    FROM flow_rejected
 ),
 top AS (
     SELECT addr, dstport, protocol, scope_account, scope_vpc,
-           count(*) AS flows,
+           CAST(sum(records) AS BIGINT) AS flows,
            sum(packets) AS packets,
            make_timestamp(min("start") * 1000000) AS first_seen,
            make_timestamp(max("end") * 1000000) AS last_seen

@@ -159,6 +159,12 @@ func TestUpgradeRelease1(t *testing.T) {
             (SELECT count(*) FROM (SELECT * FROM flow_by_destination INTERSECT ALL `+ingest.DestinationTotals(ingest.SummaryTable)+`))`).Scan(&rolled, &totals); err != nil || rolled == 0 || rolled != totals {
 			t.Errorf("flow_by_destination: %d rows, %d of them the summary's totals (%v)", rolled, totals, err)
 		}
+		// The rollup of rejected traffic holds every rejected record loaded before it.
+		var rejected, rolledUp int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records WHERE `+ingest.RejectedCondition+`),
+            (SELECT sum(records) FROM `+ingest.RejectedTable+`)`).Scan(&rejected, &rolledUp); err != nil || rejected == 0 || rolledUp != rejected {
+			t.Errorf("%s holds %d rejected records of %d (%v)", ingest.RejectedTable, rolledUp, rejected, err)
+		}
 		// Each file's interfaces are noted (for finding flow logs that overlap), and the files
 		// loaded before content hashes have none.
 		var indexed, ok, hashed int64

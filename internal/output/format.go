@@ -145,6 +145,8 @@ func humanText(v any, c Column, opts Options) string {
 	}
 	name := strings.ToLower(c.Name)
 	switch {
+	case strings.HasPrefix(name, "records") || strings.HasSuffix(name, "_records"):
+		// A count of records, whatever it is of (records_without_bytes is no number of bytes).
 	case name == "bytes" || strings.HasSuffix(name, "_bytes") || strings.HasPrefix(name, "bytes_"):
 		return words.Bytes(toFloat(v))
 	case name == "share" || strings.HasSuffix(name, "_share"):

@@ -68,6 +68,24 @@ func TestHumanTable(t *testing.T) {
 	}
 }
 
+// TestCountsOfRecords: a count of records is a number, not bytes, whatever its name says it
+// counts (nat-unmeasured's records_without_bytes showed "0 B").
+func TestCountsOfRecords(t *testing.T) {
+	res := &Result{
+		Columns: []Column{{Name: "records_without_bytes", Type: "BIGINT"}, {Name: "whole_bytes", Type: "BIGINT"}, {Name: "rejected_records", Type: "BIGINT"}},
+		Rows:    [][]any{{int64(0), int64(2048), int64(1234)}, {int64(4096), int64(0), int64(1)}},
+	}
+	var b strings.Builder
+	if err := Write(&b, res, Table, Options{Human: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"                    0      2.0 KiB             1,234", "                4,096          0 B                 1"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table:\n%s\nwant a row %q", b.String(), want)
+		}
+	}
+}
+
 func TestParseFormat(t *testing.T) {
 	if _, err := ParseFormat("xml"); err == nil || !strings.Contains(err.Error(), "table, csv, json, ndjson, markdown, line") {
 		t.Errorf("ParseFormat(xml): %v", err)

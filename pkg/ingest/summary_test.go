@@ -18,21 +18,37 @@ import (
 // or batch that added to it).
 func summaryDiff(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	const key = `start_hour, end_hour, account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service, "action", log_status`
+	return rollupDiff(t, db, ingest.SummaryTable, "true",
+		`account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service, "action", log_status`,
+		`sum(bytes) AS b, sum(packets) AS p`)
+}
+
+// rejectedDiff compares the rollup of rejected traffic with the rejected records added up
+// afresh, as summaryDiff does the summary.
+func rejectedDiff(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	return rollupDiff(t, db, ingest.RejectedTable, ingest.RejectedCondition,
+		`account_id, vpc_id, interface_id, src_ip, dst_ip, dstport, protocol`, `sum(packets) AS p`)
+}
+
+// rollupDiff compares table, which adds up the records that cond selects by the hour of their
+// start and end and the columns key (sums, with records and their first start and last end),
+// with the records added up afresh: the rows of each side that the other lacks.
+func rollupDiff(t *testing.T, db *sql.DB, table, cond, key, sums string) []string {
+	t.Helper()
 	q := fmt.Sprintf(`
-WITH summary AS (
-    SELECT %[1]s, min("start") AS s, max("end") AS e, sum(bytes) AS b, sum(packets) AS p, sum(records) AS r
-    FROM flow_hourly GROUP BY ALL
+WITH rollup AS (
+    SELECT start_hour, end_hour, %[2]s, min("start") AS s, max("end") AS e, %[3]s, sum(records) AS r
+    FROM %[1]s GROUP BY ALL
 ), records AS (
-    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, account_id, vpc_id, interface_id,
-           src_ip, dst_ip, pkt_src_ip, pkt_dst_ip, pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
-           min("start") AS s, max("end") AS e, sum(bytes) AS b, sum(packets) AS p, count(*) AS r
-    FROM flow_records GROUP BY ALL
+    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, %[2]s,
+           min("start") AS s, max("end") AS e, %[3]s, count(*) AS r
+    FROM flow_records WHERE %[4]s GROUP BY ALL
 )
-SELECT 'summary only: ' || CAST(x AS VARCHAR) FROM (SELECT * FROM summary EXCEPT ALL SELECT * FROM records) AS x
+SELECT 'rollup only: ' || CAST(x AS VARCHAR) FROM (SELECT * FROM rollup EXCEPT ALL SELECT * FROM records) AS x
 UNION ALL
-SELECT 'records only: ' || CAST(y AS VARCHAR) FROM (SELECT * FROM records EXCEPT ALL SELECT * FROM summary) AS y
-LIMIT 5`, key)
+SELECT 'records only: ' || CAST(y AS VARCHAR) FROM (SELECT * FROM records EXCEPT ALL SELECT * FROM rollup) AS y
+LIMIT 5`, table, key, sums, cond)
 	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +78,9 @@ func checkSummary(t *testing.T, db *sql.DB) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly`); n == 0 && queryInt(t, db, `SELECT count(*) FROM flow_records`) > 0 {
 		t.Fatal("flow_hourly is empty")
+	}
+	if diff := rejectedDiff(t, db); len(diff) > 0 {
+		t.Fatalf("%s differs from the rejected records:\n%s", ingest.RejectedTable, strings.Join(diff, "\n"))
 	}
 	// After a load the destinations rollup holds the summary's totals, row for row.
 	totals := ingest.DestinationTotals(ingest.SummaryTable)

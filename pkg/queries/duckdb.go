@@ -15,10 +15,14 @@ import (
 // DuckDB is the local engine: reports read flow_records in the flowsql database, and
 // flow_hourly, its summary by the hour, when Summary says it covers every record; and
 // flow_by_destination, the summary's totals by destination, when Destinations says it holds
-// them (see ingest.DestinationsTable).
+// them (see ingest.DestinationsTable); and flow_rejected_hourly, the rollup of rejected traffic,
+// when Rejected says it holds every rejected record.
 type DuckDB struct {
 	Summary      bool
 	Destinations bool
+	// Rejected is set when the rollup of rejected traffic holds every rejected record
+	// and the summary is current (RejectedCurrent); flow_rejected then reads it.
+	Rejected bool
 	// Networks is set when some interfaces log records without an account or VPC that other
 	// records tell (a flow log recreated with another format; account "unknown" in a VPC of
 	// one account): reports then read each such record as of that account and VPC (an
@@ -141,6 +145,15 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	return ok, err
 }
 
+// RejectedCurrent reports whether the rollup of rejected traffic (ingest.RejectedTable) adds up
+// as many records as a current summary holds of rejected traffic.
+func RejectedCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+	var ok bool
+	err := db.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(records), 0) FROM `+ingest.SummaryTable+` WHERE `+ingest.RejectedCondition+`)
+        = (SELECT coalesce(sum(records), 0) FROM `+ingest.RejectedTable+`)`).Scan(&ok)
+	return ok, err
+}
+
 // NetworksName is the relation of the interfaces whose records lack an account or a VPC that
 // other records tell, with that account and VPC (see DuckDB.Networks).
 const NetworksName = "record_networks"
@@ -223,16 +236,46 @@ const summaryOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS
        CAST(1 AS BIGINT) AS records, network_scope(account_id, vpc_id) AS scope
 FROM flows`
 
+// rejectedOfRecords is flow_rejected with a row per rejected record of the flows CTE.
+const rejectedOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, "start", "end", account_id, vpc_id,
+       interface_id, src_ip, dst_ip, dstport, protocol, packets, CAST(1 AS BIGINT) AS records
+FROM flows
+WHERE ` + ingest.RejectedCondition
+
 // SummarySQL returns flow_summary under the filters (see SummaryName): flow_hourly's groups
 // that lie wholly inside them, and the records of the hours that --since or --until cut, one
 // by one, from the flows CTE (which the filters already narrow).
 func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
-	if !d.Summary || strings.TrimSpace(f.Where) != "" {
-		return summaryOfRecords, nil, nil
+	return d.hourlySQL(hourly{table: ingest.SummaryTable, scope: true, current: d.Summary, records: summaryOfRecords, where: " WHERE "}, f, first)
+}
+
+// RejectedSQL returns flow_rejected under the filters (see RejectedName), as SummarySQL does
+// flow_summary: the rollup of rejected traffic's groups that lie wholly inside them, and the
+// rejected records of the hours that --since or --until cut.
+func (d DuckDB) RejectedSQL(f Filters, first int) (string, []any, error) {
+	return d.hourlySQL(hourly{table: ingest.RejectedTable, current: d.Rejected, records: rejectedOfRecords, where: " AND "}, f, first)
+}
+
+// hourly is a table of records added up by the hour of their start and of their end, with
+// their account, VPC, interface and addresses (flow_hourly, flow_rejected_hourly).
+type hourly struct {
+	table   string
+	scope   bool   // whether it has the scope column
+	current bool   // whether it adds up every record it should
+	records string // the relation with a row per record of the flows CTE
+	where   string // what joins a condition to records
+}
+
+// hourlySQL is the relation of a table added up by the hour under the filters: the table's
+// groups that lie wholly inside them, and the records of the hours that --since or --until cut,
+// one by one; or the records alone when the table is not current or the filters need them.
+func (d DuckDB) hourlySQL(h hourly, f Filters, first int) (string, []any, error) {
+	if !h.current || strings.TrimSpace(f.Where) != "" {
+		return h.records, nil, nil
 	}
 	if f.CIDR != "" {
 		if c, err := ParseCIDR(f.CIDR); err == nil && !netip.MustParsePrefix(c).Addr().Is4() {
-			return summaryOfRecords, nil, nil // the summary has no IPv6 text to test
+			return h.records, nil, nil // the table has no IPv6 text to test
 		}
 	}
 	// Account, interface and CIDR test the summary's columns as they test the records'.
@@ -267,13 +310,13 @@ func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
 		}
 	}
 	where := strings.Join(append(conds, scope), " AND ")
-	hourly := ingest.SummaryTable
+	table := h.table
 	if d.Networks {
-		hourly = resolvedNetworks(hourly, true)
+		table = resolvedNetworks(table, h.scope)
 	}
-	parts := []string{"SELECT * FROM " + hourly + " WHERE " + where}
+	parts := []string{"SELECT * FROM " + table + " WHERE " + where}
 	for _, e := range edges {
-		parts = append(parts, summaryOfRecords+" WHERE "+e)
+		parts = append(parts, h.records+h.where+e)
 	}
 	return strings.Join(parts, "\nUNION ALL\n"), args, nil
 }

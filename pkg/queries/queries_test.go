@@ -598,7 +598,8 @@ func TestSummaryMatchesRecords(t *testing.T) {
 	var names []string
 	for _, name := range builtin(t).Names() {
 		q, _ := builtin(t).Lookup(name)
-		if body, _ := q.Body("duckdb"); queries.ReferencesName(body, queries.SummaryName) || queries.ReferencesName(body, queries.DestinationsName) {
+		if body, _ := q.Body("duckdb"); queries.ReferencesName(body, queries.SummaryName) || queries.ReferencesName(body, queries.DestinationsName) ||
+			queries.ReferencesName(body, queries.RejectedName) {
 			names = append(names, name)
 		}
 	}
@@ -622,7 +623,7 @@ func TestSummaryMatchesRecords(t *testing.T) {
 			}
 			fromRecords := runOn(t, db, queries.DuckDB{}, name, vals, f)
 			// The destinations rollup, when a report reads it, is used only without filters.
-			for _, d := range []queries.DuckDB{{Summary: true}, {Summary: true, Destinations: true}} {
+			for _, d := range []queries.DuckDB{{Summary: true}, {Summary: true, Destinations: true, Rejected: true}} {
 				fromSummary := runOn(t, db, d, name, vals, f)
 				if fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
 					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
@@ -685,7 +686,7 @@ func TestRecreatedFormat(t *testing.T) {
 		}
 		for fname, f := range map[string]queries.Filters{"none": {}, "account": {Account: flowgen.Account}, "cut hours": {Since: start.Add(17 * time.Minute)}} {
 			fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, f)
-			for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Networks: true}} {
+			for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Rejected: true, Networks: true}} {
 				if fromSummary := runOn(t, db, d, name, v, f); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
 					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
 						name, fname, d, len(fromSummary), len(fromRecords), fromSummary, fromRecords)
@@ -927,5 +928,55 @@ func networksAgree(t *testing.T, db *sql.DB, dst string, engines ...queries.Duck
 				t.Errorf("%s: from flow_hourly (%+v) %v, from the records %v", name, d, fromSummary, fromRecords)
 			}
 		}
+	}
+}
+
+// TestRejectedRollup: the rejected report reads the load's rollup of rejected traffic when it
+// holds every rejected record, and the records when it does not (rows deleted by hand), with
+// the same answers either way.
+func TestRejectedRollup(t *testing.T) {
+	ctx := context.Background()
+	db, _ := loaded(t, flowgen.Config{Seed: 41, Files: 6, RowsPerFile: 400})
+	for _, by := range []string{"source", "destination"} {
+		vals := queries.Values{"by": by, "limit": "100000"}
+		want := runOn(t, db, queries.DuckDB{}, "rejected", vals, queries.Filters{})
+		if len(want) < 20 {
+			t.Fatalf("rejected by %s: %d rows", by, len(want))
+		}
+		p, err := builtin(t).Prepare(ctx, db, "rejected", vals, queries.Filters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Statement.SQL, ingest.RejectedTable) {
+			t.Errorf("rejected by %s does not read %s:\n%s", by, ingest.RejectedTable, p.Statement.SQL)
+		}
+		out, err := builtin(t).Run(ctx, db, "rejected", vals, queries.Filters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(out.Result.Rows) != fmt.Sprint(want) {
+			t.Errorf("rejected by %s from the rollup:\n%.800v\nfrom the records:\n%.800v", by, out.Result.Rows, want)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM `+ingest.RejectedTable+` WHERE rowid % 3 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := queries.RejectedCurrent(ctx, db); err != nil || ok {
+		t.Fatalf("the rollup with rows deleted is current: %v (%v)", ok, err)
+	}
+	vals := queries.Values{"limit": "100000"}
+	p, err := builtin(t).Prepare(ctx, db, "rejected", vals, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.Statement.SQL, ingest.RejectedTable) {
+		t.Errorf("rejected reads %s with rows missing", ingest.RejectedTable)
+	}
+	out, err := builtin(t).Run(ctx, db, "rejected", vals, queries.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := runOn(t, db, queries.DuckDB{}, "rejected", vals, queries.Filters{}); fmt.Sprint(out.Result.Rows) != fmt.Sprint(want) {
+		t.Errorf("rejected without its rollup:\n%.800v\nfrom the records:\n%.800v", out.Result.Rows, want)
 	}
 }

@@ -115,7 +115,8 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	body, _ := q.Body(d.Engine())
 	readsDestinations := ReferencesName(body, DestinationsName)
 	readsSummary := ReferencesName(body, SummaryName) || readsDestinations
-	if readsSummary || q.Filters || len(q.Needs) > 0 {
+	readsRejected := ReferencesName(body, RejectedName)
+	if readsSummary || readsRejected || q.Filters || len(q.Needs) > 0 {
 		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -126,7 +127,12 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	stale := readsSummary && !current
+	if current && readsRejected {
+		if d.Rejected, err = RejectedCurrent(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	stale := (readsSummary || readsRejected) && !current
 	// The formats loaded, which the checks below read too.
 	var formats []format
 	if q.Filters || len(q.Needs) > 0 {

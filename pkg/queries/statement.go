@@ -133,6 +133,18 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		st.SQL = withCTE(st.SQL, SummaryName+" AS NOT MATERIALIZED ("+sum+")")
 		st.Args = append(st.Args, sargs...)
 	}
+	if ReferencesName(body, RejectedName) {
+		rd, ok := d.(rejectedDialect)
+		if !ok {
+			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, RejectedName, d.Engine())}
+		}
+		rej, rargs, err := rd.RejectedSQL(f, len(st.Args)+1)
+		if err != nil {
+			return Statement{}, err
+		}
+		st.SQL = withCTE(st.SQL, RejectedName+" AS NOT MATERIALIZED ("+rej+")")
+		st.Args = append(st.Args, rargs...)
+	}
 	if ReferencesName(body, WindowName) {
 		wd, ok := d.(windowDialect)
 		if !ok {
@@ -172,6 +184,16 @@ const SummaryName = "flow_summary"
 // when that holds them and no filter applies, else the totals of flow_summary as filtered.
 const DestinationsName = "flow_destinations"
 
+// RejectedName is the relation of rejected traffic that reports read: the records whose action
+// is REJECT and log_status OK, added up by the hour (start_hour, end_hour, "start" and "end" as
+// the earliest and latest, account_id, vpc_id, interface_id, src_ip, dst_ip, dstport, protocol,
+// and the sums packets and records), filtered as flows is. It is the rollup of rejected traffic
+// (ingest.RejectedTable) with the records of the hours a window cuts through added one by one,
+// as flow_summary is the summary; or the records, one row each, when the filters need them or
+// the rollup does not cover every rejected record. A report that reads it counts with
+// sum(records).
+const RejectedName = "flow_rejected"
+
 // WindowName is the relation of the window that --since and --until ask for, as far as the
 // records loaded reach: one row, lo and hi, its first and last second (Unix seconds; NULL
 // where the window is open). A time series runs over it, so that the buckets of the window
@@ -205,6 +227,13 @@ type summaryDialect interface {
 	// SummarySQL returns the relation's query under the filters; $N placeholders number from
 	// first. It may read the flows CTE.
 	SummarySQL(f Filters, first int) (string, []any, error)
+}
+
+// rejectedDialect is an engine that can give reports the flow_rejected relation.
+type rejectedDialect interface {
+	// RejectedSQL returns the relation's query under the filters; $N placeholders number from
+	// first. It may read the flows CTE.
+	RejectedSQL(f Filters, first int) (string, []any, error)
 }
 
 var leadingWith = regexp.MustCompile(`(?is)^((?:\s|--[^\n]*\n)*)WITH\s`)
