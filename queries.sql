@@ -828,10 +828,41 @@ FROM parts;
 -- param: from time: The start of the period.
 -- param: to time: Its end.
 -- engine: duckdb
-SELECT coalesce(sum(bytes), 0) AS whole_bytes,
-       CAST(round(coalesce(sum(bytes * greatest(least("end", $to) - greatest("start", $from), 0) / greatest("end" - "start", 1)), 0)) AS BIGINT) AS prorated_bytes
-FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat AND ("start" < $from OR "end" > $to);
+-- Each part reads what zone maps on start and end narrow to the edges, or the summary: an OR of
+-- the two conditions read every record of the gateway (4.5-5.8 s on 100M records).
+WITH received AS NOT MATERIALIZED (
+    SELECT "start", "end", bytes
+    FROM flows
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat
+),
+-- The records that start before the period, or end after it. The summary's groups tell by their
+-- hours where they start before the hour of $from, or start after it and end after the hour of
+-- $to; the records that start in the hour of $from, and those that start after it and end in
+-- the hour of $to, are read one by one.
+whole AS (
+    SELECT sum(bytes) AS bytes FROM flow_summary
+    WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND dst_ip = $nat
+      AND (start_hour < $from // 3600 OR start_hour > $from // 3600 AND end_hour > $to // 3600)
+    UNION ALL
+    SELECT sum(bytes) FROM received
+    WHERE "start" >= $from // 3600 * 3600 AND "start" < ($from // 3600 + 1) * 3600 AND ("start" < $from OR "end" > $to)
+    UNION ALL
+    SELECT sum(bytes) FROM received
+    WHERE "start" >= ($from // 3600 + 1) * 3600 AND "end" >= $to // 3600 * 3600 AND "end" < ($to // 3600 + 1) * 3600 AND "end" > $to
+    UNION ALL
+    SELECT sum(bytes) FROM received WHERE "start" IS NULL AND "end" > $to
+),
+-- The records across $from or across $to, which alone have time inside the period (and those
+-- without a start that end after it, counted whole as the end of the period).
+across AS (
+    SELECT * FROM received WHERE "start" < $from AND "end" > $from
+    UNION ALL
+    SELECT * FROM received WHERE "start" >= $from AND "start" < $to AND "end" > $to
+    UNION ALL
+    SELECT * FROM received WHERE "start" IS NULL AND "end" > $to
+)
+SELECT coalesce((SELECT sum(bytes) FROM whole), 0) AS whole_bytes,
+       CAST(round(coalesce((SELECT sum(bytes * greatest(least("end", $to) - greatest("start", $from), 0) / greatest("end" - "start", 1)) FROM across), 0)) AS BIGINT) AS prorated_bytes;
 
 -- name: nat-unmeasured
 -- description: How many of a NAT gateway's records have no bytes field (their flow log format has no ${bytes}), of how many: what its processed bytes and costs leave out. flowsql nat reads it when some loaded records lack bytes.
@@ -839,10 +870,15 @@ WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_pro
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
 -- engine: duckdb
-SELECT CAST(count(*) FILTER (WHERE bytes IS NULL) AS BIGINT) AS records_without_bytes,
-       CAST(count(*) AS BIGINT) AS records
-FROM flows
-WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat);
+-- The records without bytes are few, or all of them: the test of bytes first, alone, finds them
+-- fastest (2.2 s on 100M records, where one count of both read every record of the gateway, 4.8
+-- s); the summary counts them all.
+SELECT (SELECT CAST(count(*) AS BIGINT)
+        FROM flows
+        WHERE bytes IS NULL AND interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)) AS records_without_bytes,
+       (SELECT CAST(coalesce(sum(records), 0) AS BIGINT)
+        FROM flow_summary
+        WHERE interface_id = $nat_eni AND log_status = 'OK'::flow_log_status AND nat_processed("action", dst_ip = $nat) AND (src_ip = $nat OR dst_ip = $nat)) AS records;
 
 -- name: nat-sources
 -- description: The instances whose traffic a NAT gateway processed, by bytes (sent through it plus received back), with their interface, instance, subnet and availability zone from flowsql enrich eni or else from their own records.

@@ -980,3 +980,49 @@ func TestRejectedRollup(t *testing.T) {
 		t.Errorf("rejected without its rollup:\n%.800v\nfrom the records:\n%.800v", out.Result.Rows, want)
 	}
 }
+
+// TestNatEdgesParts: nat-edges, which reads the summary's whole hours and the records of the
+// hours of the period's ends, adds up what one test of each record gives (start before the
+// period or end after it; its bytes in proportion to its time inside), for periods inside an
+// hour, across hours, on hour boundaries, and before and after the records; with and without
+// a window that cuts the summary's hours.
+func TestNatEdgesParts(t *testing.T) {
+	ctx := context.Background()
+	db, recs := loaded(t, flowgen.Config{Seed: 43, Files: 12, RowsPerFile: 400})
+	first := time.Unix(recs[0].Start, 0).UTC().Truncate(time.Hour)
+	at := func(h, m int) time.Time { return first.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	periods := [][2]time.Time{
+		{at(0, 10), at(0, 20)}, {at(0, 50), at(1, 40)}, {at(1, 0), at(2, 0)}, {at(0, 0), at(3, 0)},
+		{at(-5, 0), at(0, 7)}, {at(1, 59), at(30, 0)}, {at(-9, 0), at(-8, 0)}, {at(40, 0), at(41, 0)},
+	}
+	var direct int
+	for _, p := range periods {
+		from, to := p[0].Unix(), p[1].Unix()
+		vals := queries.Values{"nat": flowgen.NATAddr, "nat_eni": flowgen.NATENI, "from": p[0].Format(time.RFC3339), "to": p[1].Format(time.RFC3339)}
+		for fname, f := range map[string]queries.Filters{"none": {}, "window": {Since: p[0], Until: p[1]}} {
+			window := "true"
+			if fname == "window" { // the records outside the window are not read
+				window = `"end" >= $1 AND "start" < $2`
+			}
+			var whole, prorated int64
+			if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(bytes), 0),
+                    CAST(round(coalesce(sum(bytes * greatest(least("end", $2) - greatest("start", $1), 0) / greatest("end" - "start", 1)), 0)) AS BIGINT)
+                FROM flow_records
+                WHERE interface_id = $3 AND log_status = 'OK'::flow_log_status AND dst_ip = addr_key($4) AND nat_processed("action", true)
+                  AND ("start" < $1 OR "end" > $2) AND `+window, from, to, flowgen.NATENI, flowgen.NATAddr).Scan(&whole, &prorated); err != nil {
+				t.Fatal(err)
+			}
+			if prorated > 0 {
+				direct++
+			}
+			for _, d := range []queries.DuckDB{{Summary: true}, {}} {
+				if got, want := runOn(t, db, d, "nat-edges", vals, f), fmt.Sprint([][]any{{whole, prorated}}); fmt.Sprint(got) != want {
+					t.Errorf("nat-edges %s to %s, %s (%+v): %v, want %s", p[0].Format(time.TimeOnly), p[1].Format(time.TimeOnly), fname, d, got, want)
+				}
+			}
+		}
+	}
+	if direct < 6 {
+		t.Fatalf("only %d periods cut the gateway's records", direct)
+	}
+}
