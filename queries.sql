@@ -454,8 +454,9 @@ top AS (
     SELECT addr, dstport, protocol, scope_account, scope_vpc,
            CAST(sum(records) AS BIGINT) AS flows,
            sum(packets) AS packets,
-           make_timestamp(min("start") * 1000000) AS first_seen,
-           make_timestamp(max("end") * 1000000) AS last_seen
+           -- not the times no record can have (in milliseconds, say), which are not known
+           make_timestamp(min("start") FILTER (WHERE record_time("start") AND record_time("end")) * 1000000) AS first_seen,
+           make_timestamp(max("end") FILTER (WHERE record_time("start") AND record_time("end")) * 1000000) AS last_seen
     FROM rejects
     GROUP BY ALL
     ORDER BY flows DESC, addr, dstport, protocol, scope_account, scope_vpc

@@ -1026,3 +1026,25 @@ func TestNatEdgesParts(t *testing.T) {
 		t.Fatalf("only %d periods cut the gateway's records", direct)
 	}
 }
+
+// TestRejectedOddTimes: a rejected record whose end is in milliseconds counts in its row's flows
+// and packets, and leaves its row's first and last seen to the records whose times are known
+// (it showed the year 56386); a row of such records alone has neither. From the rollup and
+// from the records alike.
+func TestRejectedOddTimes(t *testing.T) {
+	dir := t.TempDir()
+	logs := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 111111111111 eni-1 198.51.100.7 10.0.0.2 40000 22 6 1 40 1717203590 1717203650000 REJECT OK\n" +
+		"2 111111111111 eni-1 198.51.100.7 10.0.0.2 40001 22 6 1 40 1717203600 1717203660 REJECT OK\n" +
+		"2 111111111111 eni-1 198.51.100.8 10.0.0.2 40001 22 6 1 40 1717203600000 1717203660000 REJECT OK\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(logs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := openLoaded(t, dir)
+	want := "[[198.51.100.7 22 TCP 2 2 1 2024-06-01 01:00:00 +0000 UTC 2024-06-01 01:01:00 +0000 UTC <nil> <nil>] [198.51.100.8 22 TCP 1 1 1 <nil> <nil> <nil> <nil>]]"
+	for _, d := range []queries.DuckDB{{}, {Summary: true, Rejected: true}} {
+		if got := runOn(t, db, d, "rejected", queries.Values{}, queries.Filters{}); fmt.Sprint(got) != want {
+			t.Errorf("rejected (%+v): %v\nwant %s", d, got, want)
+		}
+	}
+}
