@@ -126,24 +126,18 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 		if !ok {
 			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, SummaryName, d.Engine())}
 		}
-		sum, sargs, err := sd.SummarySQL(f, len(st.Args)+1)
-		if err != nil {
+		if err := st.withRelation(SummaryName, sd.SummarySQL, f); err != nil {
 			return Statement{}, err
 		}
-		st.SQL = withCTE(st.SQL, SummaryName+" AS NOT MATERIALIZED ("+sum+")")
-		st.Args = append(st.Args, sargs...)
 	}
 	if ReferencesName(body, RejectedName) {
 		rd, ok := d.(rejectedDialect)
 		if !ok {
 			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, RejectedName, d.Engine())}
 		}
-		rej, rargs, err := rd.RejectedSQL(f, len(st.Args)+1)
-		if err != nil {
+		if err := st.withRelation(RejectedName, rd.RejectedSQL, f); err != nil {
 			return Statement{}, err
 		}
-		st.SQL = withCTE(st.SQL, RejectedName+" AS NOT MATERIALIZED ("+rej+")")
-		st.Args = append(st.Args, rargs...)
 	}
 	if ReferencesName(body, WindowName) {
 		wd, ok := d.(windowDialect)
@@ -234,6 +228,18 @@ type rejectedDialect interface {
 	// RejectedSQL returns the relation's query under the filters; $N placeholders number from
 	// first. It may read the flows CTE.
 	RejectedSQL(f Filters, first int) (string, []any, error)
+}
+
+// withRelation puts the relation name in front of the statement, as build makes it under the
+// filters, with its arguments after the statement's.
+func (st *Statement) withRelation(name string, build func(f Filters, first int) (string, []any, error), f Filters) error {
+	sql, args, err := build(f, len(st.Args)+1)
+	if err != nil {
+		return err
+	}
+	st.SQL = withCTE(st.SQL, name+" AS NOT MATERIALIZED ("+sql+")")
+	st.Args = append(st.Args, args...)
+	return nil
 }
 
 var leadingWith = regexp.MustCompile(`(?is)^((?:\s|--[^\n]*\n)*)WITH\s`)
