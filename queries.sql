@@ -387,18 +387,29 @@ ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes
 -- param: side choice(service|destination) = service: Which port of a flow counts: its service's (the one the handshake's SYN went to, else the lower of the two) or its destination's.
 -- param: limit int = 10: How many ports to show.
 -- engine: duckdb
+-- The service ports from flow_ports (the OK records added up by the hour and service port,
+-- which the load keeps: 0.3 s on 100M records where reading the records took 4-5.4 s); the
+-- destination ports from the records. A branch whose side is not asked for reads nothing.
+WITH ports AS (
+    SELECT port, protocol, bytes, packets, records
+    FROM flow_ports
+    WHERE $side = 'service'
+    UNION ALL
+    SELECT dstport, protocol, bytes, packets, 1
+    FROM flows
+    WHERE $side = 'destination' AND log_status = 'OK'::flow_log_status
+)
 SELECT port, protocol_name(protocol) AS protocol, bytes, packets, flows, share
 FROM (
-    SELECT service_port(srcport, dstport, protocol, tcp_flags, $side) AS port, protocol,
+    SELECT port, protocol,
            sum(bytes) AS bytes,
            sum(packets) AS packets,
-           count(*) AS flows,
-           CAST(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END AS DOUBLE)
-               / nullif(sum(CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END) OVER (), 0) AS share
-    FROM flows
-    WHERE log_status = 'OK'::flow_log_status
-    GROUP BY 1, protocol
-    ORDER BY CASE $by WHEN 'flows' THEN count(*) ELSE sum(bytes) END DESC, port, protocol
+           CAST(sum(records) AS BIGINT) AS flows,
+           CAST(CASE $by WHEN 'flows' THEN sum(records) ELSE sum(bytes) END AS DOUBLE)
+               / nullif(sum(CASE $by WHEN 'flows' THEN sum(records) ELSE sum(bytes) END) OVER (), 0) AS share
+    FROM ports
+    GROUP BY port, protocol
+    ORDER BY CASE $by WHEN 'flows' THEN sum(records) ELSE sum(bytes) END DESC, port, protocol
     LIMIT $limit
 ) AS top
 ORDER BY CASE $by WHEN 'flows' THEN flows ELSE bytes END DESC, port, protocol;

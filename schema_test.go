@@ -165,6 +165,12 @@ func TestUpgradeRelease1(t *testing.T) {
             (SELECT sum(records) FROM `+ingest.RejectedTable+`)`).Scan(&rejected, &rolledUp); err != nil || rejected == 0 || rolledUp != rejected {
 			t.Errorf("%s holds %d rejected records of %d (%v)", ingest.RejectedTable, rolledUp, rejected, err)
 		}
+		// And that of traffic by port every OK record.
+		var okRecords, byPort int64
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records WHERE `+ingest.PortsCondition+`),
+            (SELECT sum(records) FROM `+ingest.PortsTable+`)`).Scan(&okRecords, &byPort); err != nil || okRecords == 0 || byPort != okRecords {
+			t.Errorf("%s holds %d OK records of %d (%v)", ingest.PortsTable, byPort, okRecords, err)
+		}
 		// Each file's interfaces are noted (for finding flow logs that overlap), and the files
 		// loaded before content hashes have none.
 		var indexed, ok, hashed int64

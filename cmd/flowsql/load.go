@@ -61,7 +61,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	sf.register(fs)
 	var af awsFlags
 	af.register(fs, "only files of this `REGION`, as their key says; for s3:// PATHs, also the AWS region to use when none is configured")
-	rebuild := fs.Bool("rebuild-summary", false, "make flow_hourly, the hourly summary that reports read, and flow_rejected_hourly, the rollup of rejected traffic, anew from the records (after changing them by hand), then load any PATHs")
+	rebuild := fs.Bool("rebuild-summary", false, "make flow_hourly, the hourly summary that reports read, and its rollups (flow_rejected_hourly, flow_ports_hourly), anew from the records (after changing them by hand), then load any PATHs")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -503,15 +503,24 @@ func rebuildSummary(ctx context.Context, e *env, path string) error {
 	if err := ingest.RebuildSummary(ctx, tx); err != nil {
 		return err
 	}
-	var groups, records, rejectedGroups, rejected int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0), (SELECT count(*) FROM `+ingest.RejectedTable+`),
-        (SELECT coalesce(sum(records), 0) FROM `+ingest.RejectedTable+`) FROM flow_hourly`).Scan(&groups, &records, &rejectedGroups, &rejected); err != nil {
-		return err
+	tables := append([][2]string{{ingest.SummaryTable, ""}}, ingest.Rollups()...)
+	made := make([]string, len(tables))
+	for i, t := range tables {
+		var groups, records int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0) FROM `+t[0]).Scan(&groups, &records); err != nil {
+			return err
+		}
+		if i == 0 {
+			made[i] = fmt.Sprintf("%s made anew: %s summarising %s", t[0], plural(int(groups), "row"), plural(int(records), "record"))
+		} else {
+			made[i] = fmt.Sprintf("%s made anew: %s adding up %s", t[0], plural(int(groups), "row"), strings.Replace(t[1], "records", plural(int(records), "record"), 1))
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "flow_hourly made anew: %s summarising %s\n", plural(int(groups), "row"), plural(int(records), "record"))
-	fmt.Fprintf(e.stderr, "%s made anew: %s adding up %s of rejected traffic\n", ingest.RejectedTable, plural(int(rejectedGroups), "row"), plural(int(rejected), "record"))
+	for _, m := range made {
+		fmt.Fprintln(e.stderr, m)
+	}
 	return nil
 }

@@ -22,5 +22,6 @@
 //	flow_log_overlaps    one row per interface that more than one flow log recorded at once
 //	flow_hourly          the VPC records added up by the hour (see SummaryTable)
 //	flow_by_destination  flow_hourly's traffic added up by destination (see DestinationsTable)
-//	flow_rejected_hourly the rejected records added up by the hour and port (see RejectedTable)
+//	flow_rejected_hourly the rejected records added up by the hour and port (see rollups.go)
+//	flow_ports_hourly    the records added up by the hour and service port (see rollups.go)
 package ingest

@@ -97,8 +97,8 @@ func (l *loader) scanParts(files int) int {
 const summaryColumns = `"start", "end", account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
        pkt_src_aws_service, pkt_dst_aws_service, "action", log_status, bytes, packets`
 
-// summarizeRecords adds the summary of the records that cond selects to flow_hourly, and their
-// rejected traffic to flow_rejected_hourly, reading them in parts (see summarySelect). Every
+// summarizeRecords adds the summary of the records that cond selects to flow_hourly, and the
+// records to the rollups (rollups.go), reading them in parts (see summarySelect). Every
 // change to the summary comes with one (a reload's deletion of its hours too), so it empties the
 // destinations rollup, which the end of a load, or the caller, fills again.
 func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
@@ -108,11 +108,16 @@ func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int) e
 	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts)); err != nil {
 		return fmt.Errorf("summarise records by hour: %w", err)
 	}
-	return rollUpRejected(ctx, tx, cond, parts)
+	for _, r := range rollups {
+		if err := r.add(ctx, tx, cond, parts); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// RebuildSummary makes flow_hourly and the rollup of rejected traffic anew from the records (a
-// migration, or after the records were changed by hand).
+// RebuildSummary makes flow_hourly and the rollups anew from the records (a migration, or after
+// the records were changed by hand).
 func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, SummaryDDL); err != nil {
 		return err
@@ -120,11 +125,14 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, destinationsDDL); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, rejectedDDL); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM flow_hourly"); err != nil {
 		return err
 	}
-	for _, table := range []string{SummaryTable, RejectedTable} {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+	for _, r := range rollups {
+		if _, err := tx.ExecContext(ctx, r.ddl); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+r.table); err != nil {
 			return err
 		}
 	}
@@ -151,14 +159,18 @@ func ScopeSummary(ctx context.Context, tx *sql.Tx) error {
 // value for a fixed pair, which changes when DuckDB's hash() or the macro does.
 const ScopeChecksum = `SELECT CAST(network_scope('flowsql', 'scope') AS VARCHAR)`
 
-// resummarizeHours replaces the summary rows (and the rollup of rejected traffic's) of the hours
+// resummarizeHours replaces the summary rows (and the rollups') of the hours
 // in which a file's records start (whose records are about to go) by those of the other records
 // of those hours.
 func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int64) error {
 	hours := fmt.Sprintf(`SELECT DISTINCT "start" // 3600 FROM %s WHERE file_id = %d`, quoteIdent(table), fileID)
-	for _, rollup := range []string{SummaryTable, RejectedTable} {
+	tables := []string{SummaryTable}
+	for _, r := range rollups {
+		tables = append(tables, r.table)
+	}
+	for _, t := range tables {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[4]s WHERE start_hour IN (%[1]s)
-        OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID, rollup)); err != nil {
+        OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID, t)); err != nil {
 			return err
 		}
 	}

@@ -31,24 +31,38 @@ func rejectedDiff(t *testing.T, db *sql.DB) []string {
 		`account_id, vpc_id, interface_id, src_ip, dst_ip, dstport, protocol`, `sum(packets) AS p`)
 }
 
+// portsDiff compares the rollup of traffic by service port with the records added up afresh.
+func portsDiff(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	return rollupDiffOf(t, db, ingest.PortsTable, ingest.PortsCondition, `account_id, vpc_id, interface_id, port, protocol`,
+		`account_id, vpc_id, interface_id, `+ingest.ServicePort+` AS port, protocol`, `sum(bytes) AS b, sum(packets) AS p`)
+}
+
 // rollupDiff compares table, which adds up the records that cond selects by the hour of their
 // start and end and the columns key (sums, with records and their first start and last end),
 // with the records added up afresh: the rows of each side that the other lacks.
 func rollupDiff(t *testing.T, db *sql.DB, table, cond, key, sums string) []string {
+	t.Helper()
+	return rollupDiffOf(t, db, table, cond, key, key, sums)
+}
+
+// rollupDiffOf is rollupDiff where the key is of other expressions on the records (recordKey)
+// than on the table.
+func rollupDiffOf(t *testing.T, db *sql.DB, table, cond, key, recordKey, sums string) []string {
 	t.Helper()
 	q := fmt.Sprintf(`
 WITH rollup AS (
     SELECT start_hour, end_hour, %[2]s, min("start") AS s, max("end") AS e, %[3]s, sum(records) AS r
     FROM %[1]s GROUP BY ALL
 ), records AS (
-    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, %[2]s,
+    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, %[5]s,
            min("start") AS s, max("end") AS e, %[3]s, count(*) AS r
     FROM flow_records WHERE %[4]s GROUP BY ALL
 )
 SELECT 'rollup only: ' || CAST(x AS VARCHAR) FROM (SELECT * FROM rollup EXCEPT ALL SELECT * FROM records) AS x
 UNION ALL
 SELECT 'records only: ' || CAST(y AS VARCHAR) FROM (SELECT * FROM records EXCEPT ALL SELECT * FROM rollup) AS y
-LIMIT 5`, table, key, sums, cond)
+LIMIT 5`, table, key, sums, cond, recordKey)
 	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +95,9 @@ func checkSummary(t *testing.T, db *sql.DB) {
 	}
 	if diff := rejectedDiff(t, db); len(diff) > 0 {
 		t.Fatalf("%s differs from the rejected records:\n%s", ingest.RejectedTable, strings.Join(diff, "\n"))
+	}
+	if diff := portsDiff(t, db); len(diff) > 0 {
+		t.Fatalf("%s differs from the records:\n%s", ingest.PortsTable, strings.Join(diff, "\n"))
 	}
 	// After a load the destinations rollup holds the summary's totals, row for row.
 	totals := ingest.DestinationTotals(ingest.SummaryTable)

@@ -15,14 +15,15 @@ import (
 // DuckDB is the local engine: reports read flow_records in the flowsql database, and
 // flow_hourly, its summary by the hour, when Summary says it covers every record; and
 // flow_by_destination, the summary's totals by destination, when Destinations says it holds
-// them (see ingest.DestinationsTable); and flow_rejected_hourly, the rollup of rejected traffic,
-// when Rejected says it holds every rejected record.
+// them (see ingest.DestinationsTable); and the rollups of rejected traffic and of traffic by
+// service port when Rejected and Ports say they hold every record they add up.
 type DuckDB struct {
 	Summary      bool
 	Destinations bool
-	// Rejected is set when the rollup of rejected traffic holds every rejected record
-	// and the summary is current (RejectedCurrent); flow_rejected then reads it.
-	Rejected bool
+	// Rejected and Ports are set when the rollup of rejected traffic, and that of traffic by
+	// service port, hold every record they add up and the summary is current (RollupCurrent):
+	// flow_rejected and flow_ports then read them.
+	Rejected, Ports bool
 	// Networks is set when some interfaces log records without an account or VPC that other
 	// records tell (a flow log recreated with another format; account "unknown" in a VPC of
 	// one account): reports then read each such record as of that account and VPC (an
@@ -145,12 +146,11 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	return ok, err
 }
 
-// RejectedCurrent reports whether the rollup of rejected traffic (ingest.RejectedTable) adds up
-// as many records as a current summary holds of rejected traffic.
-func RejectedCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+// RollupCurrent reports whether a rollup (ingest.RejectedTable, ingest.PortsTable) adds up as
+// many records as a current summary holds of those it adds up.
+func RollupCurrent(ctx context.Context, db *sql.DB, table string) (bool, error) {
 	var ok bool
-	err := db.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(records), 0) FROM `+ingest.SummaryTable+` WHERE `+ingest.RejectedCondition+`)
-        = (SELECT coalesce(sum(records), 0) FROM `+ingest.RejectedTable+`)`).Scan(&ok)
+	err := db.QueryRowContext(ctx, ingest.RollupCurrent(table)).Scan(&ok)
 	return ok, err
 }
 
@@ -246,24 +246,37 @@ WHERE ` + ingest.RejectedCondition
 // that lie wholly inside them, and the records of the hours that --since or --until cut, one
 // by one, from the flows CTE (which the filters already narrow).
 func (d DuckDB) SummarySQL(f Filters, first int) (string, []any, error) {
-	return d.hourlySQL(hourly{table: ingest.SummaryTable, scope: true, current: d.Summary, records: summaryOfRecords, where: " WHERE "}, f, first)
+	return d.hourlySQL(hourly{table: ingest.SummaryTable, scope: true, addresses: true, current: d.Summary, records: summaryOfRecords, where: " WHERE "}, f, first)
 }
 
-// RejectedSQL returns flow_rejected under the filters (see RejectedName), as SummarySQL does
-// flow_summary: the rollup of rejected traffic's groups that lie wholly inside them, and the
-// rejected records of the hours that --since or --until cut.
-func (d DuckDB) RejectedSQL(f Filters, first int) (string, []any, error) {
-	return d.hourlySQL(hourly{table: ingest.RejectedTable, current: d.Rejected, records: rejectedOfRecords, where: " AND "}, f, first)
+// portsOfRecords is flow_ports with a row per OK record of the flows CTE.
+const portsOfRecords = `SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, "start", "end", account_id, vpc_id,
+       interface_id, ` + ingest.ServicePort + ` AS port, protocol, bytes, packets, CAST(1 AS BIGINT) AS records
+FROM flows
+WHERE ` + ingest.PortsCondition
+
+// RollupSQL returns a rollup's relation under the filters (flow_rejected, flow_ports; see
+// RejectedName, PortsName), as SummarySQL does flow_summary: the rollup's groups that lie wholly
+// inside them, and the records it adds up of the hours that --since or --until cut.
+func (d DuckDB) RollupSQL(name string, f Filters, first int) (string, []any, error) {
+	switch name {
+	case RejectedName:
+		return d.hourlySQL(hourly{table: ingest.RejectedTable, addresses: true, current: d.Rejected, records: rejectedOfRecords, where: " AND "}, f, first)
+	case PortsName:
+		return d.hourlySQL(hourly{table: ingest.PortsTable, current: d.Ports, records: portsOfRecords, where: " AND "}, f, first)
+	}
+	return "", nil, fmt.Errorf("no relation named %s", name)
 }
 
 // hourly is a table of records added up by the hour of their start and of their end, with
 // their account, VPC, interface and addresses (flow_hourly, flow_rejected_hourly).
 type hourly struct {
-	table   string
-	scope   bool   // whether it has the scope column
-	current bool   // whether it adds up every record it should
-	records string // the relation with a row per record of the flows CTE
-	where   string // what joins a condition to records
+	table     string
+	scope     bool   // whether it has the scope column
+	addresses bool   // whether it has src_ip and dst_ip, which --cidr tests
+	current   bool   // whether it adds up every record it should
+	records   string // the relation with a row per record of the flows CTE
+	where     string // what joins a condition to records
 }
 
 // hourlySQL is the relation of a table added up by the hour under the filters: the table's
@@ -274,6 +287,9 @@ func (d DuckDB) hourlySQL(h hourly, f Filters, first int) (string, []any, error)
 		return h.records, nil, nil
 	}
 	if f.CIDR != "" {
+		if !h.addresses {
+			return h.records, nil, nil
+		}
 		if c, err := ParseCIDR(f.CIDR); err == nil && !netip.MustParsePrefix(c).Addr().Is4() {
 			return h.records, nil, nil // the table has no IPv6 text to test
 		}

@@ -599,7 +599,7 @@ func TestSummaryMatchesRecords(t *testing.T) {
 	for _, name := range builtin(t).Names() {
 		q, _ := builtin(t).Lookup(name)
 		if body, _ := q.Body("duckdb"); queries.ReferencesName(body, queries.SummaryName) || queries.ReferencesName(body, queries.DestinationsName) ||
-			queries.ReferencesName(body, queries.RejectedName) {
+			queries.ReferencesName(body, queries.RejectedName) || queries.ReferencesName(body, queries.PortsName) {
 			names = append(names, name)
 		}
 	}
@@ -623,7 +623,7 @@ func TestSummaryMatchesRecords(t *testing.T) {
 			}
 			fromRecords := runOn(t, db, queries.DuckDB{}, name, vals, f)
 			// The destinations rollup, when a report reads it, is used only without filters.
-			for _, d := range []queries.DuckDB{{Summary: true}, {Summary: true, Destinations: true, Rejected: true}} {
+			for _, d := range []queries.DuckDB{{Summary: true}, {Summary: true, Destinations: true, Rejected: true, Ports: true}} {
 				fromSummary := runOn(t, db, d, name, vals, f)
 				if fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
 					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
@@ -686,7 +686,7 @@ func TestRecreatedFormat(t *testing.T) {
 		}
 		for fname, f := range map[string]queries.Filters{"none": {}, "account": {Account: flowgen.Account}, "cut hours": {Since: start.Add(17 * time.Minute)}} {
 			fromRecords := runOn(t, db, queries.DuckDB{Networks: true}, name, v, f)
-			for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Rejected: true, Networks: true}} {
+			for _, d := range []queries.DuckDB{{Summary: true, Networks: true}, {Summary: true, Destinations: true, Rejected: true, Ports: true, Networks: true}} {
 				if fromSummary := runOn(t, db, d, name, v, f); fmt.Sprint(fromSummary) != fmt.Sprint(fromRecords) {
 					t.Errorf("%s, %s: from flow_hourly (%+v) %d rows, from the records %d rows\nsummary: %.600v\nrecords: %.600v",
 						name, fname, d, len(fromSummary), len(fromRecords), fromSummary, fromRecords)
@@ -933,7 +933,7 @@ func networksAgree(t *testing.T, db *sql.DB, dst string, engines ...queries.Duck
 
 // TestRejectedRollup: the rejected report reads the load's rollup of rejected traffic when it
 // holds every rejected record, and the records when it does not (rows deleted by hand), with
-// the same answers either way.
+// the same answers either way; top-ports reads the rollup of traffic by port.
 func TestRejectedRollup(t *testing.T) {
 	ctx := context.Background()
 	db, _ := loaded(t, flowgen.Config{Seed: 41, Files: 6, RowsPerFile: 400})
@@ -958,10 +958,14 @@ func TestRejectedRollup(t *testing.T) {
 			t.Errorf("rejected by %s from the rollup:\n%.800v\nfrom the records:\n%.800v", by, out.Result.Rows, want)
 		}
 	}
+	// top-ports likewise reads the rollup of traffic by port.
+	if p, err := builtin(t).Prepare(ctx, db, "top-ports", queries.Values{}, queries.Filters{}); err != nil || !strings.Contains(p.Statement.SQL, ingest.PortsTable) {
+		t.Errorf("top-ports does not read %s (%v)", ingest.PortsTable, err)
+	}
 	if _, err := db.ExecContext(ctx, `DELETE FROM `+ingest.RejectedTable+` WHERE rowid % 3 = 0`); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := queries.RejectedCurrent(ctx, db); err != nil || ok {
+	if ok, err := queries.RollupCurrent(ctx, db, ingest.RejectedTable); err != nil || ok {
 		t.Fatalf("the rollup with rows deleted is current: %v (%v)", ok, err)
 	}
 	vals := queries.Values{"limit": "100000"}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/words"
+	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
 // Prepared is a report bound to its arguments on the local engine, with what its user should
@@ -115,8 +116,8 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	body, _ := q.Body(d.Engine())
 	readsDestinations := ReferencesName(body, DestinationsName)
 	readsSummary := ReferencesName(body, SummaryName) || readsDestinations
-	readsRejected := ReferencesName(body, RejectedName)
-	if readsSummary || readsRejected || q.Filters || len(q.Needs) > 0 {
+	readsRejected, readsPorts := ReferencesName(body, RejectedName), ReferencesName(body, PortsName)
+	if readsSummary || readsRejected || readsPorts || q.Filters || len(q.Needs) > 0 {
 		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -128,11 +129,16 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 		}
 	}
 	if current && readsRejected {
-		if d.Rejected, err = RejectedCurrent(ctx, db); err != nil {
+		if d.Rejected, err = RollupCurrent(ctx, db, ingest.RejectedTable); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	stale := (readsSummary || readsRejected) && !current
+	if current && readsPorts {
+		if d.Ports, err = RollupCurrent(ctx, db, ingest.PortsTable); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	stale := (readsSummary || readsRejected || readsPorts) && !current
 	// The formats loaded, which the checks below read too.
 	var formats []format
 	if q.Filters || len(q.Needs) > 0 {

@@ -130,12 +130,16 @@ func (q *Query) Statement(ctx context.Context, d Dialect, vals Values, f Filters
 			return Statement{}, err
 		}
 	}
-	if ReferencesName(body, RejectedName) {
-		rd, ok := d.(rejectedDialect)
-		if !ok {
-			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, RejectedName, d.Engine())}
+	for _, name := range RollupNames {
+		if !ReferencesName(body, name) {
+			continue
 		}
-		if err := st.withRelation(RejectedName, rd.RejectedSQL, f); err != nil {
+		rd, ok := d.(rollupDialect)
+		if !ok {
+			return Statement{}, &ArgError{Param: "engine", Msg: fmt.Sprintf("report %s reads %s, which %s lacks", q.Name, name, d.Engine())}
+		}
+		build := func(f Filters, first int) (string, []any, error) { return rd.RollupSQL(name, f, first) }
+		if err := st.withRelation(name, build, f); err != nil {
 			return Statement{}, err
 		}
 	}
@@ -188,6 +192,16 @@ const DestinationsName = "flow_destinations"
 // sum(records).
 const RejectedName = "flow_rejected"
 
+// PortsName is the relation of traffic by service port that reports read: the records whose
+// log_status is OK added up by the hour, account_id, vpc_id, interface_id, port (their
+// service_port) and protocol, with the sums bytes, packets and records, filtered as flows is:
+// the rollup ingest.PortsTable, built as flow_rejected is (and from the records under --cidr
+// too: it has no addresses).
+const PortsName = "flow_ports"
+
+// RollupNames are the relations of the rollups.
+var RollupNames = []string{RejectedName, PortsName}
+
 // WindowName is the relation of the window that --since and --until ask for, as far as the
 // records loaded reach: one row, lo and hi, its first and last second (Unix seconds; NULL
 // where the window is open). A time series runs over it, so that the buckets of the window
@@ -223,11 +237,11 @@ type summaryDialect interface {
 	SummarySQL(f Filters, first int) (string, []any, error)
 }
 
-// rejectedDialect is an engine that can give reports the flow_rejected relation.
-type rejectedDialect interface {
-	// RejectedSQL returns the relation's query under the filters; $N placeholders number from
+// rollupDialect is an engine that can give reports the relations of the rollups.
+type rollupDialect interface {
+	// RollupSQL returns the relation's query under the filters; $N placeholders number from
 	// first. It may read the flows CTE.
-	RejectedSQL(f Filters, first int) (string, []any, error)
+	RollupSQL(name string, f Filters, first int) (string, []any, error)
 }
 
 // withRelation puts the relation name in front of the statement, as build makes it under the
