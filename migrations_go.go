@@ -48,8 +48,4 @@ var lateMigrations = map[string]func(ctx context.Context, tx *sql.Tx) error{
 		}
 		return nil
 	},
-	// The rollup of rejected traffic that the rejected report reads, of the records loaded so far.
-	"0019_flow_rejected_hourly": ingest.CreateRollup(ingest.RejectedTable),
-	// The rollup of traffic by service port that top-ports reads, likewise.
-	"0020_flow_ports_hourly": ingest.CreateRollup(ingest.PortsTable),
 }

@@ -106,6 +106,9 @@ func steps() ([]step, error) {
 		out = append(out, step{name: name, checksum: "go", apply: lateMigrations[name]})
 	}
 	out = append(out, step{name: "summary scope", checksumQuery: ingest.ScopeChecksum, repeat: true, apply: ingest.ScopeSummary})
+	// The rollups that rejected and top-ports read, of the records loaded so far: made when
+	// they are new, and again when how they add up changes (service_port's definition too).
+	out = append(out, step{name: "rollups", checksumQuery: ingest.RollupsChecksum(), repeat: true, apply: ingest.FillRollups})
 	return out, nil
 }
 
