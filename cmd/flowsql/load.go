@@ -503,17 +503,17 @@ func rebuildSummary(ctx context.Context, e *env, path string) error {
 	if err := ingest.RebuildSummary(ctx, tx); err != nil {
 		return err
 	}
-	tables := append([][2]string{{ingest.SummaryTable, ""}}, ingest.Rollups()...)
+	tables := append([]ingest.RollupTable{{Name: ingest.SummaryTable}}, ingest.RollupTables()...)
 	made := make([]string, len(tables))
 	for i, t := range tables {
 		var groups, records int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0) FROM `+t[0]).Scan(&groups, &records); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0) FROM `+t.Name).Scan(&groups, &records); err != nil {
 			return err
 		}
-		if i == 0 {
-			made[i] = fmt.Sprintf("%s made anew: %s summarising %s", t[0], plural(int(groups), "row"), plural(int(records), "record"))
+		if t.What == "" {
+			made[i] = fmt.Sprintf("%s made anew: %s summarising %s", t.Name, plural(int(groups), "row"), plural(int(records), "record"))
 		} else {
-			made[i] = fmt.Sprintf("%s made anew: %s adding up %s", t[0], plural(int(groups), "row"), strings.Replace(t[1], "records", plural(int(records), "record"), 1))
+			made[i] = fmt.Sprintf("%s made anew: %s adding up %s", t.Name, plural(int(groups), "row"), strings.Replace(t.What, "records", plural(int(records), "record"), 1))
 		}
 	}
 	if err := tx.Commit(); err != nil {

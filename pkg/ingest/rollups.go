@@ -165,11 +165,14 @@ func RollupsChecksum() string {
         FROM duckdb_functions() WHERE function_name IN ('service_port')), ''))`
 }
 
-// Rollups lists the rollups' tables, each with what it adds up.
-func Rollups() [][2]string {
-	var out [][2]string
+// A RollupTable is a rollup's table and what it adds up ("records of rejected traffic").
+type RollupTable struct{ Name, What string }
+
+// RollupTables lists the rollups' tables.
+func RollupTables() []RollupTable {
+	var out []RollupTable
 	for _, r := range rollups {
-		out = append(out, [2]string{r.table, r.what})
+		out = append(out, RollupTable{r.table, r.what})
 	}
 	return out
 }

@@ -164,13 +164,9 @@ const ScopeChecksum = `SELECT CAST(network_scope('flowsql', 'scope') AS VARCHAR)
 // of those hours.
 func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int64) error {
 	hours := fmt.Sprintf(`SELECT DISTINCT "start" // 3600 FROM %s WHERE file_id = %d`, quoteIdent(table), fileID)
-	tables := []string{SummaryTable}
-	for _, r := range rollups {
-		tables = append(tables, r.table)
-	}
-	for _, t := range tables {
+	for _, t := range append([]RollupTable{{Name: SummaryTable}}, RollupTables()...) {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[4]s WHERE start_hour IN (%[1]s)
-        OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID, t)); err != nil {
+        OR start_hour IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL)`, hours, quoteIdent(table), fileID, t.Name)); err != nil {
 			return err
 		}
 	}
