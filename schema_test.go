@@ -248,25 +248,9 @@ func TestScopeFollowsHash(t *testing.T) {
 // anew from the records whose times a record can have, at the next open.
 func TestRecordSpansUpgrade(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	log := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
-		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000 1700000060 ACCEPT OK\n" +
-		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000000 1700000060000 ACCEPT OK\n"
-	if err := os.WriteFile(filepath.Join(dir, "ms.log"), []byte(log), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.duckdb")
-	db, err := flowsql.Open(ctx, path, flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ingest.LocalFiles([]string{filepath.Join(dir, "ms.log")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	db, path := loadedLog(t, logHeader+
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000 1700000060 ACCEPT OK\n"+
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000000 1700000060000 ACCEPT OK\n")
 	span := func(db *sql.DB) string {
 		var s string
 		if err := db.QueryRowContext(ctx, `SELECT first_start::VARCHAR || ' ' || last_end::VARCHAR FROM ingested_files`).Scan(&s); err != nil {
@@ -290,7 +274,7 @@ func TestRecordSpansUpgrade(t *testing.T) {
 		}
 	}
 	db.Close()
-	db, err = flowsql.Open(ctx, path, flowsql.Options{})
+	db, err := flowsql.Open(ctx, path, flowsql.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,22 +290,9 @@ func TestRecordSpansUpgrade(t *testing.T) {
 // open after that changes nothing.
 func TestRollupsFollowMacros(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	logs := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
-		"2 111111111111 eni-1 10.0.0.1 10.0.0.2 50000 443 6 10 1000 1717203590 1717203650 ACCEPT OK\n" +
-		"2 111111111111 eni-1 10.0.0.2 10.0.0.1 443 50000 6 10 9000 1717203590 1717203650 ACCEPT OK\n"
-	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(logs), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "r.duckdb")
-	db, err := flowsql.Open(ctx, path, flowsql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := ingest.LocalFiles([]string{dir})
-	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	db, path := loadedLog(t, logHeader+
+		"2 111111111111 eni-1 10.0.0.1 10.0.0.2 50000 443 6 10 1000 1717203590 1717203650 ACCEPT OK\n"+
+		"2 111111111111 eni-1 10.0.0.2 10.0.0.1 443 50000 6 10 9000 1717203590 1717203650 ACCEPT OK\n")
 	ports := func(db *sql.DB) string {
 		t.Helper()
 		var s string
@@ -357,4 +328,31 @@ func TestRollupsFollowMacros(t *testing.T) {
 		}
 		db.Close()
 	}
+}
+
+// logHeader is the header of the flow logs these tests write: the default format's fields.
+const logHeader = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
+// loadedLog writes a flow log of the text logs, loads it into a new database, and returns the
+// database (open) and its path.
+func loadedLog(t *testing.T, logs string) (*sql.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte(logs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "l.duckdb")
+	db, err := flowsql.Open(ctx, path, flowsql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ingest.LocalFiles([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Load(ctx, db, files, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return db, path
 }

@@ -64,13 +64,7 @@ var rollups = []rollup{{
 	table: RejectedTable,
 	what:  "records of rejected traffic",
 	ddl: `CREATE TABLE IF NOT EXISTS flow_rejected_hourly (
-    start_hour   BIGINT,   -- "start" // 3600 of the group's records
-    end_hour     BIGINT,   -- "end" // 3600
-    "start"      BIGINT,   -- the earliest start among them
-    "end"        BIGINT,   -- the latest end
-    account_id   VARCHAR,
-    vpc_id       VARCHAR,
-    interface_id VARCHAR,
+    ` + hourlyColumns + `
     src_ip       BIGINT,
     dst_ip       BIGINT,
     dstport      INTEGER,
@@ -86,13 +80,7 @@ var rollups = []rollup{{
 	table: PortsTable,
 	what:  "records by service port",
 	ddl: `CREATE TABLE IF NOT EXISTS flow_ports_hourly (
-    start_hour   BIGINT,   -- "start" // 3600 of the group's records
-    end_hour     BIGINT,   -- "end" // 3600
-    "start"      BIGINT,   -- the earliest start among them
-    "end"        BIGINT,   -- the latest end
-    account_id   VARCHAR,
-    vpc_id       VARCHAR,
-    interface_id VARCHAR,
+    ` + hourlyColumns + `
     port         INTEGER,  -- service_port(srcport, dstport, protocol, tcp_flags, 'service')
     protocol     INTEGER,
     bytes        BIGINT,   -- sums; NULL when no record of the group has the field

@@ -26,15 +26,20 @@ import (
 // SummaryTable is the hourly summary of the VPC flow records.
 const SummaryTable = "flow_hourly"
 
-// SummaryDDL creates the summary table.
-const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
-    start_hour   BIGINT,          -- "start" // 3600 of the group's records
+// hourlyColumns are the first columns of the summary and of the rollups: the hours their
+// groups' records start and end in, their first start and last end, and the account, VPC and
+// interface.
+const hourlyColumns = `start_hour   BIGINT,          -- "start" // 3600 of the group's records
     end_hour     BIGINT,          -- "end" // 3600
     "start"      BIGINT,          -- the earliest start among them
     "end"        BIGINT,          -- the latest end
     account_id   VARCHAR,
     vpc_id       VARCHAR,
-    interface_id VARCHAR,
+    interface_id VARCHAR,`
+
+// SummaryDDL creates the summary table.
+const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
+    ` + hourlyColumns + `
     src_ip       BIGINT,
     dst_ip       BIGINT,
     pkt_src_ip   BIGINT,
