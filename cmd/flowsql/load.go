@@ -510,11 +510,11 @@ func rebuildSummary(ctx context.Context, e *env, path string) error {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(records), 0) FROM `+t.Name).Scan(&groups, &records); err != nil {
 			return err
 		}
-		if t.What == "" {
-			made[i] = fmt.Sprintf("%s made anew: %s summarising %s", t.Name, plural(int(groups), "row"), plural(int(records), "record"))
-		} else {
-			made[i] = fmt.Sprintf("%s made anew: %s adding up %s", t.Name, plural(int(groups), "row"), strings.Replace(t.What, "records", plural(int(records), "record"), 1))
+		verb := "adding up"
+		if t.Name == ingest.SummaryTable {
+			verb = "summarising"
 		}
+		made[i] = strings.TrimSpace(fmt.Sprintf("%s made anew: %s %s %s %s", t.Name, plural(int(groups), "row"), verb, plural(int(records), "record"), t.What))
 	}
 	if err := tx.Commit(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // The rollups are tables that add up some of the VPC flow records by the hour of their start
@@ -34,15 +35,15 @@ import (
 // A rollup is a table of some of the records added up by the hour.
 type rollup struct {
 	table string
-	what  string // what it adds up, for errors
+	what  string // which records it adds up ("of rejected traffic")
 	// ddl creates the table.
 	ddl string
 	// cond selects its records; key is the rest of its grouping key (beyond the hours, and the
-	// account, VPC and interface) as expressions of flow_records' columns with their names, and
-	// sums its sums, likewise; cols are the columns of flow_records they read.
-	cond, key, sums, cols string
-	// checks are the sums whose overflow leaves a group out (see summarySelect).
-	checks []string
+	// account, VPC and interface) as expressions of flow_records' columns with their names;
+	// cols are the columns of flow_records they read.
+	cond, key, cols string
+	// sums are the columns it adds up (a group whose sums do not fit 64 bits is left out).
+	sums []string
 }
 
 // RejectedTable is the rollup of rejected traffic.
@@ -62,7 +63,7 @@ const ServicePort = `service_port(srcport, dstport, protocol, tcp_flags, 'servic
 
 var rollups = []rollup{{
 	table: RejectedTable,
-	what:  "records of rejected traffic",
+	what:  "of rejected traffic",
 	ddl: `CREATE TABLE IF NOT EXISTS flow_rejected_hourly (
     ` + hourlyColumns + `
     src_ip       BIGINT,
@@ -71,14 +72,13 @@ var rollups = []rollup{{
     protocol     INTEGER,
     packets      BIGINT,   -- sum; NULL when no record of the group has the field
     records      BIGINT)`,
-	cond:   RejectedCondition,
-	key:    `src_ip, dst_ip, dstport, protocol`,
-	sums:   `TRY_CAST(sum(packets) AS BIGINT)`,
-	cols:   `"start", "end", account_id, vpc_id, interface_id, src_ip, dst_ip, dstport, protocol, packets`,
-	checks: []string{"packets"},
+	cond: RejectedCondition,
+	key:  `src_ip, dst_ip, dstport, protocol`,
+	sums: []string{"packets"},
+	cols: `"start", "end", account_id, vpc_id, interface_id, src_ip, dst_ip, dstport, protocol, packets`,
 }, {
 	table: PortsTable,
-	what:  "records by service port",
+	what:  "by service port",
 	ddl: `CREATE TABLE IF NOT EXISTS flow_ports_hourly (
     ` + hourlyColumns + `
     port         INTEGER,  -- service_port(srcport, dstport, protocol, tcp_flags, 'service')
@@ -86,44 +86,62 @@ var rollups = []rollup{{
     bytes        BIGINT,   -- sums; NULL when no record of the group has the field
     packets      BIGINT,
     records      BIGINT)`,
-	cond:   PortsCondition,
-	key:    ServicePort + ` AS port, protocol`,
-	sums:   `TRY_CAST(sum(bytes) AS BIGINT), TRY_CAST(sum(packets) AS BIGINT)`,
-	cols:   `"start", "end", account_id, vpc_id, interface_id, srcport, dstport, protocol, tcp_flags, bytes, packets`,
-	checks: []string{"bytes", "packets"},
+	cond: PortsCondition,
+	key:  ServicePort + ` AS port, protocol`,
+	sums: []string{"bytes", "packets"},
+	cols: `"start", "end", account_id, vpc_id, interface_id, srcport, dstport, protocol, tcp_flags, bytes, packets`,
 }}
 
 // sel sums the records of flow_records that cond selects (and the rollup's condition) into
 // rollup rows, reading them in parts (see inParts).
 func (r rollup) sel(cond string, parts int) string {
-	having := ""
-	for i, c := range r.checks {
-		if i > 0 {
-			having += " AND "
-		}
-		having += fmt.Sprintf("(sum(%[1]s) IS NULL OR TRY_CAST(sum(%[1]s) AS BIGINT) IS NOT NULL)", c)
-	}
 	return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), account_id, vpc_id, interface_id,
-       ` + r.key + `, ` + r.sums + `, count(*)
+       ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)
 FROM ` + inParts(VPC.RecordsView(), r.cols, "("+cond+") AND "+r.cond, parts) + `
 GROUP BY ALL
-HAVING ` + having
+HAVING ` + fitSQL(r.sums)
+}
+
+// sumsSQL is the select list of the sums of cols, each a BIGINT (NULL where it is beyond 64
+// bits: fitSQL leaves such groups out).
+func sumsSQL(cols []string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fmt.Sprintf("TRY_CAST(sum(%s) AS BIGINT)", c)
+	}
+	return strings.Join(out, ", ")
+}
+
+// fitSQL is the condition of a group whose sums of cols each fit 64 bits (or are NULL: no record
+// of the group has the field).
+func fitSQL(cols []string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fmt.Sprintf("(sum(%[1]s) IS NULL OR TRY_CAST(sum(%[1]s) AS BIGINT) IS NOT NULL)", c)
+	}
+	return strings.Join(out, "\n   AND ")
 }
 
 // add adds the records that cond selects to the rollup.
 func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts)); err != nil {
-		return fmt.Errorf("add up %s by the hour: %w", r.what, err)
+		return fmt.Errorf("add up the records %s by the hour: %w", r.what, err)
 	}
 	return nil
 }
 
-// fill makes the rollup anew from the records.
-func (r rollup) fill(ctx context.Context, tx *sql.Tx) error {
+// reset creates the rollup's table if it is missing, and empties it.
+func (r rollup) reset(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, r.ddl); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+r.table); err != nil {
+	_, err := tx.ExecContext(ctx, "DELETE FROM "+r.table)
+	return err
+}
+
+// fill makes the rollup anew from the records.
+func (r rollup) fill(ctx context.Context, tx *sql.Tx) error {
+	if err := r.reset(ctx, tx); err != nil {
 		return err
 	}
 	return r.add(ctx, tx, "true", 1)
@@ -153,7 +171,7 @@ func RollupsChecksum() string {
         FROM duckdb_functions() WHERE function_name IN ('service_port')), ''))`
 }
 
-// A RollupTable is a rollup's table and what it adds up ("records of rejected traffic").
+// A RollupTable is a rollup's table and which records it adds up ("of rejected traffic").
 type RollupTable struct{ Name, What string }
 
 // RollupTables lists the rollups' tables.

@@ -66,11 +66,10 @@ FROM (
     SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start"), max("end"),
            account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
            pkt_src_aws_service, pkt_dst_aws_service, "action", log_status,
-           TRY_CAST(sum(bytes) AS BIGINT), TRY_CAST(sum(packets) AS BIGINT), count(*)
+           ` + sumsSQL(summarySums) + `, count(*)
     FROM ` + inParts(VPC.RecordsView(), summaryColumns, cond, parts) + `
     GROUP BY ALL
-    HAVING (sum(bytes) IS NULL OR TRY_CAST(sum(bytes) AS BIGINT) IS NOT NULL)
-       AND (sum(packets) IS NULL OR TRY_CAST(sum(packets) AS BIGINT) IS NOT NULL)
+    HAVING ` + fitSQL(summarySums) + `
 ) AS groups
 ORDER BY dst_ip`
 }
@@ -97,6 +96,9 @@ func inParts(table, cols, cond string, parts int) string {
 func (l *loader) scanParts(files int) int {
 	return max(1, min(l.threads, files))
 }
+
+// summarySums are the columns the summary adds up.
+var summarySums = []string{"bytes", "packets"}
 
 // summaryColumns are the columns of flow_records that the summary reads.
 const summaryColumns = `"start", "end", account_id, vpc_id, interface_id, src_ip, dst_ip, pkt_src_ip, pkt_dst_ip,
@@ -134,10 +136,7 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, r := range rollups {
-		if _, err := tx.ExecContext(ctx, r.ddl); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+r.table); err != nil {
+		if err := r.reset(ctx, tx); err != nil {
 			return err
 		}
 	}

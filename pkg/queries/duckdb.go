@@ -259,13 +259,29 @@ WHERE ` + ingest.PortsCondition
 // RejectedName, PortsName), as SummarySQL does flow_summary: the rollup's groups that lie wholly
 // inside them, and the records it adds up of the hours that --since or --until cut.
 func (d DuckDB) RollupSQL(name string, f Filters, first int) (string, []any, error) {
+	h, ok := rollupRelations[name]
+	if !ok {
+		return "", nil, fmt.Errorf("no relation named %s", name)
+	}
+	h.current = *d.rollupCurrent(name)
+	return d.hourlySQL(h, f, first)
+}
+
+// rollupRelations are the rollups by the name of the relation reports read (RollupNames).
+var rollupRelations = map[string]hourly{
+	RejectedName: {table: ingest.RejectedTable, addresses: true, records: rejectedOfRecords, where: " AND "},
+	PortsName:    {table: ingest.PortsTable, records: portsOfRecords, where: " AND "},
+}
+
+// rollupCurrent is the field that says whether the rollup of the relation name is current.
+func (d *DuckDB) rollupCurrent(name string) *bool {
 	switch name {
 	case RejectedName:
-		return d.hourlySQL(hourly{table: ingest.RejectedTable, addresses: true, current: d.Rejected, records: rejectedOfRecords, where: " AND "}, f, first)
+		return &d.Rejected
 	case PortsName:
-		return d.hourlySQL(hourly{table: ingest.PortsTable, current: d.Ports, records: portsOfRecords, where: " AND "}, f, first)
+		return &d.Ports
 	}
-	return "", nil, fmt.Errorf("no relation named %s", name)
+	panic("queries: no rollup relation named " + name) // RollupNames and this switch disagree
 }
 
 // hourly is a table of records added up by the hour of their start and of their end, with

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/words"
-	"github.com/flowsql/flowsql/pkg/ingest"
 )
 
 // Prepared is a report bound to its arguments on the local engine, with what its user should
@@ -116,8 +115,13 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 	body, _ := q.Body(d.Engine())
 	readsDestinations := ReferencesName(body, DestinationsName)
 	readsSummary := ReferencesName(body, SummaryName) || readsDestinations
-	readsRejected, readsPorts := ReferencesName(body, RejectedName), ReferencesName(body, PortsName)
-	if readsSummary || readsRejected || readsPorts || q.Filters || len(q.Needs) > 0 {
+	var readsRollups []string
+	for _, r := range RollupNames {
+		if ReferencesName(body, r) {
+			readsRollups = append(readsRollups, r)
+		}
+	}
+	if readsSummary || len(readsRollups) > 0 || q.Filters || len(q.Needs) > 0 {
 		if current, err = SummaryCurrent(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -128,17 +132,14 @@ func (s *Set) Prepare(ctx context.Context, db *sql.DB, name string, vals Values,
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	if current && readsRejected {
-		if d.Rejected, err = RollupCurrent(ctx, db, ingest.RejectedTable); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+	for _, r := range readsRollups {
+		if current {
+			if *d.rollupCurrent(r), err = RollupCurrent(ctx, db, rollupRelations[r].table); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
 		}
 	}
-	if current && readsPorts {
-		if d.Ports, err = RollupCurrent(ctx, db, ingest.PortsTable); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	stale := (readsSummary || readsRejected || readsPorts) && !current
+	stale := (readsSummary || len(readsRollups) > 0) && !current
 	// The formats loaded, which the checks below read too.
 	var formats []format
 	if q.Filters || len(q.Needs) > 0 {
