@@ -105,6 +105,7 @@ type result struct {
 	rssMB  float64
 	dbMB   float64
 	detail string
+	stderr string // what the command printed there (flowsql load --verbose: its time by phase)
 }
 
 func run(dir string, nfiles, nrows, reps int, flowsql string, pandas bool) error {
@@ -417,7 +418,7 @@ func measure(name, dbPath, bin string, args ...string) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %v\n%s", name, err, stderr.Bytes())
 	}
-	r := result{name: name, wall: wall, detail: strings.TrimSpace(string(out))}
+	r := result{name: name, wall: wall, detail: strings.TrimSpace(string(out)), stderr: stderr.String()}
 	// wait4 counts the children that the -step rss wrapper waited for in its own usage.
 	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if b, err := os.ReadFile(rssFile.Name()); err == nil {

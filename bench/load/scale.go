@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flowsql/flowsql"
@@ -56,7 +57,7 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		for i := range runs {
 			dbPath := filepath.Join(work, fmt.Sprintf("flowsql-%d-%d.duckdb", len(s.files), i))
 			r, err := measure(fmt.Sprintf("flowsql load, %d files", len(s.files)), dbPath, bin,
-				append([]string{"load", "--quiet", "--db", dbPath}, s.files...)...)
+				append([]string{"load", "--verbose", "--db", dbPath}, s.files...)...)
 			if err != nil {
 				return err
 			}
@@ -100,6 +101,11 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 	rowsX := float64(bigF.rows) / float64(smallF.rows)
 	timeX := bigF.wall.Seconds() / smallF.wall.Seconds()
 	fmt.Printf("\n%.1fx the rows took %.1fx the time\n", rowsX, timeX)
+	fmt.Println("\nwhere the load's time went (its best run), beside raw read_csv's whole time:")
+	for _, s := range sizes {
+		f, r := best(s.flows), best(s.raws)
+		fmt.Printf("  %d rows: raw read_csv %.2f s; flowsql load's %s\n", f.rows, r.wall.Seconds(), phasesOf(f.stderr))
+	}
 
 	fmt.Println("\ntargets (issue: scale, load):")
 	check(timeX <= 1.1*rowsX, "load time grows at most 1.1x the rows (11x for 10x): %.1fx for %.1fx", timeX, rowsX)
@@ -206,4 +212,15 @@ func check(ok bool, format string, args ...any) {
 		mark = "MISS"
 	}
 	fmt.Printf("  [%s] %s\n", mark, fmt.Sprintf(format, args...))
+}
+
+// phasesOf finds the time by phase that flowsql load --verbose prints last.
+func phasesOf(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "time by phase") {
+			return lines[i]
+		}
+	}
+	return "time by phase: not printed"
 }

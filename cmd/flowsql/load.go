@@ -159,7 +159,7 @@ func (lf *loadFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&lf.force, "force", false, "reload files that are already loaded, replacing their rows")
 	fs.BoolVar(&lf.verifyGzip, "verify-gzip", false, "no effect: every gzip file's CRC and length are checked as it loads (kept for old scripts)")
 	fs.BoolVar(&lf.quiet, "quiet", false, "print no progress and no summary, only errors")
-	fs.BoolVar(&lf.verbose, "verbose", false, "print a line for each file as it is loaded, skipped or fails")
+	fs.BoolVar(&lf.verbose, "verbose", false, "print a line for each file as it is loaded, skipped or fails, and at the end where the time went")
 	fs.IntVar(&lf.batchFiles, "batch-files", 64, "load at most `N` files per transaction (an interruption loses at most one batch of work)")
 }
 
@@ -252,10 +252,26 @@ func printLoadResults(e *env, sum *ingest.Summary, quiet, verbose bool, out io.W
 	if copies > maxCopiesListed {
 		fmt.Fprintf(e.stderr, "flowsql load: and %s more copies of files already loaded, skipped (--verbose lists them)\n", words.Count(int64(copies-maxCopiesListed)))
 	}
+	if verbose && sum.Loaded > 0 {
+		fmt.Fprintln(e.stderr, phasesLine(sum))
+	}
 	if quiet {
 		return
 	}
 	fmt.Fprintln(out, loadSummaryLine(sum))
+}
+
+// phasesLine says where the time of a load went, phase by phase, in the order they first ran.
+func phasesLine(sum *ingest.Summary) string {
+	parts := make([]string, 0, len(sum.Phases))
+	for _, p := range sum.Phases {
+		share := 0.0
+		if sum.Duration > 0 {
+			share = 100 * p.Time.Seconds() / sum.Duration.Seconds()
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f s (%.0f%%)", p.Phase, p.Time.Seconds(), share))
+	}
+	return fmt.Sprintf("time by phase, of %.2f s: %s", sum.Duration.Seconds(), strings.Join(parts, ", "))
 }
 
 // maxCopiesListed is how many skipped copies a load names on stderr without --verbose.

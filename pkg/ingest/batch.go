@@ -62,6 +62,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 		}
 	}
 
+	l.clock.lap("replace")
 	var flowTasks, resolverTasks []*task
 	for _, t := range tasks {
 		if t.format.Kind == ResolverQueries {
@@ -89,6 +90,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	if err := l.insertResolvers(ctx, tx, resolverTasks); err != nil {
 		return err
 	}
+	l.clock.lap("read files")
 	// What preparing the files found: lines of a Resolver log that are no record, padding
 	// after the gzip stream of a file that was converted before loading.
 	for _, t := range tasks {
@@ -120,6 +122,7 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	if err := l.countRows(ctx, tx, groups); err != nil {
 		return err
 	}
+	l.clock.lap("count")
 	for _, t := range tasks {
 		if t.rows == 0 && t.rejected > 0 {
 			if t.format.Kind == ResolverQueries {
@@ -147,15 +150,19 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 			return err
 		}
 	}
+	l.clock.lap("load errors")
 	if err := l.writeManifest(ctx, tx, tasks, time.Since(began)); err != nil {
 		return err
 	}
+	l.clock.lap("manifest")
 	if err := l.keys.Save(ctx, tx); err != nil {
 		return err
 	}
+	l.clock.lap("address keys")
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	l.clock.lap("commit")
 	committed = true
 	l.keys.Saved()
 	for _, t := range tasks {

@@ -99,6 +99,8 @@ type Summary struct {
 	Altered, Suspicious       int64
 	Bytes                     int64 // size of the files loaded
 	Duration                  time.Duration
+	// Phases are where the time went, in the order each phase first ran.
+	Phases []PhaseTime
 }
 
 // Load loads flow-log files into the database: each file's format is detected from its header
@@ -116,7 +118,11 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	for i, f := range files {
 		sum.Results[i] = FileResult{File: f}
 	}
-	defer func() { sum.Duration = time.Since(start) }()
+	clock := newPhaseClock()
+	defer func() {
+		sum.Duration = time.Since(start)
+		sum.Phases = clock.phases
+	}()
 
 	var format *Format
 	if strings.TrimSpace(opts.Format) != "" {
@@ -160,7 +166,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	}
 	defer os.RemoveAll(tmp)
 
-	l := &loader{conn: conn, keys: keys, opts: opts, format: format, tmp: tmp, sum: sum, start: start, threads: threads}
+	l := &loader{conn: conn, keys: keys, opts: opts, format: format, tmp: tmp, sum: sum, start: start, threads: threads, clock: clock}
 	pending, err := l.plan(ctx)
 	if err != nil {
 		return sum, err
@@ -170,6 +176,7 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 		l.progress.Bytes += t.file.Size
 	}
 	l.report()
+	clock.lap("plan")
 
 	for len(pending) > 0 {
 		n, size := 0, int64(0)
@@ -194,9 +201,11 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	if sum.Overlapping, err = findOverlaps(ctx, conn); err != nil {
 		return sum, fmt.Errorf("find interfaces that several flow logs record: %w", err)
 	}
+	clock.lap("overlaps")
 	if err := refreshDestinations(ctx, conn); err != nil {
 		return sum, fmt.Errorf("add up the traffic by destination: %w", err)
 	}
+	clock.lap("destinations")
 	return sum, nil
 }
 
@@ -213,6 +222,7 @@ type loader struct {
 	seq    atomic.Int64 // names temporary files
 	// threads is DuckDB's: how many parts a batch's rows are read in (scanParts).
 	threads int
+	clock   *phaseClock
 	// contents maps the SHA-256 of each file loaded (before, and by this load) to its URI;
 	// texts the text hash of each (see copies.go).
 	contents, texts map[string]string
@@ -361,12 +371,14 @@ func (l *loader) runBatch(ctx context.Context, batch []*task) error {
 	if err := l.fetch(ctx, batch); err != nil {
 		return err
 	}
+	l.clock.lap("fetch")
 	var ready []*task
 	for _, t := range l.prepare(ctx, batch) {
 		if t != nil {
 			ready = append(ready, t)
 		}
 	}
+	l.clock.lap("prepare")
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -629,6 +641,7 @@ func (l *loader) commitFiles(ctx context.Context, tasks []*task) error {
 		if err == nil {
 			return nil
 		}
+		l.clock.lap("rolled back")
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}

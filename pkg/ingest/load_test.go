@@ -243,6 +243,45 @@ func TestLoadIdempotent(t *testing.T) {
 	}
 }
 
+// TestLoadPhases: a load says where its time went, phase by phase, each phase once, in the
+// order they first ran, adding up to no more than the load took; a forced reload's batch runs
+// the same phases plus the replacement of the old rows.
+func TestLoadPhases(t *testing.T) {
+	dir, _ := generate(t, flowgen.Config{Seed: 5, Files: 3, RowsPerFile: 300})
+	db := newDB(t)
+	phases := func(sum *ingest.Summary) []string {
+		t.Helper()
+		var names []string
+		var total time.Duration
+		for _, p := range sum.Phases {
+			if slices.Contains(names, p.Phase) {
+				t.Errorf("phase %q listed twice: %+v", p.Phase, sum.Phases)
+			}
+			if p.Time < 0 {
+				t.Errorf("phase %q took %v", p.Phase, p.Time)
+			}
+			names = append(names, p.Phase)
+			total += p.Time
+		}
+		if total > sum.Duration {
+			t.Errorf("the phases add up to %v, more than the load's %v", total, sum.Duration)
+		}
+		return names
+	}
+	want := []string{"plan", "fetch", "prepare", "replace", "read files", "count", "summary",
+		"rollup " + ingest.RejectedTable, "rollup " + ingest.PortsTable, "load errors", "manifest", "address keys", "commit", "overlaps", "destinations"}
+	if got := phases(load(t, db, ingest.Options{BatchFiles: 2}, dir)); !slices.Equal(got, want) {
+		t.Errorf("phases of a load:\n got %q\nwant %q", got, want)
+	}
+	if got := phases(load(t, db, ingest.Options{Force: true}, dir)); !slices.Equal(got, want) {
+		t.Errorf("phases of a forced reload:\n got %q\nwant %q", got, want)
+	}
+	// Nothing to load: only the plan, the end's checks, and no batch.
+	if got := phases(load(t, db, ingest.Options{}, dir)); !slices.Equal(got, []string{"plan", "overlaps", "destinations"}) {
+		t.Errorf("phases of a load of nothing: %q", got)
+	}
+}
+
 // TestCopiesSkipped: a file whose bytes are already loaded under another name (a copy of the
 // logs, fetched files beside their S3 originals) is skipped and said so, in a later load and
 // within one load, so that no record counts twice; a forced reload of the same file is no copy.

@@ -107,18 +107,21 @@ const summaryColumns = `"start", "end", account_id, vpc_id, interface_id, src_ip
 // summarizeRecords adds the summary of the records that cond selects to flow_hourly, and the
 // records to the rollups (rollups.go), reading them in parts (see summarySelect). Every
 // change to the summary comes with one (a reload's deletion of its hours too), so it empties the
-// destinations rollup, which the end of a load, or the caller, fills again.
-func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
+// destinations rollup, which the end of a load, or the caller, fills again. clock, if not nil,
+// times the summary and each rollup.
+func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int, clock *phaseClock) error {
 	if err := staleDestinations(ctx, tx); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts)); err != nil {
 		return fmt.Errorf("summarise records by hour: %w", err)
 	}
+	clock.lap("summary")
 	for _, r := range rollups {
 		if err := r.add(ctx, tx, cond, parts); err != nil {
 			return err
 		}
+		clock.lap("rollup " + r.table)
 	}
 	return nil
 }
@@ -140,7 +143,7 @@ func RebuildSummary(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	if err := summarizeRecords(ctx, tx, "true", 1); err != nil {
+	if err := summarizeRecords(ctx, tx, "true", 1, nil); err != nil {
 		return err
 	}
 	return fillDestinations(ctx, tx)
@@ -175,7 +178,7 @@ func resummarizeHours(ctx context.Context, tx *sql.Tx, table string, fileID int6
 		}
 	}
 	return summarizeRecords(ctx, tx, fmt.Sprintf(`file_id <> %[3]d AND ("start" // 3600 IN (%[1]s)
-        OR "start" IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL))`, hours, quoteIdent(table), fileID), 1)
+        OR "start" IS NULL AND EXISTS (SELECT 1 FROM %[2]s WHERE file_id = %[3]d AND "start" IS NULL))`, hours, quoteIdent(table), fileID), 1, nil)
 }
 
 // isSummarized reports whether a table's records are in the summary: the VPC tables.
@@ -194,5 +197,5 @@ func (l *loader) summarize(ctx context.Context, tx *sql.Tx, tasks []*task) error
 	if len(ids) == 0 {
 		return nil
 	}
-	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), l.scanParts(len(ids)))
+	return summarizeRecords(ctx, tx, fmt.Sprintf("file_id BETWEEN %s AND %s AND file_id IN (%s)", ids[0], ids[len(ids)-1], strings.Join(ids, ", ")), l.scanParts(len(ids)), l.clock)
 }
