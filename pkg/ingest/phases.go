@@ -6,8 +6,11 @@ import "time"
 // of a load goes (flowsql load --verbose prints them, the benchmark sets them beside DuckDB's
 // raw read_csv).
 type PhaseTime struct {
-	// Phase is what the load did: "read files" (the files into the tables), "count" (what each
-	// file holds), "summary", "rollup <table>", "commit", ...
+	// Phase is what the load did: "plan" (connect, read the manifest, choose the files),
+	// "fetch" (download from S3), "prepare" (sniff and hash each file), "replace" (a forced
+	// reload's old rows), "read files" (the files into the tables), "count" (what each file
+	// holds), "summary", "rollup <table>", "load errors", "manifest", "address keys", "commit",
+	// "rolled back" (attempts that failed on a file), "overlaps", "destinations".
 	Phase string
 	Time  time.Duration
 }
