@@ -44,8 +44,8 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		len(paths), int64(nfiles)*int64(nrows), mb(gz), runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 
 	type size struct {
-		files       []string
-		flows, raws []result
+		files                []string
+		flows, raws, summeds []result
 	}
 	sizes := []*size{{files: paths[:small]}, {files: paths}}
 	var bigDB string
@@ -78,6 +78,14 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 			r.rows, _ = countRows(rawPath, "raw")
 			s.raws = append(s.raws, r)
 			os.Remove(rawPath)
+			r, err = measure(fmt.Sprintf("raw read_csv and its summary, %d files", len(s.files)), rawPath, self,
+				append([]string{"-step", "raw+summary", "-db", rawPath}, s.files...)...)
+			if err != nil {
+				return err
+			}
+			r.rows, _ = countRows(rawPath, "raw")
+			s.summeds = append(s.summeds, r)
+			os.Remove(rawPath)
 		}
 	}
 	best := func(rs []result) result {
@@ -101,6 +109,12 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 	rowsX := float64(bigF.rows) / float64(smallF.rows)
 	timeX := bigF.wall.Seconds() / smallF.wall.Seconds()
 	fmt.Printf("\n%.1fx the rows took %.1fx the time\n", rowsX, timeX)
+	fmt.Println("\nraw read_csv followed by the GROUP BYs of flowsql's summary and rollups on its table (addresses as text):")
+	for _, s := range sizes {
+		f, r := best(s.flows), best(s.summeds)
+		fmt.Printf("  %d rows: %.1f s (%.2f s per M rows): flowsql load at %.2fx its speed, %.2fx its CPU time\n",
+			r.rows, r.wall.Seconds(), perM(r), r.wall.Seconds()/f.wall.Seconds(), f.cpu.Seconds()/r.cpu.Seconds())
+	}
 	fmt.Println("\nwhere the load's time went (its best run), beside raw read_csv's whole time:")
 	for _, s := range sizes {
 		f, r := best(s.flows), best(s.raws)
