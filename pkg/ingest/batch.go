@@ -139,6 +139,11 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	if err := l.summarize(ctx, tx, tasks); err != nil {
 		return err
 	}
+	if summarizedChange(tasks) {
+		if err := noteSummaryState(ctx, tx); err != nil {
+			return err
+		}
+	}
 	for _, t := range tasks {
 		var found []loadError
 		if t.suspicious > 0 {

@@ -87,6 +87,13 @@ func checkSummary(t *testing.T, db *sql.DB) {
 	if n, r := queryInt(t, db, `SELECT count(*) FROM flow_records`), queryInt(t, db, `SELECT coalesce(sum(records), 0) FROM flow_hourly`); n != r {
 		t.Fatalf("flow_hourly counts %d records of %d", r, n)
 	}
+	// What the last change noted of the summary (ingest.SummaryStateTable) is what it holds.
+	if n := queryInt(t, db, `SELECT count(*) FROM flow_records`); n > 0 {
+		if got := queryInt(t, db, `SELECT count(*) FROM `+ingest.SummaryStateTable+` WHERE current AND records = (SELECT count(*) FROM flow_records)
+            AND summary_rows = (SELECT count(*) FROM flow_hourly)`); got != 1 {
+			t.Fatalf("%s does not say what the summary and the records hold (%d rows that do)", ingest.SummaryStateTable, got)
+		}
+	}
 	if n := queryInt(t, db, `SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)`); n > 0 {
 		t.Fatalf("%d rows of flow_hourly have another scope than their account and VPC's", n)
 	}
