@@ -53,8 +53,9 @@ const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
     records      BIGINT,
     scope        UBIGINT)         -- network_scope(account_id, vpc_id)`
 
-// SummaryStateTable holds what flow_records and flow_hourly held when a load, or a rebuild, last
-// changed them: their counts of rows, and whether flow_hourly then summed every record. A report
+// SummaryStateTable (schema/0019_summary_state.sql) holds what flow_records and flow_hourly held
+// when a load, or a rebuild, last changed them: their counts of rows, and whether flow_hourly
+// then summed every record. A report
 // that finds both counts as they were trusts the flag, instead of adding up the summary's
 // records column to compare with the records (0.1-0.2 s of a report's second on 100M records,
 // most of it reading the column): see queries.SummaryCurrent.
@@ -64,10 +65,6 @@ const SummaryStateTable = "flowsql_summary_state"
 // in the transaction that changed them.
 func noteSummaryState(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{
-		`CREATE TABLE IF NOT EXISTS flowsql_summary_state (
-    records      BIGINT,   -- count(*) of flow_records
-    summary_rows BIGINT,   -- count(*) of flow_hourly
-    current      BOOLEAN)  -- flow_hourly's records add up to flow_records' count`,
 		`DELETE FROM flowsql_summary_state`,
 		`INSERT INTO flowsql_summary_state SELECT n, (SELECT count(*) FROM flow_hourly), n = (SELECT coalesce(sum(records), 0) FROM flow_hourly)
         FROM (SELECT count(*) AS n FROM flow_records)`,

@@ -141,23 +141,17 @@ func (k DBKeys) AddrKey(ctx context.Context, canonical string) (int64, bool, err
 // SummaryCurrent reports whether flow_hourly sums every record of flow_records (a load keeps it
 // so; a change to the records by hand, or a sum beyond 64 bits, does not). When both tables
 // hold as many rows as the last load left (ingest.SummaryStateTable), that load's answer
-// stands; otherwise the summary's records are added up and compared with the records.
+// stands; otherwise (no load of this release yet, or a change since) the summary's records are
+// added up and compared with the records.
 func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
-	var noted bool
-	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM duckdb_tables()
-        WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1)`, ingest.SummaryStateTable).Scan(&noted); err != nil {
+	var noted sql.NullBool
+	if err := db.QueryRowContext(ctx, `SELECT bool_and(current AND records = (SELECT count(*) FROM flow_records)
+            AND summary_rows = (SELECT count(*) FROM flow_hourly))
+        FROM `+ingest.SummaryStateTable).Scan(&noted); err != nil {
 		return false, err
 	}
-	if noted {
-		var current sql.NullBool
-		if err := db.QueryRowContext(ctx, `SELECT bool_and(current AND records = (SELECT count(*) FROM flow_records)
-                AND summary_rows = (SELECT count(*) FROM flow_hourly))
-            FROM `+ingest.SummaryStateTable).Scan(&current); err != nil {
-			return false, err
-		}
-		if current.Valid && current.Bool {
-			return true, nil
-		}
+	if noted.Valid && noted.Bool {
+		return true, nil
 	}
 	var ok bool
 	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records) = (SELECT coalesce(sum(records), 0) FROM flow_hourly)`).Scan(&ok)
