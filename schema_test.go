@@ -206,41 +206,26 @@ func TestScopeFollowsHash(t *testing.T) {
 		`INSERT INTO flow_by_destination VALUES (167772161, 42, 300, NULL)`,
 		`UPDATE flowsql_schema SET checksum = '42' WHERE step = 'summary scope'`,
 	} {
-		if res, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		} else if n, _ := res.RowsAffected(); n == 0 {
+		if n := execRows(t, db, q); n == 0 {
 			t.Fatalf("%s: no rows", q)
 		}
 	}
 	db.Close()
-	var first string
-	for i := range 2 {
-		db, err := flowsql.Open(ctx, path, flowsql.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+	reopenTwice(t, path, "summary scope", func(db *sql.DB) {
 		var stale, scopes int64
-		var applied string
 		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_hourly WHERE scope IS DISTINCT FROM network_scope(account_id, vpc_id)),
-            (SELECT count(DISTINCT scope) FROM flow_hourly), (SELECT applied_at::VARCHAR FROM flowsql_schema WHERE step = 'summary scope')`).Scan(&stale, &scopes, &applied); err != nil {
+            (SELECT count(DISTINCT scope) FROM flow_hourly)`).Scan(&stale, &scopes); err != nil {
 			t.Fatal(err)
 		}
 		if stale != 0 || scopes != 2 {
 			t.Fatalf("after reopening: %d rows with another scope than their account and VPC's, %d scopes for 2 VPCs", stale, scopes)
 		}
 		// The destinations rollup is numbered anew with the summary.
-		var rolled string
-		if err := db.QueryRowContext(ctx, `SELECT string_agg(bytes::VARCHAR || CASE WHEN scope IN (SELECT scope FROM flow_hourly) THEN '' ELSE ' (old scope)' END, ',' ORDER BY bytes)
-            FROM flow_by_destination`).Scan(&rolled); err != nil || rolled != "100,200" {
-			t.Fatalf("flow_by_destination's rows with the summary's scopes: %q (%v)", rolled, err)
+		if rolled := queryText(t, db, `SELECT string_agg(bytes::VARCHAR || CASE WHEN scope IN (SELECT scope FROM flow_hourly) THEN '' ELSE ' (old scope)' END, ',' ORDER BY bytes)
+            FROM flow_by_destination`); rolled != "100,200" {
+			t.Fatalf("flow_by_destination's rows with the summary's scopes: %q", rolled)
 		}
-		if i == 0 {
-			first = applied
-		} else if applied != first {
-			t.Errorf("the second open applied the step again (%s, then %s)", first, applied)
-		}
-		db.Close()
-	}
+	})
 }
 
 // TestRecordSpansUpgrade: a database whose files' spans hold a time no record can have (loaded
@@ -252,11 +237,7 @@ func TestRecordSpansUpgrade(t *testing.T) {
 		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000 1700000060 ACCEPT OK\n"+
 		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 500 1700000000000 1700000060000 ACCEPT OK\n")
 	span := func(db *sql.DB) string {
-		var s string
-		if err := db.QueryRowContext(ctx, `SELECT first_start::VARCHAR || ' ' || last_end::VARCHAR FROM ingested_files`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return queryText(t, db, `SELECT first_start::VARCHAR || ' ' || last_end::VARCHAR FROM ingested_files`)
 	}
 	const want = "2023-11-14 22:13:20 2023-11-14 22:14:20"
 	if got := span(db); got != want {
@@ -267,9 +248,7 @@ func TestRecordSpansUpgrade(t *testing.T) {
 		`UPDATE ingested_files SET last_end = make_timestamp(1700000060000 * 1000000)`,
 		`DELETE FROM flowsql_schema WHERE step = '0018_record_spans'`,
 	} {
-		if res, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		} else if n, _ := res.RowsAffected(); n != 1 {
+		if n := execRows(t, db, q); n != 1 {
 			t.Fatalf("%s: %d rows", q, n)
 		}
 	}
@@ -295,11 +274,7 @@ func TestRollupsFollowMacros(t *testing.T) {
 		"2 111111111111 eni-1 10.0.0.2 10.0.0.1 443 50000 6 10 9000 1717203590 1717203650 ACCEPT OK\n")
 	ports := func(db *sql.DB) string {
 		t.Helper()
-		var s string
-		if err := db.QueryRowContext(ctx, `SELECT string_agg(port::VARCHAR || ':' || bytes::VARCHAR, ',' ORDER BY port, bytes) FROM `+ingest.PortsTable).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return queryText(t, db, `SELECT string_agg(port::VARCHAR || ':' || bytes::VARCHAR, ',' ORDER BY port, bytes) FROM `+ingest.PortsTable)
 	}
 	if got := ports(db); got != "443:10000" {
 		t.Fatalf("ports after the load: %s", got)
@@ -308,26 +283,53 @@ func TestRollupsFollowMacros(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	reopenTwice(t, path, "rollups", func(db *sql.DB) {
+		if got := ports(db); got != "443:1000,50000:9000" {
+			t.Fatalf("ports %s, want them by the macro as it is now", got)
+		}
+	})
+}
+
+// reopenTwice opens the database at path read-only twice, runs check on each, and makes sure
+// the second open did not apply the schema step named step again.
+func reopenTwice(t *testing.T, path, step string, check func(*sql.DB)) {
+	t.Helper()
 	var first string
 	for i := range 2 {
-		db, err := flowsql.Open(ctx, path, flowsql.Options{ReadOnly: true})
+		db, err := flowsql.Open(context.Background(), path, flowsql.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ports(db); got != "443:1000,50000:9000" {
-			t.Fatalf("open %d: ports %s, want them by the macro as it is now", i+1, got)
-		}
-		var applied string
-		if err := db.QueryRowContext(ctx, `SELECT applied_at::VARCHAR FROM flowsql_schema WHERE step = 'rollups'`).Scan(&applied); err != nil {
-			t.Fatal(err)
-		}
+		check(db)
+		applied := queryText(t, db, `SELECT applied_at::VARCHAR FROM flowsql_schema WHERE step = '`+step+`'`)
 		if i == 0 {
 			first = applied
 		} else if applied != first {
-			t.Errorf("the second open made the rollups again (%s, then %s)", first, applied)
+			t.Errorf("the second open applied step %s again (%s, then %s)", step, first, applied)
 		}
 		db.Close()
 	}
+}
+
+// queryText runs a query of one text value.
+func queryText(t *testing.T, db *sql.DB, q string) string {
+	t.Helper()
+	var s string
+	if err := db.QueryRowContext(context.Background(), q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s
+}
+
+// execRows runs a statement and returns how many rows it changed.
+func execRows(t *testing.T, db *sql.DB, q string) int64 {
+	t.Helper()
+	res, err := db.ExecContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	n, _ := res.RowsAffected()
+	return n
 }
 
 // logHeader is the header of the flow logs these tests write: the default format's fields.
