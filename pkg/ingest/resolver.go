@@ -210,7 +210,10 @@ func writeTSV(w *bufio.Writer, vals []string) {
 
 // insertResolvers loads the converted rows of a batch's Resolver logs with one statement (DuckDB
 // reads the files in parallel), their addresses as keys, and counts each file's rows and span.
-// The tasks' ids are consecutive, in order.
+// The tasks' ids are consecutive, in order. The rows are stored sorted by the answer's address:
+// a report names a few addresses (key_domain, for its top rows), and DuckDB's zone maps then
+// skip to the row groups that hold them instead of reading every answer (top-destinations on
+// 100M records and 9M answers: 0.55-0.6 s instead of 0.8-1.2 s).
 func (l *loader) insertResolvers(ctx context.Context, tx *sql.Tx, tasks []*task) error {
 	if len(tasks) == 0 {
 		return nil
@@ -228,9 +231,10 @@ func (l *loader) insertResolvers(ctx context.Context, tx *sql.Tx, tasks []*task)
             srcaddr, src_ip, srcport, instance_id, query_name, query_type, rcode, answer, answer_ip, answer_type, transport)
         SELECT CAST(? AS INTEGER) + CAST(file_index AS INTEGER), query_time, account_id, region, vpc_id, srcaddr,
                coalesce(src_key, %[1]s(srcaddr)), srcport, instance_id, query_name, query_type, rcode, answer,
-               coalesce(answer_key, %[1]s(answer)), answer_type, transport
+               coalesce(answer_key, %[1]s(answer)) AS answer_ip, answer_type, transport
         FROM read_csv(?::VARCHAR[], delim = '\t', quote = '', escape = '', header = false, auto_detect = false, nullstr = '',
-                      columns = %[2]s)`, key, resolverColumns), first, paths); err != nil {
+                      columns = %[2]s)
+        ORDER BY answer_ip`, key, resolverColumns), first, paths); err != nil {
 		return asStatementError(err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT file_id, count(*), CAST(epoch(min(query_time)) AS BIGINT), CAST(epoch(max(query_time)) AS BIGINT)
