@@ -88,6 +88,13 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
 	for _, t := range tasks {
 		total += t.file.Size
 	}
+	// One statement for the batch: a statement per file took 2-3 ms each (1.0-1.4 s of a
+	// 100M-record load of 400 files).
+	const row = `(?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             make_timestamp(? * 1000000), make_timestamp(? * 1000000),
+             NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`
+	var rows []string
+	var args []any
 	for _, t := range tasks {
 		share := took.Seconds()
 		if total > 0 {
@@ -110,18 +117,20 @@ func (l *loader) writeManifest(ctx context.Context, tx *sql.Tx, tasks []*task, t
 		} else if t.sn.container == containerParquet {
 			header = "parquet: " + strings.ReplaceAll(header, "-", "_")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ingested_files (file_id, uri, size, modified, etag, container, header, target,
-                table_name, rows_loaded, rows_rejected, rows_recovered, nodata, skipdata, first_start, last_end, account,
-                region, log_date, flow_log_id, load_seconds, loaded_at, rows_altered, rows_suspicious, content_sha256, text_hash) VALUES
-            (?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?,
-             make_timestamp(? * 1000000), make_timestamp(? * 1000000),
-             NULLIF(?, ''), NULLIF(?, ''), CAST(? AS DATE), NULLIF(?, ''), ?, now()::TIMESTAMP, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`,
-			t.id, t.file.URI, t.file.Size, modified, t.file.ETag, t.container, header, t.format.Kind.Table(), t.table,
+		rows = append(rows, row)
+		args = append(args, t.id, t.file.URI, t.file.Size, modified, t.file.ETag, t.container, header, t.format.Kind.Table(), t.table,
 			t.rows, t.rejected, t.recovered, nodata, skipdata, t.firstStart, t.lastEnd,
 			t.key.Account, t.key.Region, logDate, t.key.FlowLogID, share, t.altered, t.suspicious, t.sha256, t.textHash)
-		if err != nil {
-			return fmt.Errorf("record %s in ingested_files: %w", t.file.URI, err)
-		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO ingested_files (file_id, uri, size, modified, etag, container, header, target,
+                table_name, rows_loaded, rows_rejected, rows_recovered, nodata, skipdata, first_start, last_end, account,
+                region, log_date, flow_log_id, load_seconds, loaded_at, rows_altered, rows_suspicious, content_sha256, text_hash) VALUES
+            `+strings.Join(rows, ",\n            "), args...)
+	if err != nil {
+		return fmt.Errorf("record %d files in ingested_files (%s first): %w", len(tasks), tasks[0].file.URI, err)
 	}
 	return nil
 }
