@@ -151,6 +151,33 @@ LIMIT $limit;
 -- param: limit int = 10: How many senders to show.
 -- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service
 -- engine: duckdb
+WITH by_host AS MATERIALIZED (
+    -- A private address names one host per account and VPC (organisations reuse them): a
+    -- private sender, or any sender to a private destination, is told apart by the account and
+    -- VPC of the records. by_host is read twice: to rank the senders, and to find which of the
+    -- top ones are hosts in several accounts or VPCs, a lookup of the top rows' addresses (a
+    -- window over every sender took 0.05-0.07 s more of the report's 0.8 s on 100M records).
+    SELECT src_ip,
+           CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN account_id END AS scope_account,
+           CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN vpc_id END AS scope_vpc,
+           sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows
+    FROM (
+        SELECT src_ip, account_id, vpc_id, sum(bytes) AS bytes, sum(packets) AS packets,
+               CAST(sum(records) AS BIGINT) AS flows
+        FROM flow_summary
+        WHERE log_status = 'OK'::flow_log_status AND dst_ip = $dst AND src_ip IS NOT NULL
+        GROUP BY ALL
+    ) AS by_account
+    GROUP BY ALL
+), top AS (
+    SELECT *,
+           CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share,
+           min(scope_account) OVER () <> max(scope_account) OVER ()
+               OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS scopes_differ
+    FROM by_host
+    ORDER BY bytes DESC, src_ip, scope_account, scope_vpc
+    LIMIT $limit
+)
 SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
        CASE WHEN shown THEN scope_account END AS account_id,
        CASE WHEN shown THEN scope_vpc END AS vpc_id,
@@ -161,28 +188,10 @@ SELECT ip_text(src_ip) AS srcaddr, bytes, packets, flows, share,
        key_aws_service(src_ip) AS aws_service
 FROM (
     SELECT *,
-           CAST(bytes AS DOUBLE) / nullif(sum(bytes) OVER (), 0) AS share,
-           count(*) OVER (PARTITION BY src_ip) > 1 OR min(scope_account) OVER () <> max(scope_account) OVER ()
-               OR min(scope_vpc) OVER () <> max(scope_vpc) OVER () AS shown
-    FROM (
-        -- A private address names one host per account and VPC (organisations reuse them):
-        -- a private sender, or any sender to a private destination, is told apart by the
-        -- account and VPC of the records.
-        SELECT src_ip,
-               CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN account_id END AS scope_account,
-               CASE WHEN key_is_private(src_ip) OR key_is_private($dst) THEN vpc_id END AS scope_vpc,
-               sum(bytes) AS bytes, sum(packets) AS packets, sum(flows) AS flows
-        FROM (
-            SELECT src_ip, account_id, vpc_id, sum(bytes) AS bytes, sum(packets) AS packets,
-                   CAST(sum(records) AS BIGINT) AS flows
-            FROM flow_summary
-            WHERE log_status = 'OK'::flow_log_status AND dst_ip = $dst AND src_ip IS NOT NULL
-            GROUP BY ALL
-        ) AS by_account
-        GROUP BY ALL
-    ) AS by_host
-    ORDER BY bytes DESC, src_ip, scope_account, scope_vpc
-    LIMIT $limit
+           scopes_differ OR src_ip IN (
+               SELECT src_ip FROM by_host WHERE src_ip IN (SELECT src_ip FROM top)
+               GROUP BY src_ip HAVING count(*) > 1) AS shown
+    FROM top
 ) AS top
 ORDER BY bytes DESC, srcaddr, account_id, vpc_id;
 -- engine: athena

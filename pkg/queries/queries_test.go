@@ -1098,3 +1098,37 @@ func TestRejectedOddTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestTopSourcesRepeatedHost: top-sources shows the account and VPC of a sender that is a host
+// in more than one of them, even when its other row is not among the top rows, and not of a
+// sender that is one host; here the scopes of all senders differ only by a flow log that
+// names neither (so only the sender's own rows tell), read from the records and the summary.
+func TestTopSourcesRepeatedHost(t *testing.T) {
+	const head = "version account-id vpc-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"a.log": head + "5 111111111111 vpc-a eni-1 10.0.1.5 10.0.9.9 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n" +
+			"5 111111111111 vpc-a eni-1 10.0.1.6 10.0.9.9 40000 443 6 10 9000 1717200000 1717200060 ACCEPT OK\n",
+		"b.log": "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+			"5 eni-9 10.0.1.5 10.0.9.9 40000 443 6 10 3000 1717200000 1717200060 ACCEPT OK\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, _ := openLoaded(t, dir)
+	for _, d := range []queries.DuckDB{{Networks: true}, {Summary: true, Networks: true}} {
+		for limit, want := range map[string]string{
+			"2": "[10.0.1.6 9000 <nil> <nil>] [10.0.1.5 5000 111111111111 vpc-a]",
+			"3": "[10.0.1.6 9000 <nil> <nil>] [10.0.1.5 5000 111111111111 vpc-a] [10.0.1.5 3000 <nil> <nil>]",
+		} {
+			var got []string
+			for _, r := range runOn(t, db, d, "top-sources", queries.Values{"dst": "10.0.9.9", "limit": limit}, queries.Filters{}) {
+				got = append(got, fmt.Sprint([]any{r[0], r[1], r[5], r[6]}))
+			}
+			if strings.Join(got, " ") != want {
+				t.Errorf("%+v, --limit %s:\n got %s\nwant %s", d, limit, strings.Join(got, " "), want)
+			}
+		}
+	}
+}
