@@ -61,13 +61,17 @@ const SummaryDDL = `CREATE TABLE IF NOT EXISTS flow_hourly (
 // most of it reading the column): see queries.SummaryCurrent.
 const SummaryStateTable = "flowsql_summary_state"
 
+// SummaryAddsUp is the SQL condition that flow_hourly sums every record of flow_records: what
+// a load notes in SummaryStateTable, and what a report checks when no such note stands
+// (queries.SummaryCurrent).
+const SummaryAddsUp = `(SELECT count(*) FROM flow_records) = (SELECT coalesce(sum(records), 0) FROM flow_hourly)`
+
 // noteSummaryState records what the summary and the records hold now (see SummaryStateTable),
 // in the transaction that changed them.
 func noteSummaryState(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{
 		`DELETE FROM flowsql_summary_state`,
-		`INSERT INTO flowsql_summary_state SELECT n, (SELECT count(*) FROM flow_hourly), n = (SELECT coalesce(sum(records), 0) FROM flow_hourly)
-        FROM (SELECT count(*) AS n FROM flow_records)`,
+		`INSERT INTO flowsql_summary_state SELECT (SELECT count(*) FROM flow_records), (SELECT count(*) FROM flow_hourly), ` + SummaryAddsUp,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("record the summary's state: %w", err)

@@ -154,7 +154,7 @@ func SummaryCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 		return true, nil
 	}
 	var ok bool
-	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM flow_records) = (SELECT coalesce(sum(records), 0) FROM flow_hourly)`).Scan(&ok)
+	err := db.QueryRowContext(ctx, "SELECT "+ingest.SummaryAddsUp).Scan(&ok)
 	return ok, err
 }
 
