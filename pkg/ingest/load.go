@@ -178,7 +178,11 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	l.report()
 	clock.lap("plan")
 
-	for len(pending) > 0 {
+	// Each batch's files are fetched and prepared (staged) while the batch before loads: a
+	// download from S3, or the sniffing and hashing of local files, runs beside DuckDB's work
+	// instead of before it. One batch at most is staged ahead, so at most two batches' files
+	// are on disk at once.
+	nextBatch := func() []*task {
 		n, size := 0, int64(0)
 		for n < len(pending) && n < opts.BatchFiles && (n == 0 || size+pending[n].file.Size <= opts.BatchBytes) {
 			size += pending[n].file.Size
@@ -186,17 +190,35 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 		}
 		batch := pending[:n]
 		pending = pending[n:]
-		err := l.runBatch(ctx, batch)
-		if opts.Cleanup != nil {
-			for _, t := range batch {
-				if t.fetched {
-					opts.Cleanup(t.file)
-				}
-			}
+		return batch
+	}
+	stageCtx, stopStaging := context.WithCancel(ctx)
+	defer stopStaging()
+	var cur *stagedBatch
+	if len(pending) > 0 {
+		cur = l.stage(stageCtx, nextBatch())
+	}
+	for cur != nil {
+		<-cur.done
+		l.clock.lap("fetch and prepare")
+		var ahead *stagedBatch
+		if cur.err == nil && len(pending) > 0 {
+			ahead = l.stage(stageCtx, nextBatch())
 		}
+		err := cur.err
+		if err == nil {
+			err = l.loadBatch(ctx, cur.batch, cur.ready)
+		}
+		l.cleanup(cur.batch)
 		if err != nil {
+			if ahead != nil {
+				stopStaging()
+				<-ahead.done
+				l.cleanup(ahead.batch)
+			}
 			return sum, err
 		}
+		cur = ahead
 	}
 	if sum.Overlapping, err = findOverlaps(ctx, conn); err != nil {
 		return sum, fmt.Errorf("find interfaces that several flow logs record: %w", err)
@@ -227,6 +249,8 @@ type loader struct {
 	// texts the text hash of each (see copies.go).
 	contents, texts map[string]string
 
+	// mu guards progress, and the counts of sum that a batch's load and the staging of the
+	// next (fail) both change.
 	mu       sync.Mutex
 	progress Progress
 }
@@ -358,30 +382,59 @@ func (t *task) fieldCount() int {
 	return len(t.format.Fields)
 }
 
-// fail records that a file could not be loaded.
+// fail records that a file could not be loaded. It takes l.mu: the files of the next batch
+// are staged while a batch loads (stage), and either may fail a file.
 func (l *loader) fail(t *task, reason string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	r := &l.sum.Results[t.index]
 	r.Status, r.Note, r.Reloaded = Failed, reason, false
 	l.sum.Failed++
 }
 
-// runBatch loads one batch: fetch, sniff, then transactions until the batch commits, leaving
-// out the files that turn out unreadable.
-func (l *loader) runBatch(ctx context.Context, batch []*task) error {
-	if err := l.fetch(ctx, batch); err != nil {
-		return err
+// A stagedBatch is a batch whose files are being fetched and prepared (stage), ready to load
+// once done is closed: ready holds the files that can be read; err is set when the load was
+// cancelled on the way.
+type stagedBatch struct {
+	batch, ready []*task
+	err          error
+	done         chan struct{}
+}
+
+// stage fetches and prepares the files of batch on another goroutine. It touches only the
+// batch's own tasks and results, and the counts of failures under l.mu (fail).
+func (l *loader) stage(ctx context.Context, batch []*task) *stagedBatch {
+	s := &stagedBatch{batch: batch, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		if s.err = l.fetch(ctx, batch); s.err != nil {
+			return
+		}
+		for _, t := range l.prepare(ctx, batch) {
+			if t != nil {
+				s.ready = append(s.ready, t)
+			}
+		}
+		s.err = ctx.Err()
+	}()
+	return s
+}
+
+// cleanup runs Options.Cleanup for the batch's fetched files.
+func (l *loader) cleanup(batch []*task) {
+	if l.opts.Cleanup == nil {
+		return
 	}
-	l.clock.lap("fetch")
-	var ready []*task
-	for _, t := range l.prepare(ctx, batch) {
-		if t != nil {
-			ready = append(ready, t)
+	for _, t := range batch {
+		if t.fetched {
+			l.opts.Cleanup(t.file)
 		}
 	}
-	l.clock.lap("prepare")
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+}
+
+// loadBatch loads the ready files of a staged batch in transactions until the batch commits,
+// leaving out the files that turn out unreadable, and records the batch's failures.
+func (l *loader) loadBatch(ctx context.Context, batch, ready []*task) error {
 	ready = l.skipCopies(ready)
 	var failed []*task
 	for _, t := range batch {
@@ -443,7 +496,6 @@ func (l *loader) prepare(ctx context.Context, batch []*task) []*task {
 	out := make([]*task, len(batch))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	var mu sync.Mutex
 	for i, t := range batch {
 		if l.sum.Results[t.index].Status == Failed {
 			continue
@@ -456,9 +508,7 @@ func (l *loader) prepare(ctx context.Context, batch []*task) []*task {
 				return
 			}
 			if err := l.prepareTask(t, l.nextSeq()); err != nil {
-				mu.Lock()
 				l.fail(t, err.Error())
-				mu.Unlock()
 				return
 			}
 			out[i] = t

@@ -268,7 +268,7 @@ func TestLoadPhases(t *testing.T) {
 		}
 		return names
 	}
-	want := []string{"plan", "fetch", "prepare", "replace", "read files", "count", "summary",
+	want := []string{"plan", "fetch and prepare", "replace", "read files", "count", "summary",
 		"rollup " + ingest.RejectedTable, "rollup " + ingest.PortsTable, "load errors", "manifest", "address keys", "commit", "overlaps", "destinations"}
 	if got := phases(load(t, db, ingest.Options{BatchFiles: 2}, dir)); !slices.Equal(got, want) {
 		t.Errorf("phases of a load:\n got %q\nwant %q", got, want)

@@ -7,10 +7,12 @@ import "time"
 // raw read_csv).
 type PhaseTime struct {
 	// Phase is what the load did: "plan" (connect, read the manifest, choose the files),
-	// "fetch" (download from S3), "prepare" (sniff and hash each file), "replace" (a forced
-	// reload's old rows), "read files" (the files into the tables), "count" (what each file
-	// holds), "summary", "rollup <table>", "load errors", "manifest", "address keys", "commit",
-	// "rolled back" (attempts that failed on a file), "overlaps", "destinations".
+	// "fetch and prepare" (waiting for a batch's files to be downloaded from S3, sniffed and
+	// hashed; this runs while the batch before loads, so after the first batch only the wait
+	// shows), "replace" (a forced reload's old rows), "read files" (the files into the
+	// tables), "count" (what each file holds), "summary", "rollup <table>", "load errors",
+	// "manifest", "address keys", "commit", "rolled back" (attempts that failed on a file),
+	// "overlaps", "destinations".
 	Phase string
 	Time  time.Duration
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -516,4 +517,140 @@ func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return s.String
+}
+
+// batchesOf names the batch that each of files falls in when a load takes them n at a time.
+func batchesOf(files []ingest.File, n int) map[string]int {
+	out := map[string]int{}
+	for i, f := range files {
+		out[f.URI] = i / n
+	}
+	return out
+}
+
+// TestLoadFetchesAhead: a load from S3 downloads the next batch's objects while a batch loads,
+// not after it. The first batch's files wait, as they commit, for a download of the second
+// batch to begin: the load passes only if that download does not wait for them.
+func TestLoadFetchesAhead(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	f.upload("logs", "", flowgen.Config{Seed: 9, Start: night, Files: 6, RowsPerFile: 200})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := s3logs.Files(loc, res.Objects)
+	batch := batchesOf(files, 2)
+	tmp := t.TempDir()
+	fetch, cleanup := s3logs.Loader(f.client, tmp)
+	ahead := make(chan struct{})
+	var once sync.Once
+	opts := ingest.Options{BatchFiles: 2, Cleanup: cleanup,
+		Fetch: func(ctx context.Context, file *ingest.File) error {
+			if batch[file.URI] == 1 {
+				once.Do(func() { close(ahead) })
+			}
+			return fetch(ctx, file)
+		},
+		Done: func(r ingest.FileResult) {
+			if batch[r.File.URI] != 0 {
+				return
+			}
+			select {
+			case <-ahead:
+			case <-time.After(10 * time.Second):
+				t.Errorf("%s: committed, and no object of the next batch has begun to download", r.File.URI)
+			}
+		}}
+	sum, err := ingest.Load(context.Background(), newDB(t), files, opts)
+	if err != nil || sum.Loaded != 6 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("downloads left behind: %v", left)
+	}
+}
+
+// TestLoadStoppedWhileFetchingAhead: Ctrl-C while a batch loads and the next one downloads
+// stops both. The database holds whole batches only, every download is removed, and running
+// the load again loads the rest: the same rows as one uninterrupted load.
+func TestLoadStoppedWhileFetchingAhead(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	f.upload("logs", "", flowgen.Config{Seed: 10, Start: night, Files: 6, RowsPerFile: 200})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := s3logs.Files(loc, res.Objects)
+	batch := batchesOf(files, 2)
+	// The third batch's objects send a few bytes, then hang until the test ends.
+	f.mu.Lock()
+	for _, o := range res.Objects {
+		if batch["s3://logs/"+o.Key] == 2 {
+			f.slow[o.Key] = true
+		}
+	}
+	f.mu.Unlock()
+	defer close(f.delayed)
+	tmp := t.TempDir()
+	fetch, cleanup := s3logs.Loader(f.client, tmp)
+	var fetched, cleaned sync.Map
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := ingest.Options{BatchFiles: 2,
+		Fetch: func(fctx context.Context, file *ingest.File) error {
+			if batch[file.URI] == 2 {
+				cancel() // Ctrl-C as the second batch begins to load
+			}
+			err := fetch(fctx, file)
+			if err == nil {
+				fetched.Store(file.URI, true)
+			}
+			return err
+		},
+		Cleanup: func(file *ingest.File) {
+			cleaned.Store(file.URI, true)
+			cleanup(file)
+		}}
+	db := newDB(t)
+	sum, err := ingest.Load(ctx, db, files, opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a load stopped part-way returned %v", err)
+	}
+	if sum.Loaded != 2 && sum.Loaded != 4 {
+		t.Fatalf("%d files committed: want whole batches of 2, and not the batch whose objects hang", sum.Loaded)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("downloads left behind: %v", left)
+	}
+	fetched.Range(func(uri, _ any) bool {
+		if _, ok := cleaned.Load(uri); !ok {
+			t.Errorf("%s was downloaded and never cleaned up", uri)
+		}
+		return true
+	})
+	q := `SELECT count(*) || ' ' || (SELECT sum(rows_loaded) FROM ingested_files) || ' ' || (SELECT count(*) FROM ingested_files) FROM flows`
+	if got, want := queryString(t, db, q), queryString(t, db, `SELECT (SELECT sum(rows_loaded) FROM ingested_files) || ' ' || (SELECT sum(rows_loaded) FROM ingested_files) || ' ' || ?`, sum.Loaded); got != want {
+		t.Errorf("rows, rows the manifest counts, files: %s; want %s", got, want)
+	}
+
+	f.mu.Lock()
+	clear(f.slow)
+	f.mu.Unlock()
+	rest, err := ingest.Load(context.Background(), db, files, ingest.Options{BatchFiles: 2, Fetch: fetch, Cleanup: cleanup})
+	if err != nil || rest.Loaded+sum.Loaded != 6 || rest.Skipped != sum.Loaded {
+		t.Fatalf("the second run: %+v %v", rest, err)
+	}
+	whole := newDB(t)
+	if _, err := ingest.Load(context.Background(), whole, files, ingest.Options{Fetch: fetch, Cleanup: cleanup}); err != nil {
+		t.Fatal(err)
+	}
+	q = `SELECT count(*) || ' ' || sum(bytes) || ' ' || count(DISTINCT srcaddr) FROM flows`
+	if a, b := queryString(t, db, q), queryString(t, whole, q); a != b {
+		t.Errorf("stopped and run again: %s; in one run: %s", a, b)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("downloads left behind: %v", left)
+	}
 }
