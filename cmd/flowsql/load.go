@@ -191,7 +191,7 @@ func localFiles(paths []string) ([]ingest.File, error) {
 // loadFiles loads files, drawing progress on a terminal and printing the summary to out.
 func loadFiles(ctx context.Context, e *env, db *sql.DB, files []ingest.File, lf loadFlags, out io.Writer) (*ingest.Summary, error) {
 	opts := ingest.Options{Format: lf.format, Force: lf.force, BatchFiles: lf.batchFiles,
-		Fetch: lf.fetch, Cleanup: lf.cleanup}
+		Fetch: lf.fetch, Cleanup: lf.cleanup, FetchConcurrency: s3logs.DefaultFetchConcurrency}
 	if lf.verbose {
 		opts.Done = func(r ingest.FileResult) {
 			switch r.Status {
