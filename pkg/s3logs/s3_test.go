@@ -519,30 +519,34 @@ func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
 	return s.String
 }
 
-// batchesOf names the batch that each of files falls in when a load takes them n at a time.
-func batchesOf(files []ingest.File, n int) map[string]int {
-	out := map[string]int{}
-	for i, f := range files {
-		out[f.URI] = i / n
+// sixInBatches puts six generated files in a fake S3 and lists them as a load takes them, two
+// to a batch: the files, the objects, the batch of each file's URI (0, 1, 2), and a loader's
+// fetch and cleanup into tmp.
+func sixInBatches(t *testing.T, seed uint64, tmp string) (f *fakeS3, files []ingest.File, objs []s3logs.Object, batch map[string]int,
+	fetch func(context.Context, *ingest.File) error, cleanup func(*ingest.File)) {
+	t.Helper()
+	f = newFakeS3(t, "logs")
+	f.upload("logs", "", flowgen.Config{Seed: seed, Start: night, Files: 6, RowsPerFile: 200})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	files = s3logs.Files(loc, res.Objects)
+	batch = map[string]int{}
+	for i, file := range files {
+		batch[file.URI] = i / 2
+	}
+	fetch, cleanup = s3logs.Loader(f.client, tmp)
+	return f, files, res.Objects, batch, fetch, cleanup
 }
 
 // TestLoadFetchesAhead: a load from S3 downloads the next batch's objects while a batch loads,
 // not after it. The first batch's files wait, as they commit, for a download of the second
 // batch to begin: the load passes only if that download does not wait for them.
 func TestLoadFetchesAhead(t *testing.T) {
-	f := newFakeS3(t, "logs")
-	f.upload("logs", "", flowgen.Config{Seed: 9, Start: night, Files: 6, RowsPerFile: 200})
-	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
-	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := s3logs.Files(loc, res.Objects)
-	batch := batchesOf(files, 2)
 	tmp := t.TempDir()
-	fetch, cleanup := s3logs.Loader(f.client, tmp)
+	_, files, _, batch, fetch, cleanup := sixInBatches(t, 9, tmp)
 	ahead := make(chan struct{})
 	var once sync.Once
 	opts := ingest.Options{BatchFiles: 2, Cleanup: cleanup,
@@ -575,26 +579,17 @@ func TestLoadFetchesAhead(t *testing.T) {
 // stops both. The database holds whole batches only, every download is removed, and running
 // the load again loads the rest: the same rows as one uninterrupted load.
 func TestLoadStoppedWhileFetchingAhead(t *testing.T) {
-	f := newFakeS3(t, "logs")
-	f.upload("logs", "", flowgen.Config{Seed: 10, Start: night, Files: 6, RowsPerFile: 200})
-	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
-	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := s3logs.Files(loc, res.Objects)
-	batch := batchesOf(files, 2)
+	tmp := t.TempDir()
+	f, files, objs, batch, fetch, cleanup := sixInBatches(t, 10, tmp)
 	// The third batch's objects send a few bytes, then hang until the test ends.
 	f.mu.Lock()
-	for _, o := range res.Objects {
+	for _, o := range objs {
 		if batch["s3://logs/"+o.Key] == 2 {
 			f.slow[o.Key] = true
 		}
 	}
 	f.mu.Unlock()
 	defer close(f.delayed)
-	tmp := t.TempDir()
-	fetch, cleanup := s3logs.Loader(f.client, tmp)
 	var fetched, cleaned sync.Map
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
