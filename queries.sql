@@ -793,7 +793,7 @@ FROM flow_summary
 WHERE log_status = 'OK'::flow_log_status AND interface_id = $nat_eni AND dst_ip = $nat;
 
 -- name: nat-summary
--- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination), rejected traffic (dropped by a network ACL before the gateway) apart; with the span of its records, how many carry pkt-* addresses, and the traffic on its interface that the analysis, by the gateway's address, does not count: IPv6 (NAT64), and IPv4 neither to nor from the address (a gateway's secondary addresses).
+-- description: What one NAT gateway processed, the billed quantity: the bytes it received from both sides, counted once (CloudWatch's BytesInFromSource + BytesInFromDestination), rejected traffic (dropped by a network ACL before the gateway) apart, and the records with no action field to tell it by; with the span of its records, how many carry pkt-* addresses, and the traffic on its interface that the analysis, by the gateway's address, does not count: IPv6 (NAT64), and IPv4 neither to nor from the address (a gateway's secondary addresses).
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
@@ -809,6 +809,8 @@ WITH parts AS (
            CASE WHEN inbound THEN pkt_dst_ip ELSE pkt_src_ip END IS NOT NULL AS with_pkt,
            src_ip < 0 OR dst_ip < 0 AS ipv6,
            "start" IS NULL OR "end" IS NULL AS without_time,
+           -- a format without the action field: rejected traffic cannot be told apart
+           "action" IS NULL AS without_action,
            -- times no record can have (in milliseconds, say): left out of the span and the hours
            NOT without_time AND NOT (record_time("start") AND record_time("end")) AS odd_time,
            start_hour,
@@ -833,6 +835,9 @@ SELECT coalesce(sum(bytes) FILTER (WHERE leg AND inbound), 0) AS processed_bytes
        -- traffic that a network ACL rejected on its way in, dropped before the gateway: not processed
        CAST(coalesce(sum(records) FILTER (WHERE at_nat AND NOT leg), 0) AS BIGINT) AS rejected_records,
        coalesce(sum(bytes) FILTER (WHERE at_nat AND NOT leg), 0) AS rejected_bytes,
+       -- records with no action to say whether they were rejected, and the bytes of theirs counted as processed
+       CAST(coalesce(sum(records) FILTER (WHERE at_nat AND without_action), 0) AS BIGINT) AS records_without_action,
+       coalesce(sum(bytes) FILTER (WHERE leg AND inbound AND without_action), 0) AS processed_bytes_without_action,
        -- IPv6 traffic on the gateway's interface: NAT64 (to 64:ff9b::/96), not addressed to its IPv4 address
        CAST(coalesce(sum(records) FILTER (WHERE ipv6), 0) AS BIGINT) AS ipv6_records,
        coalesce(sum(bytes) FILTER (WHERE ipv6), 0) AS ipv6_bytes,

@@ -35,6 +35,8 @@ type (
 		BytesOddTime         int64  `col:"processed_bytes_odd_time"`
 		RejectedRecords      int64  `col:"rejected_records"` // dropped by a network ACL: not processed
 		RejectedBytes        int64  `col:"rejected_bytes"`
+		RecordsWithoutAction int64  `col:"records_without_action"` // a format without action: rejected traffic not told apart
+		BytesWithoutAction   int64  `col:"processed_bytes_without_action"`
 		IPv6Records          int64  `col:"ipv6_records"` // NAT64: not addressed to the gateway's IPv4 address
 		IPv6Bytes            int64  `col:"ipv6_bytes"`
 		OtherRecords         int64  `col:"other_records"` // IPv4, neither to nor from the address: secondary addresses
@@ -492,6 +494,16 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	case v.RejectedRecords > 0:
 		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of traffic to the gateway that a network ACL rejected (%s): dropped before the gateway, it was not processed, and is not counted.",
 			words.PluralIs(v.RejectedRecords, "record"), words.Bytes(float64(v.RejectedBytes))))
+	}
+	gw.RecordsWithoutAction, gw.BytesWithoutAction = v.RecordsWithoutAction, v.BytesWithoutAction
+	if v.RecordsWithoutAction > 0 {
+		which := fmt.Sprintf("None of the gateway's %s has an action field", words.Plural(v.RecordsWithoutAction, "record"))
+		if all := v.Records + v.RejectedRecords; v.RecordsWithoutAction < all {
+			which = fmt.Sprintf("%s of the gateway's %s %s no action field", words.Count(v.RecordsWithoutAction), words.Plural(all, "record"), words.Has(v.RecordsWithoutAction))
+		}
+		gw.Notes = append(gw.Notes, which+fmt.Sprintf(" (a flow log format without ${action}): traffic that a network ACL rejected on its way to the gateway, which it did not process, "+
+			"cannot be told apart in them and counts as processed, so the bytes processed, the costs, the 30-day rate and the tables may be high by what of their %s was rejected. "+
+			"Add ${action} to the flow log format.", words.Bytes(float64(v.BytesWithoutAction))))
 	}
 	switch {
 	case gw.ProcessedBytes == 0 && u.RecordsWithoutBytes > 0:

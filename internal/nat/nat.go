@@ -125,6 +125,12 @@ type Gateway struct {
 	// of JSON).
 	RecordsWithoutBytes int64 `json:"records_without_bytes,omitempty"`
 	BytesUnknown        bool  `json:"bytes_unknown,omitempty"`
+	// RecordsWithoutAction counts the gateway's records that have no action (a format without
+	// it): rejected traffic, which the gateway did not process, cannot be told apart in them
+	// and counts as processed, so the bytes and costs may be high by what of
+	// BytesWithoutAction, the processed bytes they hold, was rejected.
+	RecordsWithoutAction int64 `json:"records_without_action,omitempty"`
+	BytesWithoutAction   int64 `json:"processed_bytes_without_action,omitempty"`
 	// OverlappingFlowLogs are the flow logs that record the gateway's interface at the same
 	// time, in the period (a VPC's flow log and its subnet's, say): each counts the traffic,
 	// so the bytes and costs are too high by what the others repeat (the notes say where).

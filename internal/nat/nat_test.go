@@ -1243,6 +1243,49 @@ func TestWithoutBytes(t *testing.T) {
 	}
 }
 
+// TestWithoutAction: a custom format may leave out ${action}. Traffic that a network ACL
+// rejected on its way to the gateway is then not told apart from what the gateway processed:
+// it counts as processed, and the analysis says so, with how many of the gateway's records and
+// which of their bytes; records that have the field count their rejected traffic apart.
+func TestWithoutAction(t *testing.T) {
+	const (
+		withAction = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+		noAction   = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status\n"
+	)
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("gateway.log", withAction+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 7000 1717200000 1717200060 ACCEPT OK\n"+
+		"2 "+flowgen.NATENI+" 198.51.100.7 "+flowgen.NATAddr+" 50000 22 6 1 60 1717200000 1717200060 REJECT OK\n")
+	db := openLoaded(t, flowsql.Memory, dir)
+	gw := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}}).Gateways[0]
+	if gw.ProcessedBytes != 12000 || gw.RecordsWithoutAction != 0 || strings.Contains(strings.Join(gw.Notes, " "), "action field") {
+		t.Fatalf("with the action field: processed %d, records without action %d, notes %q", gw.ProcessedBytes, gw.RecordsWithoutAction, gw.Notes)
+	}
+	// The same gateway's later records, from a format without action: a scan that a network
+	// ACL rejected counts as processed, and the analysis says it may.
+	write("later.log", noAction+
+		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40001 443 6 10 3000 1717200100 1717200160 OK\n"+
+		"2 "+flowgen.NATENI+" 198.51.100.7 "+flowgen.NATAddr+" 50001 22 6 1 60 1717200100 1717200160 OK\n")
+	db = openLoaded(t, flowsql.Memory, dir)
+	rep := analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
+	gw = rep.Gateways[0]
+	var text bytes.Buffer
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if gw.ProcessedBytes != 15060 || gw.RecordsWithoutAction != 2 || gw.BytesWithoutAction != 3060 ||
+		!strings.Contains(strings.Join(gw.Notes, " "), "2 of the gateway's 5 records have no action field") ||
+		!strings.Contains(text.String(), "may include traffic rejected before the gateway: 2 of its records have no action field") {
+		t.Errorf("processed %d, records without action %d and their bytes %d:\n%s", gw.ProcessedBytes, gw.RecordsWithoutAction, gw.BytesWithoutAction, text.String())
+	}
+}
+
 // TestShortPeriod: a period shorter than the records' aggregation interval (10 minutes, the
 // flow log's default) takes in records that overlap its edges whole. The bytes and costs say
 // so; the 30-day rate is of the bytes inside the period, each record's in proportion to its

@@ -303,6 +303,11 @@ func (r *renderer) gateway(rep *Report, gw *Gateway) {
 		// Some records have no bytes, were skipped, or are not counted: a floor.
 		processed, cost, rate30 = "at least "+processed, cost+", at least", "at least "+rate30
 	}
+	if gw.RecordsWithoutAction > 0 {
+		// Rejected traffic cannot be told apart in some records: it may count as processed.
+		processed += fmt.Sprintf("; may include traffic rejected before the gateway: %s of its records %s no action field (see the notes)",
+			words.Count(gw.RecordsWithoutAction), words.Has(gw.RecordsWithoutAction))
+	}
 	facts = append(facts,
 		[2]string{"Records", period},
 		[2]string{"Processed", processed},
