@@ -1284,6 +1284,20 @@ func TestWithoutAction(t *testing.T) {
 		!strings.Contains(text.String(), "may include traffic rejected before the gateway: 2 of its records have no action field") {
 		t.Errorf("processed %d, records without action %d and their bytes %d:\n%s", gw.ProcessedBytes, gw.RecordsWithoutAction, gw.BytesWithoutAction, text.String())
 	}
+	// Beside a second gateway whose records have the field, the sums of the two say that the
+	// first's may count rejected traffic.
+	write("second.log", withAction+
+		"2 eni-0second 10.0.1.6 10.0.102.10 40000 443 6 10 4000 1717200000 1717200060 ACCEPT OK\n")
+	db = openLoaded(t, flowsql.Memory, dir)
+	rep = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr, "10.0.102.10"}})
+	text.Reset()
+	if err := nat.Render(&text, rep, nat.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	together := text.String()[:strings.Index(text.String(), "NAT gateway "+flowgen.NATAddr)]
+	if !strings.Contains(together, "May be high") || !strings.Contains(together, "the figures of "+flowgen.NATAddr+",") || strings.Contains(together, "10.0.102.10,") {
+		t.Errorf("the gateways' sums:\n%s", together)
+	}
 }
 
 // TestShortPeriod: a period shorter than the records' aggregation interval (10 minutes, the

@@ -69,6 +69,15 @@ func (r *renderer) together(rep *Report, t *Together) {
 	if len(twice) > 0 {
 		facts = append(facts, [2]string{"Too high", "the figures of " + strings.Join(twice, ", ") + ", whose interface more than one flow log records at the same time (see its analysis): the sums count its traffic once per flow log"})
 	}
+	var noAction []string
+	for _, gw := range rep.Gateways {
+		if gw.RecordsWithoutAction > 0 {
+			noAction = append(noAction, r.labels[gw])
+		}
+	}
+	if len(noAction) > 0 {
+		facts = append(facts, [2]string{"May be high", "the figures of " + strings.Join(noAction, ", ") + ", some of whose records have no action field (see its analysis): the sums may count traffic rejected before the gateway as processed"})
+	}
 	r.facts(facts)
 	res := &output.Result{Columns: []output.Column{{Name: "gateway", Type: "VARCHAR"}, {Name: "zone", Type: "VARCHAR"},
 		{Name: "bytes", Type: "BIGINT"}, {Name: "cost", Type: "DOUBLE"}, {Name: "cost_per_30_days", Type: "DOUBLE"}}}
