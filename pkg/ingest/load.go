@@ -27,7 +27,8 @@ type Options struct {
 	// Force reloads files that are already loaded, replacing their rows.
 	Force bool
 	// BatchFiles and BatchBytes bound the files that load in one transaction (defaults 64
-	// files, 1 GiB). A batch commits whole or not at all.
+	// files, 1 GiB). A batch commits whole or not at all. With Fetch, the first batches are
+	// smaller: 8 files, then twice as many each time up to BatchFiles.
 	BatchFiles int
 	BatchBytes int64
 	// TempDir holds converted and recovered lines while a batch loads (default: the system's).
@@ -181,15 +182,23 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	// Each batch's files are fetched and prepared (staged) while the batch before loads: a
 	// download from S3, or the sniffing and hashing of local files, runs beside DuckDB's work
 	// instead of before it. One batch at most is staged ahead, so at most two batches' files
-	// are on disk at once.
+	// are on disk at once. Nothing loads while the first batch downloads, so a load that
+	// downloads its files starts with a batch of firstFetchedBatch files, and each batch after
+	// it may hold twice as many as the one before, up to BatchFiles: each download then takes
+	// about as long as the load of the batch before, beside which it runs.
+	limit := opts.BatchFiles
+	if opts.Fetch != nil {
+		limit = min(limit, firstFetchedBatch)
+	}
 	nextBatch := func() []*task {
 		n, size := 0, int64(0)
-		for n < len(pending) && n < opts.BatchFiles && (n == 0 || size+pending[n].file.Size <= opts.BatchBytes) {
+		for n < len(pending) && n < limit && (n == 0 || size+pending[n].file.Size <= opts.BatchBytes) {
 			size += pending[n].file.Size
 			n++
 		}
 		batch := pending[:n]
 		pending = pending[n:]
+		limit = min(2*limit, opts.BatchFiles)
 		return batch
 	}
 	stageCtx, stopStaging := context.WithCancel(ctx)
@@ -230,6 +239,10 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	clock.lap("destinations")
 	return sum, nil
 }
+
+// firstFetchedBatch is how many files the first batch of a load that downloads them holds at
+// most (see Load).
+const firstFetchedBatch = 8
 
 // loader holds the state of one Load call.
 type loader struct {

@@ -649,3 +649,42 @@ func TestLoadStoppedWhileFetchingAhead(t *testing.T) {
 		t.Errorf("downloads left behind: %v", left)
 	}
 }
+
+// TestLoadStartsSmall: a load from S3 does not wait for a whole batch of 64 downloads before
+// DuckDB starts: its first batch holds 8 files, the next 16, then 32. When the first batch
+// commits, the second is downloading and the rest wait.
+func TestLoadStartsSmall(t *testing.T) {
+	f := newFakeS3(t, "logs")
+	f.upload("logs", "", flowgen.Config{Seed: 11, Start: night, Files: 40, RowsPerFile: 20})
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := s3logs.Files(loc, res.Objects)
+	fetch, cleanup := s3logs.Loader(f.client, t.TempDir())
+	var mu sync.Mutex
+	started, done := 0, 0
+	atFirstCommit := -1
+	opts := ingest.Options{Cleanup: cleanup,
+		Fetch: func(ctx context.Context, file *ingest.File) error {
+			mu.Lock()
+			started++
+			mu.Unlock()
+			return fetch(ctx, file)
+		},
+		Done: func(ingest.FileResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			if done++; done == 1 {
+				atFirstCommit = started
+			}
+		}}
+	sum, err := ingest.Load(context.Background(), newDB(t), files, opts)
+	if err != nil || sum.Loaded != 40 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if atFirstCommit > 8+16 {
+		t.Errorf("%d of 40 downloads had begun when the first file committed: want the first batch (8) and the one staged beside it (16) at most", atFirstCommit)
+	}
+}
