@@ -3,7 +3,8 @@
 #
 #   bench/run.sh            # both
 #   bench/run.sh load       # load: flowsql vs raw read_csv vs pandas; then every canned report
-#   bench/run.sh fetch      # S3 fetch from versitygw on loopback, concurrency 1 vs the default
+#   bench/run.sh fetch      # S3 fetch from versitygw on loopback, concurrency 1 vs the default;
+#                           # then load s3:// through a 10 MB/s proxy vs fetch followed by load
 #   bench/run.sh scale      # 100M rows (400 files, 1.5 GB gzip, generated once): load vs raw
 #                           # read_csv at 10M and 100M, every report and nat in its own process
 #                           # (about 15 minutes; needs about 10 GB of disk)
@@ -37,5 +38,6 @@ if [[ "$what" == all || "$what" == fetch ]]; then
     echo "installing versitygw for the fetch benchmark..." >&2
     go install github.com/versity/versitygw/cmd/versitygw@v1.0.14
   fi
-  go run ./bench/fetch -objects "${BENCH_OBJECTS:-2000}"
+  go build -o bench/out/flowsql ./cmd/flowsql
+  go run ./bench/fetch -objects "${BENCH_OBJECTS:-2000}" -flowsql bench/out/flowsql
 fi

@@ -1,8 +1,11 @@
 // Command fetch is flowsql's S3 fetch benchmark: it starts versitygw (a real S3-compatible
 // server) on loopback, uploads generated flow-log files, and fetches them at concurrency 1 and
-// at the default concurrency, in one run, printing objects/s and MB/s for both.
+// at the default concurrency, in one run, printing objects/s and MB/s for both. With -flowsql,
+// it then loads larger objects from S3 through a proxy that limits the bandwidth, as between
+// a laptop and S3: flowsql load s3://, which downloads the next batch while a batch loads,
+// against flowsql fetch followed by flowsql load of the downloaded files.
 //
-//	go run ./bench/fetch -objects 2000
+//	go run ./bench/fetch -objects 2000 -flowsql bench/out/flowsql
 package main
 
 import (
@@ -35,6 +38,11 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "also fetch through a proxy that delays each request this long (0: do not)")
 	rows := flag.Int("rows", 300, "records per object")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the fetches to `file`")
+	var lb loadBench
+	flag.StringVar(&lb.bin, "flowsql", "", "flowsql binary `path` for the load from S3 (none: no load)")
+	flag.IntVar(&lb.objects, "load-objects", 48, "objects for the load from S3")
+	flag.IntVar(&lb.rows, "load-rows", 100000, "records per object for the load from S3")
+	flag.Float64Var(&lb.mbps, "bandwidth", 10, "the proxy's bandwidth for the load from S3, in MB/s")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -43,7 +51,11 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*objects, *rows, *latency); err != nil {
+	err := run(*objects, *rows, *latency)
+	if err == nil && lb.bin != "" {
+		err = lb.run(*latency)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)

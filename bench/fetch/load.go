@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowsql/flowsql/internal/flowgen"
+	"github.com/flowsql/flowsql/internal/s3server"
+)
+
+// loadBench measures flowsql load s3:// through a proxy of limited bandwidth against flowsql
+// fetch followed by flowsql load of the downloaded files, in one run, alternating.
+type loadBench struct {
+	bin           string
+	objects, rows int
+	mbps          float64
+}
+
+func (b loadBench) run(latency time.Duration) error {
+	ctx := context.Background()
+	work, err := os.MkdirTemp("", "flowsql-load-s3-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	srv, err := s3server.Start(filepath.Join(work, "server"))
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	logs := filepath.Join(work, "logs")
+	if _, _, err := flowgen.New(flowgen.Config{Seed: 2, Files: b.objects, RowsPerFile: b.rows}).WriteTree(logs); err != nil {
+		return err
+	}
+	var total int64
+	filepath.WalkDir(logs, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if st, err := d.Info(); err == nil {
+				total += st.Size()
+			}
+		}
+		return nil
+	})
+	fmt.Fprintf(os.Stderr, "uploading %d objects of %d records to versitygw ...\n", b.objects, b.rows)
+	if _, err := srv.UploadTree(ctx, "load", "", logs); err != nil {
+		return err
+	}
+	proxy := httptest.NewServer(limited(srv.URL, latency, b.mbps*1e6))
+	defer proxy.Close()
+	env := os.Environ()
+	for _, e := range srv.Env() {
+		env = append(env, strings.Replace(e, srv.URL, proxy.URL, 1))
+	}
+	flowsql := func(args ...string) (time.Duration, string, error) {
+		cmd := exec.Command(b.bin, args...)
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return 0, "", fmt.Errorf("flowsql %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return time.Since(start), string(out), nil
+	}
+	fmt.Printf("\nflowsql load from S3: %d objects, %.1f MB, %d records, through a proxy at %.0f MB/s adding %v to each request:\n",
+		b.objects, float64(total)/1e6, b.objects*b.rows, b.mbps, latency)
+	var direct, twoStep time.Duration
+	var wait string
+	for i := range 2 {
+		db := filepath.Join(work, fmt.Sprintf("direct-%d.duckdb", i))
+		d, out, err := flowsql("load", "--verbose", "--db", db, "s3://load/AWSLogs/")
+		if err != nil {
+			return err
+		}
+		if direct == 0 || d < direct {
+			direct, wait = d, waitedFor(out)
+		}
+		dest := filepath.Join(work, fmt.Sprintf("fetched-%d", i))
+		f, _, err := flowsql("fetch", "s3://load/AWSLogs/", "--dest", dest)
+		if err != nil {
+			return err
+		}
+		l, _, err := flowsql("load", "--quiet", "--db", filepath.Join(work, fmt.Sprintf("two-step-%d.duckdb", i)), dest)
+		if err != nil {
+			return err
+		}
+		if twoStep == 0 || f+l < twoStep {
+			twoStep = f + l
+		}
+		fmt.Printf("  run %d: load s3:// %.1f s; fetch %.1f s then load %.1f s, %.1f s\n", i+1, d.Seconds(), f.Seconds(), l.Seconds(), (f + l).Seconds())
+	}
+	fmt.Printf("  best of 2: load s3:// %.1f s (it waited %s for downloads), fetch then load %.1f s: %.2fx the speed\n",
+		direct.Seconds(), wait, twoStep.Seconds(), twoStep.Seconds()/direct.Seconds())
+	return nil
+}
+
+// waitedFor finds, in flowsql load --verbose's output, how long the load waited for its files
+// to be downloaded and prepared.
+func waitedFor(out string) string {
+	if m := regexp.MustCompile(`fetch and prepare ([0-9.]+) s`).FindStringSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return fmt.Sprintf("%.1f s", v)
+	}
+	return "an unknown time"
+}
+
+// limited is a reverse proxy that waits before forwarding each request, and sends the bodies
+// of all responses together at no more than bytesPerSec.
+func limited(target string, d time.Duration, bytesPerSec float64) http.Handler {
+	u, _ := url.Parse(target)
+	p := httputil.NewSingleHostReverseProxy(u)
+	bucket := &tokenBucket{rate: bytesPerSec}
+	p.ModifyResponse = func(r *http.Response) error {
+		r.Body = &throttledBody{ReadCloser: r.Body, bucket: bucket}
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(d)
+		p.ServeHTTP(w, r)
+	})
+}
+
+// tokenBucket paces reads shared by several connections to a rate.
+type tokenBucket struct {
+	rate float64
+	mu   sync.Mutex
+	next time.Time
+}
+
+// take waits until n more bytes fit the rate.
+func (b *tokenBucket) take(n int) {
+	b.mu.Lock()
+	now := time.Now()
+	if b.next.Before(now) {
+		b.next = now
+	}
+	b.next = b.next.Add(time.Duration(float64(n) / b.rate * float64(time.Second)))
+	wait := b.next.Sub(now)
+	b.mu.Unlock()
+	time.Sleep(wait)
+}
+
+type throttledBody struct {
+	io.ReadCloser
+	bucket *tokenBucket
+}
+
+func (t *throttledBody) Read(p []byte) (int, error) {
+	if len(p) > 64<<10 {
+		p = p[:64<<10]
+	}
+	n, err := t.ReadCloser.Read(p)
+	t.bucket.take(n)
+	return n, err
+}
