@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/flowgen"
-	"github.com/flowsql/flowsql/internal/s3server"
 )
 
 // loadBench measures flowsql load s3:// through a proxy of limited bandwidth against flowsql
@@ -31,33 +30,12 @@ type loadBench struct {
 
 func (b loadBench) run(latency time.Duration) error {
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "flowsql-load-s3-bench-")
+	work, srv, total, err := serveLogs(ctx, "load", flowgen.Config{Seed: 2, Files: b.objects, RowsPerFile: b.rows})
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	srv, err := s3server.Start(filepath.Join(work, "server"))
-	if err != nil {
-		return err
-	}
 	defer srv.Stop()
-	logs := filepath.Join(work, "logs")
-	if _, _, err := flowgen.New(flowgen.Config{Seed: 2, Files: b.objects, RowsPerFile: b.rows}).WriteTree(logs); err != nil {
-		return err
-	}
-	var total int64
-	filepath.WalkDir(logs, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if st, err := d.Info(); err == nil {
-				total += st.Size()
-			}
-		}
-		return nil
-	})
-	fmt.Fprintf(os.Stderr, "uploading %d objects of %d records to versitygw ...\n", b.objects, b.rows)
-	if _, err := srv.UploadTree(ctx, "load", "", logs); err != nil {
-		return err
-	}
 	proxy := httptest.NewServer(limited(srv.URL, latency, b.mbps*1e6))
 	defer proxy.Close()
 	env := os.Environ()

@@ -64,24 +64,12 @@ func main() {
 
 func run(objects, rows int, latency time.Duration) error {
 	ctx := context.Background()
-	work, err := os.MkdirTemp("", "flowsql-fetch-bench-")
+	work, srv, _, err := serveLogs(ctx, "bench", flowgen.Config{Seed: 1, Files: objects, RowsPerFile: rows})
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	srv, err := s3server.Start(filepath.Join(work, "server"))
-	if err != nil {
-		return err
-	}
 	defer srv.Stop()
-	logs := filepath.Join(work, "logs")
-	if _, _, err := flowgen.New(flowgen.Config{Seed: 1, Files: objects, RowsPerFile: rows}).WriteTree(logs); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "uploading %d objects to versitygw at %s ...\n", objects, srv.URL)
-	if _, err := srv.UploadTree(ctx, "bench", "", logs); err != nil {
-		return err
-	}
 	client := srv.Client()
 	loc := s3logs.Location{Bucket: "bench", Prefix: "AWSLogs/"}
 	listing, err := s3logs.List(ctx, client, loc, s3logs.Filter{})
@@ -174,4 +162,32 @@ func cpuSeconds(pid int) float64 {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100 // clock ticks
+}
+
+// serveLogs starts versitygw in a new work directory and puts the files cfg generates in its
+// bucket: the caller stops the server and removes work. size is the files' bytes.
+func serveLogs(ctx context.Context, bucket string, cfg flowgen.Config) (work string, srv *s3server.Server, size int64, err error) {
+	if work, err = os.MkdirTemp("", "flowsql-fetch-bench-"); err != nil {
+		return "", nil, 0, err
+	}
+	if srv, err = s3server.Start(filepath.Join(work, "server")); err != nil {
+		os.RemoveAll(work)
+		return "", nil, 0, err
+	}
+	logs := filepath.Join(work, "logs")
+	paths, _, err := flowgen.New(cfg).WriteTree(logs)
+	if err == nil {
+		for _, p := range paths {
+			if st, serr := os.Stat(p); serr == nil {
+				size += st.Size()
+			}
+		}
+		fmt.Fprintf(os.Stderr, "uploading %d objects of %d records to versitygw at %s ...\n", cfg.Files, cfg.RowsPerFile, srv.URL)
+		_, err = srv.UploadTree(ctx, bucket, "", logs)
+	}
+	if err != nil {
+		srv.Stop()
+		os.RemoveAll(work)
+	}
+	return work, srv, size, err
 }

@@ -1190,6 +1190,16 @@ func TestSameAddressElsewhere(t *testing.T) {
 	}
 }
 
+// fileWriter writes files of the given text into dir.
+func fileWriter(t *testing.T, dir string) func(name, text string) {
+	return func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestWithoutBytes: a custom format may leave out ${bytes}. Records of the gateway without
 // bytes are not records without traffic: when some have bytes the figures are floors and say
 // so; when none has, what it processed is unknown, not "nothing", and the gateway-hours alone
@@ -1200,11 +1210,7 @@ func TestWithoutBytes(t *testing.T) {
 		noBytes   = "version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"
 	)
 	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := fileWriter(t, dir)
 	// Another interface's records with bytes, so that the logs as a whole have the field.
 	write("other.log", withBytes+"2 eni-other 10.0.1.5 10.0.2.9 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n")
 	write("gateway.log", noBytes+
@@ -1253,11 +1259,7 @@ func TestWithoutAction(t *testing.T) {
 		noAction   = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status\n"
 	)
 	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := fileWriter(t, dir)
 	write("gateway.log", withAction+
 		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"+
 		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 7000 1717200000 1717200060 ACCEPT OK\n"+

@@ -519,26 +519,33 @@ func queryString(t testing.TB, db *sql.DB, q string, args ...any) string {
 	return s.String
 }
 
+// listed puts the files cfg generates in a fake S3's bucket "logs", and lists them.
+func listed(t *testing.T, cfg flowgen.Config) (*fakeS3, s3logs.Location, []s3logs.Object) {
+	t.Helper()
+	f := newFakeS3(t, "logs")
+	f.upload("logs", "", cfg)
+	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
+	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, loc, res.Objects
+}
+
 // sixInBatches puts six generated files in a fake S3 and lists them as a load takes them, two
 // to a batch: the files, the objects, the batch of each file's URI (0, 1, 2), and a loader's
 // fetch and cleanup into tmp.
 func sixInBatches(t *testing.T, seed uint64, tmp string) (f *fakeS3, files []ingest.File, objs []s3logs.Object, batch map[string]int,
 	fetch func(context.Context, *ingest.File) error, cleanup func(*ingest.File)) {
 	t.Helper()
-	f = newFakeS3(t, "logs")
-	f.upload("logs", "", flowgen.Config{Seed: seed, Start: night, Files: 6, RowsPerFile: 200})
-	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
-	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = s3logs.Files(loc, res.Objects)
+	f, loc, objs := listed(t, flowgen.Config{Seed: seed, Start: night, Files: 6, RowsPerFile: 200})
+	files = s3logs.Files(loc, objs)
 	batch = map[string]int{}
 	for i, file := range files {
 		batch[file.URI] = i / 2
 	}
 	fetch, cleanup = s3logs.Loader(f.client, tmp)
-	return f, files, res.Objects, batch, fetch, cleanup
+	return f, files, objs, batch, fetch, cleanup
 }
 
 // TestLoadFetchesAhead: a load from S3 downloads the next batch's objects while a batch loads,
@@ -654,14 +661,8 @@ func TestLoadStoppedWhileFetchingAhead(t *testing.T) {
 // DuckDB starts: its first batch holds 8 files, the next 16, then 32. When the first batch
 // commits, the second is downloading and the rest wait.
 func TestLoadStartsSmall(t *testing.T) {
-	f := newFakeS3(t, "logs")
-	f.upload("logs", "", flowgen.Config{Seed: 11, Start: night, Files: 40, RowsPerFile: 20})
-	loc, _ := s3logs.ParseURI("s3://logs/AWSLogs/")
-	res, err := s3logs.List(context.Background(), f.client, loc, s3logs.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := s3logs.Files(loc, res.Objects)
+	f, loc, objs := listed(t, flowgen.Config{Seed: 11, Start: night, Files: 40, RowsPerFile: 20})
+	files := s3logs.Files(loc, objs)
 	fetch, cleanup := s3logs.Loader(f.client, t.TempDir())
 	var mu sync.Mutex
 	started, done := 0, 0
