@@ -25,16 +25,17 @@ const loadAbout = `
 Load VPC and Transit Gateway flow-log files into the database.
 
 PATH is a file, a directory (searched recursively for .log.gz, .log, .gz, .parquet and .json
-files), a glob pattern, or an s3://BUCKET/PREFIX (listed and downloaded batch by batch; see
-'flowsql fetch -h' for AWS access and for how --since, --until, --account and --region choose
-files by their keys). Each file's format comes from its first line, the header AWS writes
-into every file it delivers to S3: the default format, any custom format of version 2 to 8
-fields in any order, and Transit Gateway logs (which load into tgw_flows). Parquet delivery
-files and CloudWatch Logs JSON load too. Files exported from CloudWatch Logs have no header:
-give their format with --log-format, as 'aws ec2 describe-flow-logs' prints it. Route 53
-Resolver query logs (JSON lines as AWS delivers them to S3, or CloudWatch Logs subscription
-envelopes of them) are recognised by content and load into dns_queries: with them, top-domains,
-nat and top-destinations name the addresses the VPC resolved.
+files), a glob pattern, or an s3://BUCKET/PREFIX (listed, and downloaded a batch ahead of the
+batch that loads, the first batches smaller; see 'flowsql fetch -h' for AWS access and for how
+--since, --until, --account and --region choose files by their keys). Each file's format comes
+from its first line, the header AWS writes into every file it delivers to S3: the default
+format, any custom format of version 2 to 8 fields in any order, and Transit Gateway logs
+(which load into tgw_flows). Parquet delivery files and CloudWatch Logs JSON load too. Files
+exported from CloudWatch Logs have no header: give their format with --log-format, as 'aws ec2
+describe-flow-logs' prints it. Route 53 Resolver query logs (JSON lines as AWS delivers them to
+S3, or CloudWatch Logs subscription envelopes of them) are recognised by content and load into
+dns_queries: with them, top-domains, nat and top-destinations name the addresses the VPC
+resolved.
 
 Loading is idempotent: a file loaded before is skipped, so re-running a load after Ctrl-C or
 a crash finishes the job without duplicates. Every line passes a screen on its way in: one that
