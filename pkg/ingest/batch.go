@@ -37,10 +37,14 @@ func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	}()
 
 	// What an earlier load left for these files: errors, and rows a forced reload replaces.
+	uris := make([]string, len(tasks))
+	for i, t := range tasks {
+		uris[i] = t.file.URI
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE list_contains(?::VARCHAR[], uri)`, uris); err != nil {
+		return err
+	}
 	for _, t := range tasks {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM load_errors WHERE uri = ?`, t.file.URI); err != nil {
-			return err
-		}
 		if t.oldID < 0 {
 			continue
 		}

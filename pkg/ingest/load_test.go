@@ -589,6 +589,14 @@ func TestBadFiles(t *testing.T) {
 	if n := queryInt(t, db, `SELECT count(*) FROM load_errors WHERE line IS NULL`); n != int64(len(want)) {
 		t.Errorf("after a second run, load_errors has %d file-level rows, want %d", n, len(want))
 	}
+	// A failed file, mended, loads on the next run, and its failure goes from load_errors.
+	fixed := writeFile(t, dir, "headerless.log", header14+"2 123456789012 eni-1 10.0.0.3 10.0.0.2 1 2 6 3 400 1700000000 1700000060 ACCEPT OK\n")
+	if sum = load(t, db, ingest.Options{}, dir); sum.Loaded != 1 || sum.Failed != len(want)-1 {
+		t.Fatalf("third run: loaded %d, failed %d", sum.Loaded, sum.Failed)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM load_errors WHERE uri = ?`, fixed); n != 0 {
+		t.Errorf("the mended file, loaded, still has %d rows in load_errors", n)
+	}
 }
 
 // TestVerifyGzip: every gzip file is read whole on its way in, so one whose data is whole but
