@@ -29,7 +29,7 @@
 -- unless --by says otherwise).
 
 -- name: top-destinations
--- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service; and from Route 53 Resolver query logs loaded with the flow logs, the name last resolved to it. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: The addresses that receive the most bytes: the first question about a traffic bill. What each address is comes from flowsql enrich: its interface (type and name), its network and organisation, its AWS service; and from Route 53 Resolver query logs loaded with the flow logs, the name last resolved to it. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: dstaddr, bytes
 -- param: limit int = 10: How many addresses to show.
 -- optional: account_id, vpc_id, interface_type, interface_name, network, organisation, aws_service, domain
@@ -144,7 +144,7 @@ ORDER BY bytes DESC, domain
 LIMIT $limit;
 
 -- name: top-sources
--- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: Who sends the most bytes to one address, for example a NAT gateway's, with what each sender is (from flowsql enrich). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr, bytes
 -- shows: packets
 -- param: dst addr: The address the traffic goes to.
@@ -333,7 +333,7 @@ FROM (
 ORDER BY bytes DESC, service, region;
 
 -- name: top-talkers
--- description: The source and destination pairs that exchange the most traffic. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: The source and destination pairs that exchange the most traffic. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr
 -- needs: bytes if by = bytes
 -- needs: packets if by = packets

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql"
+	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
 
@@ -215,7 +216,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 // to the flags every report takes.
 func reportUsage(q *queries.Query) string {
 	var b strings.Builder
-	b.WriteString(q.Description)
+	b.WriteString(strings.Join(words.Wrap(q.Description, 95), "\n"))
 	if len(q.Params) > 0 {
 		b.WriteString("\n\nParameters:\n")
 		width := 0

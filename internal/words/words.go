@@ -71,3 +71,25 @@ func Bytes(n float64) string {
 	}
 	return fmt.Sprintf("%.1f %s", n, units[i])
 }
+
+// Wrap breaks text into lines of at most width characters, at spaces (a word longer than width
+// has a line of its own).
+func Wrap(text string, width int) []string {
+	var lines []string
+	var cur string
+	for _, word := range strings.Fields(text) {
+		if cur != "" && len(cur)+1+len(word) > width {
+			lines = append(lines, cur)
+			cur = word
+			continue
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += word
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}

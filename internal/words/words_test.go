@@ -1,6 +1,10 @@
 package words
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 func TestCount(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 12036: "12,036", 100001186: "100,001,186",
@@ -35,5 +39,26 @@ func TestBytes(t *testing.T) {
 		if got := Bytes(n); got != want {
 			t.Errorf("Bytes(%v) = %s, want %s", n, got, want)
 		}
+	}
+}
+
+// TestWrap: lines are at most the width, break only at spaces, and keep every word in order;
+// a word longer than the width has a line of its own.
+func TestWrap(t *testing.T) {
+	text := "Who sends the most bytes to one address,  for example\na NAT gateway's: --where \"action IS DISTINCT FROM 'REJECT'\" leaves-it-out-entirely-and-more ok"
+	lines := Wrap(text, 20)
+	for _, l := range lines {
+		if len(l) > 20 && strings.Contains(l, " ") {
+			t.Errorf("line %q is longer than 20 and could break", l)
+		}
+	}
+	if got, want := strings.Join(lines, " "), strings.Join(strings.Fields(text), " "); got != want {
+		t.Errorf("rejoined: %q\nwant %q", got, want)
+	}
+	if !slices.Contains(lines, "leaves-it-out-entirely-and-more") || len(lines) < 8 {
+		t.Errorf("lines: %q", lines)
+	}
+	if Wrap("   ", 10) != nil {
+		t.Errorf("blank text gives lines")
 	}
 }

@@ -50,6 +50,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/words"
 )
 
 // Engines are the SQL engines a query body can be written for.
@@ -173,7 +175,7 @@ func (s *Set) Describe(w io.Writer) {
 	for _, n := range s.order {
 		q := s.byName[n]
 		fmt.Fprintf(w, "\n  %s\n", n)
-		for _, line := range wrap(q.Description, 76) {
+		for _, line := range words.Wrap(q.Description, 76) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 		var ps []string
@@ -199,27 +201,6 @@ func (s *Set) Describe(w io.Writer) {
 			fmt.Fprintf(w, "      runs on: %s\n", strings.Join(on, ", "))
 		}
 	}
-}
-
-// wrap breaks text into lines of at most width characters.
-func wrap(text string, width int) []string {
-	var lines []string
-	var cur string
-	for _, word := range strings.Fields(text) {
-		if cur != "" && len(cur)+1+len(word) > width {
-			lines = append(lines, cur)
-			cur = word
-			continue
-		}
-		if cur != "" {
-			cur += " "
-		}
-		cur += word
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
 }
 
 // Merge adds other's queries to s; a query of other replaces one of the same name.
