@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +33,7 @@ func (b loadBench) run(latency time.Duration) error {
 	}
 	defer os.RemoveAll(work)
 	defer srv.Stop()
-	proxy := httptest.NewServer(limited(srv.URL, latency, b.mbps*1e6))
+	proxy := httptest.NewServer(delayed(srv.URL, latency, b.mbps*1e6))
 	defer proxy.Close()
 	env := os.Environ()
 	for _, e := range srv.Env() {
@@ -92,22 +89,6 @@ func waitedFor(out string) string {
 		return fmt.Sprintf("%.1f s", v)
 	}
 	return "an unknown time"
-}
-
-// limited is a reverse proxy that waits before forwarding each request, and sends the bodies
-// of all responses together at no more than bytesPerSec.
-func limited(target string, d time.Duration, bytesPerSec float64) http.Handler {
-	u, _ := url.Parse(target)
-	p := httputil.NewSingleHostReverseProxy(u)
-	bucket := &tokenBucket{rate: bytesPerSec}
-	p.ModifyResponse = func(r *http.Response) error {
-		r.Body = &throttledBody{ReadCloser: r.Body, bucket: bucket}
-		return nil
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(d)
-		p.ServeHTTP(w, r)
-	})
 }
 
 // tokenBucket paces reads shared by several connections to a rate.

@@ -112,7 +112,7 @@ func run(objects, rows int, latency time.Duration) error {
 	if latency > 0 {
 		// The same fetches through a proxy that adds latency to each request, as between a
 		// laptop and S3: what concurrency is for, and what loopback cannot show.
-		proxy := httptest.NewServer(delayed(srv.URL, latency))
+		proxy := httptest.NewServer(delayed(srv.URL, latency, 0))
 		defer proxy.Close()
 		slow := s3.New(s3.Options{Region: s3server.Region, BaseEndpoint: aws.String(proxy.URL), UsePathStyle: true,
 			Credentials: credentials.NewStaticCredentialsProvider(s3server.AccessKey, s3server.SecretKey, ""), HTTPClient: awscfg.HTTPClient()})
@@ -142,10 +142,18 @@ func run(objects, rows int, latency time.Duration) error {
 	return nil
 }
 
-// delayed is a reverse proxy that waits before forwarding each request.
-func delayed(target string, d time.Duration) http.Handler {
+// delayed is a reverse proxy that waits before forwarding each request and, when bytesPerSec
+// is above 0, sends the bodies of all responses together at no more than that rate.
+func delayed(target string, d time.Duration, bytesPerSec float64) http.Handler {
 	u, _ := url.Parse(target)
 	p := httputil.NewSingleHostReverseProxy(u)
+	if bytesPerSec > 0 {
+		bucket := &tokenBucket{rate: bytesPerSec}
+		p.ModifyResponse = func(r *http.Response) error {
+			r.Body = &throttledBody{ReadCloser: r.Body, bucket: bucket}
+			return nil
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(d)
 		p.ServeHTTP(w, r)

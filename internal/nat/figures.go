@@ -459,6 +459,15 @@ func (gw *Gateway) rateProcessing() float64 {
 	return gw.ProcessingCost
 }
 
+// recordsLacking says how many of the gateway's records (of all) have no field: "None of the
+// gateway's 2 records has a bytes field", "2 of the gateway's 3 records have no bytes field".
+func recordsLacking(field string, without, all int64) string {
+	if without >= all {
+		return fmt.Sprintf("None of the gateway's %s has %s field", words.Plural(all, "record"), words.A(field))
+	}
+	return fmt.Sprintf("%s of the gateway's %s %s no %s field", words.Count(without), words.Plural(all, "record"), words.Has(without), field)
+}
+
 // HoursPer30Days is how many gateway-hours 30 days bill.
 const HoursPer30Days = 30 * 24
 
@@ -497,11 +506,7 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	}
 	gw.RecordsWithoutAction, gw.BytesWithoutAction = v.RecordsWithoutAction, v.BytesWithoutAction
 	if v.RecordsWithoutAction > 0 {
-		which := fmt.Sprintf("None of the gateway's %s has an action field", words.Plural(v.RecordsWithoutAction, "record"))
-		if all := v.Records + v.RejectedRecords; v.RecordsWithoutAction < all {
-			which = fmt.Sprintf("%s of the gateway's %s %s no action field", words.Count(v.RecordsWithoutAction), words.Plural(all, "record"), words.Has(v.RecordsWithoutAction))
-		}
-		gw.Notes = append(gw.Notes, which+fmt.Sprintf(" (a flow log format without ${action}): traffic that a network ACL rejected on its way to the gateway, which it did not process, "+
+		gw.Notes = append(gw.Notes, recordsLacking("action", v.RecordsWithoutAction, v.Records+v.RejectedRecords)+fmt.Sprintf(" (a flow log format without ${action}): traffic that a network ACL rejected on its way to the gateway, which it did not process, "+
 			"cannot be told apart in them and counts as processed, so the bytes processed, the costs, the 30-day rate and the tables may be high by what of their %s was rejected. "+
 			"Add ${action} to the flow log format.", words.Bytes(float64(v.BytesWithoutAction))))
 	}
@@ -509,10 +514,9 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 	case gw.ProcessedBytes == 0 && u.RecordsWithoutBytes > 0:
 		// Records without bytes are not records without traffic.
 		gw.BytesUnknown = true
-		which := fmt.Sprintf("None of the gateway's %s has a bytes field", words.Plural(u.Records, "record"))
+		which := recordsLacking("bytes", u.RecordsWithoutBytes, u.Records)
 		if u.RecordsWithoutBytes < u.Records {
-			which = fmt.Sprintf("%s of the gateway's %s %s no bytes field, and the others record none processed",
-				words.Count(u.RecordsWithoutBytes), words.Plural(u.Records, "record"), words.Has(u.RecordsWithoutBytes))
+			which += ", and the others record none processed"
 		}
 		gw.Notes = append(gw.Notes, which+" (a flow log format without ${bytes}): what it processed, the data processing charge, the total, the 30-day rate "+
 			"and the tables of bytes cannot be computed; the gateway-hours can. Add ${bytes} to the flow log format.")
@@ -521,9 +525,8 @@ func (gw *Gateway) summarise(v summaryRow, u unmeasuredRow, e edgesRow, since, u
 		gw.Method = "none"
 		return
 	case u.RecordsWithoutBytes > 0:
-		gw.Notes = append(gw.Notes, fmt.Sprintf("%s of the gateway's %s %s no bytes field (a flow log format without ${bytes}): the bytes processed, the costs, "+
-			"the 30-day rate and the tables count only the others, so they are low (at least what they say). Add ${bytes} to the flow log format.",
-			words.Count(u.RecordsWithoutBytes), words.Plural(u.Records, "record"), words.Has(u.RecordsWithoutBytes)))
+		gw.Notes = append(gw.Notes, recordsLacking("bytes", u.RecordsWithoutBytes, u.Records)+" (a flow log format without ${bytes}): the bytes processed, the costs, "+
+			"the 30-day rate and the tables count only the others, so they are low (at least what they say). Add ${bytes} to the flow log format.")
 	}
 	p := gw.Prices
 	gw.ProcessingCost = Cost(gw.ProcessedBytes, p.PerGB)

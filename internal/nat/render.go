@@ -51,31 +51,13 @@ func (r *renderer) together(rep *Report, t *Together) {
 		{"Avoidable", least + money(t.AvoidableCost) + " (S3 and DynamoDB through the gateways)"},
 		{"Cross-AZ", least + money(t.CrossAZCost) + " more"},
 	}
-	if len(t.Unknown) > 0 {
-		var unknown []string
-		for _, gw := range rep.Gateways {
-			if gw.figuresUnknown() {
-				unknown = append(unknown, r.labels[gw])
-			}
-		}
+	if unknown := r.labelsOf(rep, (*Gateway).figuresUnknown); len(unknown) > 0 {
 		facts = append(facts, [2]string{"Unknown", "some figures of " + strings.Join(unknown, ", ") + " (see its analysis): the sums count what is known"})
 	}
-	var twice []string
-	for _, gw := range rep.Gateways {
-		if len(gw.OverlappingFlowLogs) > 0 {
-			twice = append(twice, r.labels[gw])
-		}
-	}
-	if len(twice) > 0 {
+	if twice := r.labelsOf(rep, func(gw *Gateway) bool { return len(gw.OverlappingFlowLogs) > 0 }); len(twice) > 0 {
 		facts = append(facts, [2]string{"Too high", "the figures of " + strings.Join(twice, ", ") + ", whose interface more than one flow log records at the same time (see its analysis): the sums count its traffic once per flow log"})
 	}
-	var noAction []string
-	for _, gw := range rep.Gateways {
-		if gw.RecordsWithoutAction > 0 {
-			noAction = append(noAction, r.labels[gw])
-		}
-	}
-	if len(noAction) > 0 {
+	if noAction := r.labelsOf(rep, func(gw *Gateway) bool { return gw.RecordsWithoutAction > 0 }); len(noAction) > 0 {
 		facts = append(facts, [2]string{"May be high", "the figures of " + strings.Join(noAction, ", ") + ", some of whose records have no action field (see its analysis): the sums may count traffic rejected before the gateway as processed"})
 	}
 	r.facts(facts)
@@ -93,6 +75,17 @@ func (r *renderer) together(rep *Report, t *Together) {
 		res.Rows = append(res.Rows, []any{name, gw.AZ, bytes, cost, rate})
 	}
 	r.table(res)
+}
+
+// labelsOf lists the labels of the report's gateways that match.
+func (r *renderer) labelsOf(rep *Report, match func(*Gateway) bool) []string {
+	var out []string
+	for _, gw := range rep.Gateways {
+		if match(gw) {
+			out = append(out, r.labels[gw])
+		}
+	}
+	return out
 }
 
 // RenderJSON writes the report for machines: every figure with its columns, rows and SQL.
