@@ -86,7 +86,7 @@ FROM (
 ORDER BY bytes DESC, dstaddr;
 
 -- name: top-domains
--- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began; the traffic no answer names is a row of its own. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's.
+-- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began; the traffic no answer names is a row of its own. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr, bytes, start
 -- lookup: dns_queries: it holds the answers of Route 53 Resolver query logs, which flowsql load reads beside the flow logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/...)
 -- param: window interval = 1h: How long before the hour an answer still names its address.
@@ -211,7 +211,7 @@ FROM (
 ORDER BY bytes DESC, srcaddr;
 
 -- name: by-network
--- description: The bytes sent to one address grouped by the network that sent them, as flowsql enrich whois named it (the last table of a NAT gateway investigation). Senders not looked up yet are counted as such; 'flowsql enrich whois --top N --dst ADDR' names them.
+-- description: The bytes sent to one address grouped by the network that sent them, as flowsql enrich whois named it (the last table of a NAT gateway investigation). Senders not looked up yet are counted as such; 'flowsql enrich whois --top N --dst ADDR' names them. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr, bytes
 -- param: dst addr: The address the traffic goes to, for example a NAT gateway's private address.
 -- param: limit int = 20: How many networks to show.
@@ -261,7 +261,7 @@ FROM grouped
 ORDER BY bytes DESC, network;
 
 -- name: aws-services
--- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. A VPC's own IPv6 addresses are in EC2's ranges too: the traffic of the /56 blocks of the logged VPCs (found from the eni table, or from an interface's records: the address in every one of them) is a row of its own, "(logged VPCs' IPv6)", not EC2; a VPC whose interfaces each have several addresses, and no eni snapshot, stays under EC2. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one.
+-- description: Traffic to and from AWS's published ranges by service and region, as flowsql enrich aws-ranges named them; the most specific prefix names the service, so S3 inside an EC2 range is S3. A VPC's own IPv6 addresses are in EC2's ranges too: the traffic of the /56 blocks of the logged VPCs (found from the eni table, or from an interface's records: the address in every one of them) is a row of its own, "(logged VPCs' IPv6)", not EC2; a VPC whose interfaces each have several addresses, and no eni snapshot, stays under EC2. Each interface that logs a flow counts it (a flow through a NAT gateway is logged by the instance and twice by the gateway); --interface counts at one. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr, bytes
 -- lookup: aws_ip_ranges: 'flowsql enrich aws-ranges' loads AWS's published ranges
 -- param: limit int = 20: How many rows to show.
@@ -387,7 +387,7 @@ FROM (
 ORDER BY CASE $by WHEN 'packets' THEN packets WHEN 'flows' THEN flows ELSE bytes END DESC, srcaddr, dstaddr;
 
 -- name: top-ports
--- description: The ports and protocols that carry the traffic, protocols by name. A flow counts under its service's port (service_port): where the record holds the TCP handshake, the port the SYN went to; otherwise the lower of its two (a client's port is ephemeral: 32768 and above on Linux, 49152 and above on Windows), so that a download's bytes, which go to the client's port, count under the service's. Past a flow's first capture window (and on Athena, always), a service on a port above its clients' (a NAT gateway's translated ports start at 1024) counts under theirs. --side destination ranks the destination ports as the records have them. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: The ports and protocols that carry the traffic, protocols by name. A flow counts under its service's port (service_port): where the record holds the TCP handshake, the port the SYN went to; otherwise the lower of its two (a client's port is ephemeral: 32768 and above on Linux, 49152 and above on Windows), so that a download's bytes, which go to the client's port, count under the service's. Past a flow's first capture window (and on Athena, always), a service on a port above its clients' (a NAT gateway's translated ports start at 1024) counts under theirs. --side destination ranks the destination ports as the records have them. Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: dstport, protocol
 -- needs: srcport if side = service
 -- needs: bytes if by = bytes
@@ -518,7 +518,7 @@ FROM (
 ORDER BY flows DESC, address, dstport, protocol;
 
 -- name: traffic-over-time
--- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Every bucket from the first record's to the last's is a row: 0 where records cover it (NODATA included) without such traffic, blank with a note where no record covers it, the logs loaded having none of its time; with --addr, only the records of the interfaces that log the address's traffic count as covering it (on Athena, any interface's). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once.
+-- description: Bytes, packets and flows per time bucket (by each record's start), overall or from and to one address. Every bucket from the first record's to the last's is a row: 0 where records cover it (NODATA included) without such traffic, blank with a note where no record covers it, the logs loaded having none of its time; with --addr, only the records of the interfaces that log the address's traffic count as covering it (on Athena, any interface's). Each interface that logs a flow counts it (a flow through a NAT gateway is on the instance's interface and the gateway's; one between two instances, on both of theirs), so a row can count the same traffic twice: --interface counts at one interface, and flowsql nat counts what a gateway processed once. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: start, bytes
 -- shows: packets
 -- series: bucket

@@ -434,6 +434,45 @@ func TestEveryReportRuns(t *testing.T) {
 	}
 }
 
+// TestRejectedSaid: a report whose figures change when rejected records are left out says, in
+// its description, that they count and how to leave them out (rejected traffic is bytes sent,
+// not delivered: a figure that holds it and does not say so reads as traffic).
+func TestRejectedSaid(t *testing.T) {
+	db, _ := loaded(t, flowgen.Config{Seed: 3, Files: 4, RowsPerFile: 1000, ResolverLogs: true})
+	if _, err := enrich.LoadAWSRanges(context.Background(), db, "../../testdata/ip-ranges-sample.json"); err != nil {
+		t.Fatal(err)
+	}
+	const leaveOut = "action IS DISTINCT FROM 'REJECT'"
+	// Reports of rejected traffic, or with a column of it, say so by what they are;
+	// log-coverage counts the records of every action, as coverage, not traffic.
+	about := map[string]bool{"rejected": true, "interfaces": true, "log-coverage": true}
+	changed := 0
+	for _, name := range builtin(t).Names() {
+		q, _ := builtin(t).Lookup(name)
+		if !q.Filters {
+			continue
+		}
+		vals := queries.Values{}
+		for _, p := range q.Params {
+			if v, ok := flowgen.NATArgument(p.Name); ok {
+				vals[p.Name] = v
+			}
+		}
+		all := fmt.Sprint(run(t, db, name, vals, queries.Filters{}))
+		kept := fmt.Sprint(runOn(t, db, queries.DuckDB{}, name, vals, queries.Filters{Where: leaveOut}))
+		if all == kept || about[name] {
+			continue
+		}
+		changed++
+		if !strings.Contains(q.Description, "Rejected traffic counts too") || !strings.Contains(q.Description, leaveOut) {
+			t.Errorf("%s: its figures change when rejected records are left out, and its description does not say that they count, and how to leave them out (--where %q)", name, leaveOut)
+		}
+	}
+	if changed < 5 {
+		t.Errorf("only %d reports changed when rejected records were left out: the logs hold too few", changed)
+	}
+}
+
 // awsService classifies an address by the ranges file as AWS documents it, independently of
 // the segments flowsql builds: the longest prefix wins, a named service before AMAZON.
 func awsService(t *testing.T, path string) func(a string) string {
