@@ -46,6 +46,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/flowsql/flowsql"
 	"github.com/flowsql/flowsql/internal/fakeaws"
+	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/internal/flowgen"
 	"github.com/flowsql/flowsql/internal/nat"
 	"github.com/flowsql/flowsql/pkg/enrich"
@@ -68,6 +69,9 @@ func main() {
 	switch {
 	case *step == "raw":
 		rawLoad(*db, flag.Args(), false)
+		return
+	case *step == "raw-settings":
+		rawLoadAs(*db, flag.Args(), false, true)
 		return
 	case *step == "raw+summary":
 		rawLoad(*db, flag.Args(), true)
@@ -443,7 +447,20 @@ func measure(name, dbPath, bin string, args ...string) (result, error) {
 // GROUP BYs, the addresses as text, which is all a raw table has): what DuckDB alone takes to
 // leave a database that answers the reports as fast.
 func rawLoad(dbPath string, files []string, summarize bool) {
-	db, err := sql.Open("duckdb", dbPath)
+	rawLoadAs(dbPath, files, summarize, false)
+}
+
+// rawLoadAs is rawLoad, through DuckDB as flowsql opens it (its memory limit and block
+// allocator: flowdb.Open, without flowsql's schema) when settings is set, else with DuckDB's
+// defaults.
+func rawLoadAs(dbPath string, files []string, summarize, settings bool) {
+	var db *sql.DB
+	var err error
+	if settings {
+		db, err = flowdb.Open(context.Background(), dbPath, flowdb.Options{})
+	} else {
+		db, err = sql.Open("duckdb", dbPath)
+	}
 	if err != nil {
 		panic(err)
 	}

@@ -56,7 +56,8 @@ func TestLockedDatabase(t *testing.T) {
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
 
-// TestMemoryLimit: DuckDB gets a limit of its own, a quarter of the machine's memory at most.
+// TestMemoryLimit: DuckDB gets a limit of its own, a quarter of the machine's memory at most,
+// and its block allocator keeps as much for reuse.
 func TestMemoryLimit(t *testing.T) {
 	ctx := context.Background()
 	for _, ro := range []bool{false, true} {
@@ -87,6 +88,13 @@ func TestMemoryLimit(t *testing.T) {
 		}
 		if bytes < want*95/100 || bytes > want*105/100 {
 			t.Errorf("read-only %v: memory_limit %d bytes, want about %d", ro, bytes, want)
+		}
+		var limit, blocks string
+		if err := db.QueryRow(`SELECT current_setting('memory_limit'), current_setting('block_allocator_memory')`).Scan(&limit, &blocks); err != nil {
+			t.Fatal(err)
+		}
+		if blocks != limit {
+			t.Errorf("read-only %v: block_allocator_memory %s, want the memory limit, %s", ro, blocks, limit)
 		}
 		db.Close()
 	}
