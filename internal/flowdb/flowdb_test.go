@@ -57,7 +57,7 @@ func TestLockedDatabase(t *testing.T) {
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
 
 // TestMemoryLimit: DuckDB gets a limit of its own, a quarter of the machine's memory at most,
-// and its block allocator keeps as much for reuse.
+// and its block allocator keeps as much for reuse, whatever limit is asked for.
 func TestMemoryLimit(t *testing.T) {
 	ctx := context.Background()
 	for _, ro := range []bool{false, true} {
@@ -95,6 +95,19 @@ func TestMemoryLimit(t *testing.T) {
 		}
 		if blocks != limit {
 			t.Errorf("read-only %v: block_allocator_memory %s, want the memory limit, %s", ro, blocks, limit)
+		}
+		db.Close()
+		// A limit above the machine's memory ($FLOWSQL_MEMORY_LIMIT) opens: the block
+		// allocator's pool stays within the memory DuckDB reserves for it.
+		db, err = Open(ctx, path, Options{ReadOnly: ro, MemoryLimit: "100TB"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT current_setting('block_allocator_memory')`).Scan(&blocks); err != nil {
+			t.Fatal(err)
+		}
+		if blocks != limit {
+			t.Errorf("read-only %v, memory_limit 100TB: block_allocator_memory %s, want flowsql's own limit, %s", ro, blocks, limit)
 		}
 		db.Close()
 	}
