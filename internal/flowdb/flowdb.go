@@ -72,9 +72,6 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 		limit = memoryLimit(want)
 	}
 	settings = append(settings, "memory_limit="+url.QueryEscape(limit))
-	if blocks := blockAllocatorMemory(want); blocks != "" {
-		settings = append(settings, "block_allocator_memory="+blocks)
-	}
 	if opts.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("threads=%d", opts.Threads))
 	}
@@ -91,6 +88,11 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 		db.Close()
 		return nil, explainOpenError(path, err)
 	}
+	// The block allocator's pool (see blockAllocatorMemory) is set once the database is open,
+	// not with the settings above: a pool that does not fit the memory DuckDB reserves for it
+	// is then an error, not an abort of the process at open. The pool only makes DuckDB
+	// faster, so a failure leaves DuckDB as it is by default.
+	db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(blockAllocatorMemory(want)))
 	return db, nil
 }
 
