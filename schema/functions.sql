@@ -181,13 +181,29 @@ CREATE OR REPLACE MACRO is_private_ip4(a) AS (
 );
 
 -- is_private_ip(addr): the same for IPv4 or IPv6 (unique-local, link-local, documentation,
--- multicast, and IPv4-mapped private addresses): addresses never sent to whois.
+-- multicast, and IPv4-mapped private addresses): addresses never sent to whois. The IPv6
+-- ranges are their first and last addresses as numbers, and the address is made a number once
+-- (list_transform binds it): written as in_cidr tests, the macro took DuckDB 0.13 s to bind
+-- in each statement that called it.
 CREATE OR REPLACE MACRO is_private_ip(a) AS (
     CASE WHEN contains(a, ':') THEN
-        list_bool_or(list_transform(
-            ['::/127', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
-             'fc00::/7', 'fe80::/10', 'ff00::/8'], lambda c: in_cidr(a, c)))
-         OR (ip6_int(a) // 4294967296 = 65535 AND is_private_ip4_int(ip6_int(a) % 4294967296))
+        list_transform([ip6_int(a)], lambda v:
+            v BETWEEN '0'::UHUGEINT AND '1'::UHUGEINT                                  -- ::/127
+            OR v BETWEEN '524413980668812575603097810486951936'::UHUGEINT
+                     AND '524413980670021501422712439661658111'::UHUGEINT              -- 64:ff9b:1::/48
+            OR v BETWEEN '1329227995784915872903807060280344576'::UHUGEINT
+                     AND '1329227995784915891350551133989896191'::UHUGEINT             -- 100::/64
+            OR v BETWEEN '42540488161975842760550356425300246528'::UHUGEINT
+                     AND '42540528726795050063891204319802818559'::UHUGEINT            -- 2001::/23
+            OR v BETWEEN '42540766411282592856903984951653826560'::UHUGEINT
+                     AND '42540766490510755371168322545197776895'::UHUGEINT            -- 2001:db8::/32
+            OR v BETWEEN '334965454937798799971759379190646833152'::UHUGEINT
+                     AND '337623910929368631717566993311207522303'::UHUGEINT           -- fc00::/7
+            OR v BETWEEN '338288524927261089654018896841347694592'::UHUGEINT
+                     AND '338620831926207318622244848606417780735'::UHUGEINT           -- fe80::/10
+            OR v BETWEEN '338953138925153547590470800371487866880'::UHUGEINT
+                     AND '340282366920938463463374607431768211455'::UHUGEINT           -- ff00::/8
+            OR (v // 4294967296 = 65535 AND is_private_ip4_int(v % 4294967296)))[1]   -- ::ffff:0:0/96
     ELSE is_private_ip4(a)
     END
 );

@@ -385,22 +385,34 @@ func TestIsPublicMatchesMacro(t *testing.T) {
 	db := newDB(t)
 	var addrs []string
 	for _, c := range []string{"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3"} {
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
+		"::/127", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8"} {
 		p := netip.MustParsePrefix(c)
 		lo := p.Addr()
-		b := lo.As4()
-		n := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.Bits()) - 1)
-		binary.BigEndian.PutUint32(b[:], n)
-		hi := netip.AddrFrom4(b)
+		b := lo.AsSlice()
+		for i := p.Bits(); i < len(b)*8; i++ {
+			b[i/8] |= 1 << (7 - i%8)
+		}
+		hi, _ := netip.AddrFromSlice(b)
 		for _, a := range []netip.Addr{lo.Prev(), lo, hi, hi.Next()} {
-			if a.IsValid() {
-				addrs = append(addrs, a.String())
+			if !a.IsValid() {
+				continue
+			}
+			addrs = append(addrs, a.String())
+			if a.Is4() { // and as an IPv4-mapped IPv6 address
+				addrs = append(addrs, netip.AddrFrom16(a.As16()).String())
 			}
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		addrs = append(addrs, netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}).String())
+	}
+	for range 500 {
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], r.Uint64())
+		binary.BigEndian.PutUint64(b[8:], r.Uint64())
+		addrs = append(addrs, netip.AddrFrom16(b).String())
 	}
 	addrs = append(addrs, "fd00::1", "fe80::1", "2600:9000::1", "::ffff:10.1.1.1", "::ffff:8.8.8.8", "2001:db8::5")
 	rows, err := db.Query(`SELECT a, is_private_ip(a) FROM unnest(?::VARCHAR[]) AS t(a)`, addrs)
