@@ -1200,19 +1200,21 @@ func fileWriter(t *testing.T, dir string) func(name, text string) {
 	}
 }
 
+// gatewayHead is the header of a custom format with the fields a gateway's figures use and no
+// account, VPC or pkt-* fields; the tests of a format that leaves one of them out write theirs
+// beside it.
+const gatewayHead = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
 // TestWithoutBytes: a custom format may leave out ${bytes}. Records of the gateway without
 // bytes are not records without traffic: when some have bytes the figures are floors and say
 // so; when none has, what it processed is unknown, not "nothing", and the gateway-hours alone
 // are priced.
 func TestWithoutBytes(t *testing.T) {
-	const (
-		withBytes = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
-		noBytes   = "version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"
-	)
+	const noBytes = "version interface-id srcaddr dstaddr srcport dstport protocol packets start end action log-status\n"
 	dir := t.TempDir()
 	write := fileWriter(t, dir)
 	// Another interface's records with bytes, so that the logs as a whole have the field.
-	write("other.log", withBytes+"2 eni-other 10.0.1.5 10.0.2.9 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n")
+	write("other.log", gatewayHead+"2 eni-other 10.0.1.5 10.0.2.9 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n")
 	write("gateway.log", noBytes+
 		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 1717200000 1717200060 ACCEPT OK\n"+
 		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 1717200000 1717200060 ACCEPT OK\n")
@@ -1235,7 +1237,7 @@ func TestWithoutBytes(t *testing.T) {
 		t.Errorf("records without bytes read as no traffic:\n%s", text.String())
 	}
 	// Beside the gateway's records with bytes, the figures are what those hold, and say so.
-	write("gateway2.log", withBytes+
+	write("gateway2.log", gatewayHead+
 		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40001 443 6 10 3000 1717200100 1717200160 ACCEPT OK\n")
 	db = openLoaded(t, flowsql.Memory, dir)
 	rep = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr}})
@@ -1254,13 +1256,10 @@ func TestWithoutBytes(t *testing.T) {
 // it counts as processed, and the analysis says so, with how many of the gateway's records and
 // which of their bytes; records that have the field count their rejected traffic apart.
 func TestWithoutAction(t *testing.T) {
-	const (
-		withAction = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
-		noAction   = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status\n"
-	)
+	const noAction = "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status\n"
 	dir := t.TempDir()
 	write := fileWriter(t, dir)
-	write("gateway.log", withAction+
+	write("gateway.log", gatewayHead+
 		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 5000 1717200000 1717200060 ACCEPT OK\n"+
 		"2 "+flowgen.NATENI+" 52.1.2.3 "+flowgen.NATAddr+" 443 40000 6 10 7000 1717200000 1717200060 ACCEPT OK\n"+
 		"2 "+flowgen.NATENI+" 198.51.100.7 "+flowgen.NATAddr+" 50000 22 6 1 60 1717200000 1717200060 REJECT OK\n")
@@ -1288,7 +1287,7 @@ func TestWithoutAction(t *testing.T) {
 	}
 	// Beside a second gateway whose records have the field, the sums of the two say that the
 	// first's may count rejected traffic.
-	write("second.log", withAction+
+	write("second.log", gatewayHead+
 		"2 eni-0second 10.0.1.6 10.0.102.10 40000 443 6 10 4000 1717200000 1717200060 ACCEPT OK\n")
 	db = openLoaded(t, flowsql.Memory, dir)
 	rep = analyze(t, db, nat.Options{NATIPs: []string{flowgen.NATAddr, "10.0.102.10"}})
@@ -1307,7 +1306,7 @@ func TestWithoutAction(t *testing.T) {
 // so; the 30-day rate is of the bytes inside the period, each record's in proportion to its
 // time inside, not of whole records over the period's minutes (which made it 5x too high).
 func TestShortPeriod(t *testing.T) {
-	db, _ := loadLog(t, "ten.log", "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"+
+	db, _ := loadLog(t, "ten.log", gatewayHead+
 		"2 "+flowgen.NATENI+" 10.0.1.5 "+flowgen.NATAddr+" 40000 443 6 10 6000 1717200000 1717200600 ACCEPT OK\n"+
 		"2 "+flowgen.NATENI+" "+flowgen.NATAddr+" 52.1.2.3 40000 443 6 10 6000 1717200000 1717200600 ACCEPT OK\n")
 	since, until := time.Unix(1717200240, 0), time.Unix(1717200360, 0) // 00:04 to 00:06
