@@ -67,9 +67,10 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	if opts.ReadOnly {
 		want = ReaderMemory
 	}
+	own := memoryLimit(want) // flowsql's limit for this process
 	limit := opts.MemoryLimit
 	if limit == "" {
-		limit = memoryLimit(want)
+		limit = own
 	}
 	settings = append(settings, "memory_limit="+url.QueryEscape(limit))
 	if opts.Threads > 0 {
@@ -88,11 +89,17 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 		db.Close()
 		return nil, explainOpenError(path, err)
 	}
-	// The block allocator's pool (see blockAllocatorMemory) is set once the database is open,
-	// not with the settings above: a pool that does not fit the memory DuckDB reserves for it
-	// is then an error, not an abort of the process at open. The pool only makes DuckDB
-	// faster, so a failure leaves DuckDB as it is by default.
-	db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(blockAllocatorMemory(want)))
+	// DuckDB's block allocator keeps up to this much of its buffers (256 KiB each) for reuse,
+	// rather than handing them back to the system and faulting fresh zeroed pages in for the
+	// next: a load of 10M records took 12.5-13.0 s instead of 14.7-15.4 s, with a third less
+	// system time (raw read_csv gains as much). The pool has to fit in the virtual memory
+	// DuckDB reserves for it, 80% of the machine's, so it is flowsql's own limit, at most a
+	// quarter of the memory, even when $FLOWSQL_MEMORY_LIMIT asks for more (with a lower limit
+	// the pool is never filled: only buffers within the limit come from it). It is set once the
+	// database is open, not with the settings above: a pool that does not fit is then an error,
+	// not an abort of the process at open. The pool only makes DuckDB faster, so a failure
+	// leaves DuckDB as it is by default.
+	db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(own))
 	return db, nil
 }
 

@@ -31,18 +31,6 @@ func memoryLimit(want int64) string {
 	return fmt.Sprintf("%dMB", want>>20)
 }
 
-// blockAllocatorMemory is the block_allocator_memory setting for a process that wants want
-// bytes: as much as memoryLimit gives it. DuckDB's block allocator then keeps that much of its
-// buffers (256 KiB each) for reuse, rather than handing them back to the system and faulting
-// fresh zeroed pages in for the next: a load of 10M records took 12.5-13.0 s instead of
-// 14.7-15.4 s, with a third less system time (raw read_csv gains as much). The pool has to fit
-// in the virtual memory DuckDB reserves for it, 80% of the machine's, so it stays at flowsql's
-// own limit, at most a quarter of the memory, even when $FLOWSQL_MEMORY_LIMIT asks for more.
-// With a lower memory limit the pool is never filled: only buffers within the limit come from it.
-func blockAllocatorMemory(want int64) string {
-	return memoryLimit(want)
-}
-
 // physicalMemory is the memory this process may use: the machine's, or its cgroup's limit
 // when lower; 0 when unknown.
 func physicalMemory() int64 {
