@@ -70,12 +70,13 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	own := memoryLimit(want) // flowsql's limit for this process
 	limit := opts.MemoryLimit
 	if limit == "" {
-		limit = own
+		limit = memorySetting(own)
 	}
 	settings = append(settings, "memory_limit="+url.QueryEscape(limit))
 	if opts.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("threads=%d", opts.Threads))
 	}
+	mappedBefore := anonymousMappings()
 	connector, err := duckdb.NewConnector(file+"?"+strings.Join(settings, "&"), func(c driver.ExecerContext) error {
 		// DuckDB would draw its own progress bar on stdout, into the results.
 		_, err := c.ExecContext(context.Background(), "SET enable_progress_bar = false", nil)
@@ -99,7 +100,9 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	// database is open, not with the settings above: a pool that does not fit is then an error,
 	// not an abort of the process at open. The pool only makes DuckDB faster, so a failure
 	// leaves DuckDB as it is by default.
-	db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(own))
+	if _, err := db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(memorySetting(own))); err == nil {
+		allowHugePages(mappedBefore, own)
+	}
 	return db, nil
 }
 

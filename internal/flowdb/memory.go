@@ -22,13 +22,18 @@ const (
 	ReaderMemory = 2 << 30
 )
 
-// memoryLimit is the memory_limit setting for a process that wants want bytes: at most a
+// memoryLimit is the memory limit of a process that wants want bytes, in whole MiB: at most a
 // quarter of the memory that the machine, or the container it runs in, has.
-func memoryLimit(want int64) string {
+func memoryLimit(want int64) int64 {
 	if total := physicalMemory(); total > 0 {
 		want = min(want, max(total/4, 128<<20))
 	}
-	return fmt.Sprintf("%dMB", want>>20)
+	return want >> 20 << 20
+}
+
+// memorySetting is a number of bytes as a DuckDB memory setting ("1024MB").
+func memorySetting(bytes int64) string {
+	return fmt.Sprintf("%dMB", bytes>>20)
 }
 
 // physicalMemory is the memory this process may use: the machine's, or its cgroup's limit

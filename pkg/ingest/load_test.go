@@ -1096,3 +1096,55 @@ func TestDirectorySpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadTextCompression: a load stores text without FSST (a flow log's text is identifiers
+// that repeat, which DuckDB keeps as a dictionary, and trying FSST on every row group costs the
+// load time), and leaves the database's setting as it found it.
+func TestLoadTextCompression(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version account-id interface-id srcaddr dstaddr bytes start end action log-status ecs-task-arn\n")
+	// More records than a row group holds, so that the load itself compresses them; task ARNs
+	// that never repeat and share most of their text, which FSST would be chosen for.
+	for i := range 130_000 {
+		fmt.Fprintf(&b, "7 123456789012 eni-%d 10.0.%d.%d 10.1.0.1 %d 1700000000 1700000060 ACCEPT OK arn:aws:ecs:us-east-1:123456789012:task/web/%032x\n",
+			i%50, i%200, i%250, i, i)
+	}
+	p := writeFile(t, t.TempDir(), "ecs.log.gz", b.String())
+	db := newDB(t)
+	if _, err := db.Exec(`SET disabled_compression_methods = 'chimp'`); err != nil {
+		t.Fatal(err)
+	}
+	load(t, db, ingest.Options{}, p)
+	if n := queryInt(t, db, `SELECT count(*) FROM flows`); n != 130_000 {
+		t.Fatalf("loaded %d records", n)
+	}
+	if got := queryString(t, db, `SELECT current_setting('disabled_compression_methods')`); got != "Chimp" {
+		t.Errorf("disabled_compression_methods after the load: %q, want it as it was (Chimp)", got)
+	}
+	if _, err := db.Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	table := queryString(t, db, `SELECT name FROM flowsql_segments WHERE kind = 'vpc'`)
+	rows, err := db.Query(`SELECT DISTINCT column_name, compression FROM pragma_storage_info(?) WHERE segment_type = 'VARCHAR'`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var col, compression string
+		if err := rows.Scan(&col, &compression); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if compression == "FSST" {
+			t.Errorf("%s.%s is stored with FSST", table, col)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Errorf("no text column in %s's storage", table)
+	}
+}
