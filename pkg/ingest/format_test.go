@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,41 @@ func TestParseKey(t *testing.T) {
 		got, ok := ParseKey(c.key)
 		if ok != c.parsed || got != c.want {
 			t.Errorf("ParseKey(%q) = %+v, %v\nwant %+v, %v", c.key, got, ok, c.want, c.parsed)
+		}
+	}
+}
+
+// TestAbsentKeys: the summary leaves out of its grouping the columns that no format of a batch
+// has, and only those.
+func TestAbsentKeys(t *testing.T) {
+	parse := func(header string) Format {
+		f, err := ParseHeader(header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	v2 := parse("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+	nat := parse("version vpc-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr bytes start end action")
+	services := parse("interface-id srcaddr dstaddr pkt-src-aws-service pkt-dst-aws-service bytes start end log-status")
+	for _, c := range []struct {
+		formats []Format
+		want    string
+	}{
+		{nil, ""},
+		{[]Format{v2}, "pkt_dst_aws_service pkt_dst_ip pkt_src_aws_service pkt_src_ip vpc_id"},
+		{[]Format{nat}, "account_id pkt_dst_aws_service pkt_src_aws_service"},
+		{[]Format{v2, nat}, "pkt_dst_aws_service pkt_src_aws_service"},
+		{[]Format{v2, nat, services}, ""},
+		{[]Format{services}, "account_id action pkt_dst_ip pkt_src_ip vpc_id"},
+	} {
+		var got []string
+		for k := range absentKeys(c.formats) {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("absentKeys(%v) = %v, want %s", c.formats, got, c.want)
 		}
 	}
 }

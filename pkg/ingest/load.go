@@ -162,9 +162,10 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 	defer conn.ExecContext(context.WithoutCancel(ctx), "RESET preserve_insertion_order")
 	// DuckDB tries each way to compress a column's text, FSST among them, on every row group it
 	// writes. A flow log's text is identifiers that repeat (accounts, interfaces, VPCs, ECS
-	// tasks, the rare IPv6 address), which DuckDB stores as a dictionary whether FSST is tried
-	// or not, and trying it cost a load of 10M records 4% of its time (10.9-11.3 s instead of
-	// 11.2-11.7 s, alternating; 300 MB written instead of 305 MB). The setting is the
+	// tasks, the rare IPv6 address), which a dictionary holds as well: DuckDB chose one for
+	// them anyway, and trying FSST cost a load of 10M records 4% of its time (10.9-11.3 s
+	// instead of 11.2-11.7 s, alternating; 300 MB written instead of 305 MB). Text that never
+	// repeats (a task ARN per record) takes more room without FSST. The setting is the
 	// database's: the load puts it back as it was.
 	var compression string
 	if err := conn.QueryRowContext(ctx, `SELECT current_setting('disabled_compression_methods')`).Scan(&compression); err != nil {
