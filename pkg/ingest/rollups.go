@@ -93,9 +93,17 @@ var rollups = []rollup{{
 }}
 
 // sel sums the records of flow_records that cond selects (and the rollup's condition) into
-// rollup rows, reading them in parts (see inParts).
-func (r rollup) sel(cond string, parts int) string {
-	return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), account_id, vpc_id, interface_id,
+// rollup rows, reading them in parts (see inParts). Of the account, VPC and interface, those in
+// absent (absentKeys) are NULL in every such record: a constant NULL, which DuckDB does not
+// group by, where the records view's NULLs cost the grouping a twentieth of its CPU time.
+func (r rollup) sel(cond string, parts int, absent map[string]bool) string {
+	hourly := []string{"account_id", "vpc_id", "interface_id"}
+	for i, c := range hourly {
+		if absent[c] {
+			hourly[i] = "CAST(NULL AS VARCHAR) AS " + c
+		}
+	}
+	return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), ` + strings.Join(hourly, ", ") + `,
        ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)
 FROM ` + inParts(VPC.RecordsView(), r.cols, "("+cond+") AND "+r.cond, parts) + `
 GROUP BY ALL
@@ -122,9 +130,9 @@ func fitSQL(cols []string) string {
 	return strings.Join(out, "\n   AND ")
 }
 
-// add adds the records that cond selects to the rollup.
-func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int) error {
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts)); err != nil {
+// add adds the records that cond selects to the rollup (absent: see sel).
+func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int, absent map[string]bool) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts, absent)); err != nil {
 		return fmt.Errorf("add up the records %s by the hour: %w", r.what, err)
 	}
 	return nil
@@ -144,7 +152,7 @@ func (r rollup) fill(ctx context.Context, tx *sql.Tx) error {
 	if err := r.reset(ctx, tx); err != nil {
 		return err
 	}
-	return r.add(ctx, tx, "true", 1)
+	return r.add(ctx, tx, "true", 1, nil)
 }
 
 // FillRollups creates the rollups and fills them from the records (a schema step, run again
@@ -164,7 +172,7 @@ func FillRollups(ctx context.Context, tx *sql.Tx) error {
 func RollupsChecksum() string {
 	text := ""
 	for _, r := range rollups {
-		text += r.ddl + r.sel("true", 1)
+		text += r.ddl + r.sel("true", 1, nil)
 	}
 	sum := sha256.Sum256([]byte(text))
 	return `SELECT '` + hex.EncodeToString(sum[:8]) + `-' || md5(coalesce((SELECT string_agg(macro_definition, ';' ORDER BY macro_definition)

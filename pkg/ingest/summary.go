@@ -201,7 +201,7 @@ func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int, a
 	}
 	clock.lap("summary")
 	for _, r := range rollups {
-		if err := r.add(ctx, tx, cond, parts); err != nil {
+		if err := r.add(ctx, tx, cond, parts, absent); err != nil {
 			return err
 		}
 		clock.lap("rollup " + r.table)
