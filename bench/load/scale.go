@@ -52,11 +52,11 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 	sizes := []*size{{files: paths[:small]}, {files: paths}}
 	var bigDB string
 	for _, s := range sizes {
-		runs := reps
-		if len(s.files) == len(paths) {
-			runs = 1 // a 100M-row load takes minutes: one run of each
-		}
-		for i := range runs {
+		// The load and raw read_csv run reps times each at both sizes, alternating: the speed of a
+		// shared machine drifts over the minutes a 100M-row load takes (raw read_csv of the same
+		// files took 95 s in one run and 108 s in another), and one run of each would compare
+		// two different machines. Raw read_csv and its summary, minutes more, runs once there.
+		for i := range reps {
 			dbPath := filepath.Join(work, fmt.Sprintf("flowsql-%d-%d.duckdb", len(s.files), i))
 			r, err := measure(fmt.Sprintf("flowsql load, %d files", len(s.files)), dbPath, bin,
 				append([]string{"load", "--verbose", "--db", dbPath}, s.files...)...)
@@ -66,6 +66,9 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 			r.rows, _ = countRows(dbPath, "flows")
 			s.flows = append(s.flows, r)
 			if len(s.files) == len(paths) {
+				if bigDB != "" {
+					os.Remove(bigDB) // 3 GB: the reports run on the last one
+				}
 				bigDB = dbPath
 			} else {
 				os.Remove(dbPath)
@@ -79,7 +82,10 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 				step, what string
 				into       *[]result
 			}
-			baselines := []baseline{{"raw", "raw read_csv", &s.raws}, {"raw+summary", "raw read_csv and its summary", &s.summeds}}
+			baselines := []baseline{{"raw", "raw read_csv", &s.raws}}
+			if i == 0 || len(s.files) < len(paths) {
+				baselines = append(baselines, baseline{"raw+summary", "raw read_csv and its summary", &s.summeds})
+			}
 			if len(s.files) < len(paths) {
 				baselines = append(baselines, baseline{"raw-settings", "raw read_csv with flowsql's settings", &s.tuneds})
 			}
@@ -99,6 +105,14 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		return slices.MinFunc(rs, func(a, b result) int { return int(a.wall - b.wall) })
 	}
 	perM := func(r result) float64 { return r.wall.Seconds() / (float64(r.rows) / 1e6) }
+	walls := func(rs []result) string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = fmt.Sprintf("%.1f s", r.wall.Seconds())
+		}
+		return strings.Join(out, ", ")
+	}
+	fmt.Printf("flowsql load against raw read_csv, the best of %d runs of each, alternating:\n", reps)
 	fmt.Printf("%-12s %10s %10s %10s %10s %8s %10s %12s %12s %12s\n", "rows", "load", "s/M rows", "raw", "s/M rows", "ratio", "CPU ratio", "load RSS", "raw RSS", "DB MB/M rows")
 	var ratios []float64
 	var loadRSS float64
@@ -111,6 +125,9 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 		}
 		fmt.Printf("%-12d %9.1fs %10.2f %9.1fs %10.2f %7.2fx %9.2fx %9.0f MB %9.0f MB %12.1f\n", f.rows, f.wall.Seconds(), perM(f),
 			r.wall.Seconds(), perM(r), ratio, f.cpu.Seconds()/r.cpu.Seconds(), f.rssMB, r.rssMB, f.dbMB/(float64(f.rows)/1e6))
+	}
+	for _, s := range sizes {
+		fmt.Printf("  every run at %d rows: load %s; raw read_csv %s\n", best(s.flows).rows, walls(s.flows), walls(s.raws))
 	}
 	smallF, bigF := best(sizes[0].flows), best(sizes[1].flows)
 	rowsX := float64(bigF.rows) / float64(smallF.rows)

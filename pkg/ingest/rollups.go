@@ -115,9 +115,14 @@ HAVING ` + fitSQL(r.sums)
 func sumsSQL(cols []string) string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = fmt.Sprintf("TRY_CAST(sum(%s) AS BIGINT)", c)
+		out[i] = sumSQL(c)
 	}
 	return strings.Join(out, ", ")
+}
+
+// sumSQL is the sum of col as a BIGINT (see sumsSQL).
+func sumSQL(col string) string {
+	return fmt.Sprintf("TRY_CAST(sum(%s) AS BIGINT)", col)
 }
 
 // fitSQL is the condition of a group whose sums of cols each fit 64 bits (or are NULL: no record

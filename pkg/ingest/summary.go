@@ -108,9 +108,9 @@ func summarySelect(cond string, parts int, absent map[string]bool) string {
 		}
 	}
 	read = append([]string{`"start"`, `"end"`}, append(read, summarySums...)...)
-	sums := strings.Split(sumsSQL(summarySums), ", ")
+	sums := make([]string, len(summarySums))
 	for i, c := range summarySums {
-		sums[i] += " AS " + c
+		sums[i] = sumSQL(c) + " AS " + c
 	}
 	return `SELECT start_hour, end_hour, first_start, last_end,
        ` + strings.Join(out, ", ") + `,
