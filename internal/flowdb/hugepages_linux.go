@@ -20,7 +20,10 @@ import (
 //
 // DuckDB does not say where its pool is. It is the largest private anonymous mapping that
 // appeared while the database opened; one smaller than the pool is not it, and is left alone.
-// The advice changes nothing but the size of pages, and a kernel without huge pages refuses it.
+// The whole mapping is advised: the kernel may have merged the reservation with a mapping beside
+// it, so where the pool begins in it is not known, and memory that is never touched costs
+// nothing. The advice changes nothing but the size of pages, and a kernel without huge pages
+// refuses it.
 
 // mapping is a range of addresses of the process.
 type mapping struct{ start, end uintptr }
@@ -54,9 +57,9 @@ func anonymousMappings() map[mapping]bool {
 	return out
 }
 
-// allowHugePages asks for transparent huge pages on the first pool bytes of DuckDB's block
-// allocator: the largest anonymous mapping not among before, if it holds pool bytes. It reports
-// whether the kernel took the advice.
+// allowHugePages asks for transparent huge pages on DuckDB's block allocator's reservation: the
+// largest anonymous mapping not among before, if it can hold pool bytes. It reports whether the
+// kernel took the advice.
 func allowHugePages(before map[mapping]bool, pool int64) bool {
 	if before == nil {
 		return false
@@ -70,6 +73,6 @@ func allowHugePages(before map[mapping]bool, pool int64) bool {
 	if pool <= 0 || best.end-best.start < uintptr(pool) {
 		return false
 	}
-	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, best.start, uintptr(pool), syscall.MADV_HUGEPAGE)
+	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, best.start, best.end-best.start, syscall.MADV_HUGEPAGE)
 	return errno == 0
 }
