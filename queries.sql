@@ -86,7 +86,7 @@ FROM (
 ORDER BY bytes DESC, dstaddr;
 
 -- name: top-domains
--- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began; the traffic no answer names is a row of its own. Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
+-- description: Traffic by the name its sources resolved the other end from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with its destination's (or source's) address before the hour ends, if given no more than --window before the hour began; the traffic no answer names is a row of its own. A private address is named by the answers of its own account; a public one by those of every VPC loaded (a CDN address that serves many names takes the name last answered, wherever). Bytes as the records count them: a flow through a NAT gateway is on the instance's interface and the gateway's. Rejected traffic counts too, as bytes sent, not delivered: --where "action IS DISTINCT FROM 'REJECT'" leaves it out.
 -- needs: srcaddr, dstaddr, bytes, start
 -- lookup: dns_queries: it holds the answers of Route 53 Resolver query logs, which flowsql load reads beside the flow logs (AWSLogs/ACCOUNT/vpcdnsquerylogs/...)
 -- param: window interval = 1h: How long before the hour an answer still names its address.
@@ -1265,7 +1265,7 @@ SELECT CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'::flow_log_stat
 FROM nat;
 
 -- name: nat-domains
--- description: What a NAT gateway processed, by the name its sources resolved each destination from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with the address before the hour ends, if given no more than --window before the hour began. Which service eats the bill, by name; a NULL domain is traffic to addresses no logged answer named.
+-- description: What a NAT gateway processed, by the name its sources resolved each destination from (Route 53 Resolver query logs, loaded with the flow logs): for the traffic of each hour, the last answer with the address before the hour ends, if given no more than --window before the hour began. The destinations are public addresses, which the answers of every VPC loaded name (a CDN address that serves many names takes the name last answered, wherever). Which service eats the bill, by name; a NULL domain is traffic to addresses no logged answer named.
 -- needs: interface-id, srcaddr, dstaddr, bytes
 -- param: nat addr: The NAT gateway's private address.
 -- param: nat_eni text: The NAT gateway's network interface.
