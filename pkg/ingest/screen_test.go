@@ -114,7 +114,8 @@ func TestStatementErrorTypes(t *testing.T) {
 // TestAbandonedStreams: streams that DuckDB never reads, or stops reading part way, end when
 // finished, however far their writers have got: not yet at the pipe (the writer then opens it
 // after finish began, and must not wait for a reader forever), waiting to open it, or blocked
-// writing a file larger than the pipe holds.
+// writing a file larger than the pipe holds; and a reader that opens a pipe as it finishes
+// gets through.
 func TestAbandonedStreams(t *testing.T) {
 	dir := t.TempDir()
 	f, err := ParseFormatString("default")
@@ -129,6 +130,9 @@ func TestAbandonedStreams(t *testing.T) {
 	keys := &addrKeys{ids: map[string]int64{}, next: -1}
 	seq := 0
 	next := func() int { seq++; return seq }
+	grace := lateReaderGrace
+	lateReaderGrace = 20 * time.Millisecond // a late reader waits this long for the end
+	defer func() { lateReaderGrace = grace }()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -148,7 +152,20 @@ func TestAbandonedStreams(t *testing.T) {
 				io.CopyN(io.Discard, r, 4096)
 				r.Close()
 			}
+			// A reader that opens the second pipe as the streams finish, as a worker of a
+			// stopped statement may: it must get to the end of the stream, or find no pipe,
+			// not wait for a writer forever.
+			late := make(chan struct{})
+			go func() {
+				defer close(late)
+				time.Sleep(time.Duration(i%7) * 50 * time.Microsecond)
+				if r, err := os.Open(streams[1].pipe); err == nil {
+					io.Copy(io.Discard, r)
+					r.Close()
+				}
+			}()
 			finishAll(streams)
+			<-late
 		}
 	}()
 	select {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/zeebo/xxh3"
 )
@@ -104,6 +105,10 @@ func (s *stream) run(issuesPath string) {
 	}
 }
 
+// lateReaderGrace is how long an abandoned pipe keeps a write end after it is removed (see
+// finish). A variable for the tests.
+var lateReaderGrace = time.Second
+
 // finish waits for the writer, first releasing it if DuckDB did not read its pipe to the end
 // (the statement failed or was cancelled), and removes the pipe.
 func (s *stream) finish() *screening {
@@ -126,7 +131,19 @@ func (s *stream) finish() *screening {
 		}
 		<-s.done
 		if err == nil {
+			// The statement was stopped, but DuckDB's workers may still open the pipe: a
+			// reader that opens it once the writer has closed it would wait for a writer
+			// forever, and DuckDB's next statement (the rollback) with it. A write end held
+			// open while the pipe goes, and for lateReaderGrace after (an open that found the
+			// pipe before it went may reach it later), lets such a reader through to the end
+			// of the stream; one that comes later finds no pipe.
+			w, werr := os.OpenFile(s.pipe, os.O_WRONLY|syscall.O_NONBLOCK, 0) // r is a reader
+			os.Remove(s.pipe)
 			r.Close()
+			if werr == nil {
+				time.AfterFunc(lateReaderGrace, func() { w.Close() })
+			}
+			return s.res
 		}
 	}
 	os.Remove(s.pipe)
