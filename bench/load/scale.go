@@ -52,6 +52,7 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 	sizes := []*size{{files: paths[:small]}, {files: paths}}
 	var bigDB string
 	for _, s := range sizes {
+		big := len(s.files) == len(paths)
 		// The load and raw read_csv run reps times each at both sizes, alternating: the speed of a
 		// shared machine drifts over the minutes a 100M-row load takes (raw read_csv of the same
 		// files took 95 s in one run and 108 s in another), and one run of each would compare
@@ -65,7 +66,7 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 			}
 			r.rows, _ = countRows(dbPath, "flows")
 			s.flows = append(s.flows, r)
-			if len(s.files) == len(paths) {
+			if big {
 				if bigDB != "" {
 					os.Remove(bigDB) // 3 GB: the reports run on the last one
 				}
@@ -83,10 +84,10 @@ func scale(dir string, nfiles, nrows, small, reps int, bin string) error {
 				into       *[]result
 			}
 			baselines := []baseline{{"raw", "raw read_csv", &s.raws}}
-			if i == 0 || len(s.files) < len(paths) {
+			if i == 0 || !big {
 				baselines = append(baselines, baseline{"raw+summary", "raw read_csv and its summary", &s.summeds})
 			}
-			if len(s.files) < len(paths) {
+			if !big {
 				baselines = append(baselines, baseline{"raw-settings", "raw read_csv with flowsql's settings", &s.tuneds})
 			}
 			for _, b := range baselines {

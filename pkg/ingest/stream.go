@@ -115,6 +115,7 @@ func (s *stream) finish() *screening {
 	if s.done == nil {
 		return nil
 	}
+	var r, w *os.File // a read end and a write end held while the pipe is removed, if abandoned
 	select {
 	case <-s.done:
 	default:
@@ -125,28 +126,28 @@ func (s *stream) finish() *screening {
 		// and reading what is in flight unblocks a write; either way it then sees the stream
 		// abandoned and ends.
 		s.abandoned.Store(true)
-		r, err := os.OpenFile(s.pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-		if err == nil {
+		r, _ = os.OpenFile(s.pipe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if r != nil {
 			go io.Copy(io.Discard, r)
 		}
 		<-s.done
-		if err == nil {
+		if r != nil {
 			// The statement was stopped, but DuckDB's workers may still open the pipe: a
 			// reader that opens it once the writer has closed it would wait for a writer
 			// forever, and DuckDB's next statement (the rollback) with it. A write end held
 			// open while the pipe goes, and for lateReaderGrace after (an open that found the
 			// pipe before it went may reach it later), lets such a reader through to the end
 			// of the stream; one that comes later finds no pipe.
-			w, werr := os.OpenFile(s.pipe, os.O_WRONLY|syscall.O_NONBLOCK, 0) // r is a reader
-			os.Remove(s.pipe)
-			r.Close()
-			if werr == nil {
-				time.AfterFunc(lateReaderGrace, func() { w.Close() })
-			}
-			return s.res
+			w, _ = os.OpenFile(s.pipe, os.O_WRONLY|syscall.O_NONBLOCK, 0) // r is a reader
 		}
 	}
 	os.Remove(s.pipe)
+	if r != nil {
+		r.Close()
+	}
+	if w != nil {
+		time.AfterFunc(lateReaderGrace, func() { w.Close() })
+	}
 	return s.res
 }
 

@@ -93,7 +93,7 @@ func noteSummaryState(ctx context.Context, tx *sql.Tx) error {
 // columns of NULLs (vpc_id and the pkt-* fields of the default format) cost the summary of
 // 10M records a tenth of its CPU time.
 func summarySelect(cond string, parts int, absent map[string]bool) string {
-	var read, group, out []string
+	var present, out []string // the grouping columns read; every one's value
 	value := func(k summaryKey) string {
 		if absent[k.name] {
 			return "NULL::" + k.typ
@@ -103,11 +103,10 @@ func summarySelect(cond string, parts int, absent map[string]bool) string {
 	for _, k := range summaryKeys {
 		out = append(out, value(k))
 		if !absent[k.name] {
-			read = append(read, quoteIdent(k.name))
-			group = append(group, quoteIdent(k.name))
+			present = append(present, quoteIdent(k.name))
 		}
 	}
-	read = append([]string{`"start"`, `"end"`}, append(read, summarySums...)...)
+	read := append(append([]string{`"start"`, `"end"`}, present...), summarySums...)
 	sums := make([]string, len(summarySums))
 	for i, c := range summarySums {
 		sums[i] = sumSQL(c) + " AS " + c
@@ -117,7 +116,7 @@ func summarySelect(cond string, parts int, absent map[string]bool) string {
        ` + strings.Join(summarySums, ", ") + `, records, network_scope(` + value(summaryKeys[0]) + `, ` + value(summaryKeys[1]) + `)
 FROM (
     SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start") AS first_start, max("end") AS last_end,
-           ` + strings.Join(group, ", ") + `,
+           ` + strings.Join(present, ", ") + `,
            ` + strings.Join(sums, ", ") + `, count(*) AS records
     FROM ` + inParts(VPC.RecordsView(), strings.Join(read, ", "), cond, parts) + `
     GROUP BY ALL
