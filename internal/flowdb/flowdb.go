@@ -93,15 +93,16 @@ func Open(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	// DuckDB's block allocator keeps up to this much of its buffers (256 KiB each) for reuse,
 	// rather than handing them back to the system and faulting fresh zeroed pages in for the
 	// next: a load of 10M records took 12.5-13.0 s instead of 14.7-15.4 s, with a third less
-	// system time (raw read_csv gains as much). The pool has to fit in the virtual memory
-	// DuckDB reserves for it, 80% of the machine's, so it is flowsql's own limit, at most a
-	// quarter of the memory, even when $FLOWSQL_MEMORY_LIMIT asks for more (with a lower limit
-	// the pool is never filled: only buffers within the limit come from it). It is set once the
-	// database is open, not with the settings above: a pool that does not fit is then an error,
-	// not an abort of the process at open. The pool only makes DuckDB faster, so a failure
-	// leaves DuckDB as it is by default.
-	if _, err := db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(memorySetting(own))); err == nil {
-		allowHugePages(mappedBefore, own)
+	// system time (raw read_csv gains as much). The pool is twice flowsql's own limit (see
+	// poolMemory), which is at most a quarter of the memory even when $FLOWSQL_MEMORY_LIMIT
+	// asks for more: the pool has to fit in the virtual memory DuckDB reserves for it, 80% of
+	// the machine's (with a lower limit the pool is never filled: only buffers within the limit
+	// come from it). It is set once the database is open, not with the settings above: a pool
+	// that does not fit is then an error, not an abort of the process at open. The pool only
+	// makes DuckDB faster, so a failure leaves DuckDB as it is by default.
+	pool := poolMemory(own)
+	if _, err := db.ExecContext(ctx, "SET block_allocator_memory = "+QuoteString(memorySetting(pool))); err == nil {
+		allowHugePages(mappedBefore, pool)
 	}
 	return db, nil
 }

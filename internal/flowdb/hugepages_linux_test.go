@@ -41,7 +41,7 @@ func TestHugePagesOnPool(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
 		t.Skip("the kernel has no transparent huge pages")
 	}
-	pool := memoryLimit(WriterMemory)
+	pool := poolMemory(memoryLimit(WriterMemory))
 	eligible := func() int64 {
 		var n int64
 		for _, size := range hugePageMappings(t) {
