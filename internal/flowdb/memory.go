@@ -32,13 +32,15 @@ func memoryLimit(want int64) int64 {
 }
 
 // poolMemory is the size of DuckDB's pool of buffers (block_allocator_memory) for a memory
-// limit: twice the limit. With a pool only as large as the limit, a load of 100M records ran
-// the pool dry, and DuckDB took the buffers it lacked from the C allocator: fresh memory from
-// the system for each, which costs this virtual machine 1.6 s per GiB to fault in even in huge
-// pages. Its system time grew to 17.6-28.0 s, where it stays at 13.4-15.5 s when the pool
-// has room (twice the limit, or a limit of 640 MiB under a 1 GiB pool), and the load took
-// 101-111 s instead of 97-101 s. The pool costs nothing until DuckDB uses it, and DuckDB uses
-// no more than its limit at once: peak memory grew by a few percent (1.66-1.68 GB against
+// limit: twice the limit. With a pool only as large as the limit, a load of 100M records spent
+// 17.6-28.0 s in the kernel and took 101-111 s; with room in the pool (twice the limit, or a
+// limit of 640 MiB under a 1 GiB pool), 13.4-15.5 s and 97-101 s. A 640 MiB limit under a
+// 640 MiB pool was as slow as the first, so it is the room that counts. The kernel time is
+// most likely fresh memory being faulted in, which this virtual machine takes 1.6 s per GiB to
+// do even in huge pages: presumably DuckDB, out of pool buffers, took the ones it lacked from the C
+// allocator, fresh each time (its block allocator keeps some buffers per thread, so a pool the
+// size of the limit can run dry before the limit is reached). The pool costs nothing until
+// DuckDB uses it: the load's peak memory grew by a few percent (1.66-1.68 GB against
 // 1.56-1.64 GB).
 func poolMemory(limit int64) int64 { return 2 * limit }
 
