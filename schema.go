@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/queries"
 )
@@ -220,7 +221,7 @@ func migrate(ctx context.Context, db *sql.DB, pending []step) error {
 
 // applyStep applies one step and records it, in one transaction.
 func applyStep(ctx context.Context, db *sql.DB, s step) error {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowsql/flowsql/internal/awscfg"
+	"github.com/flowsql/flowsql/internal/flowdb"
 	"github.com/flowsql/flowsql/internal/words"
 	"github.com/flowsql/flowsql/pkg/ingest"
 	"github.com/flowsql/flowsql/pkg/s3logs"
@@ -512,7 +513,7 @@ func rebuildSummary(ctx context.Context, e *env, path string) error {
 		return err
 	}
 	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -175,3 +175,21 @@ func CopyToParquet(ctx context.Context, db *sql.DB, path, query string, args ...
 	err = conn.QueryRowContext(ctx, fmt.Sprintf("COPY %s TO %s (FORMAT parquet, COMPRESSION zstd)", source, QuoteString(path))).Scan(&n)
 	return n, err
 }
+
+// A txBeginner begins transactions: a *sql.DB or a *sql.Conn.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// BeginTx begins a transaction on db that ctx does not end: it ends with Commit or Rollback
+// (which the caller defers), while the statements in it still take ctx. The driver runs BEGIN
+// with the context it is given: stopped just as DuckDB began the transaction, it returned
+// the error and left the transaction open on the connection, which went back to the pool
+// with it, so that the next user of that connection failed ("cannot start a transaction
+// within a transaction": a load run again after a stopped one, 7 times in 60).
+func BeginTx(ctx context.Context, db txBeginner) (*sql.Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return db.BeginTx(context.WithoutCancel(ctx), nil)
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMustExist(t *testing.T) {
@@ -115,3 +116,36 @@ func settingBytes(t *testing.T, db *sql.DB, name string) int64 {
 
 // about reports whether n is within 5% of want (DuckDB shows settings rounded).
 func about(n, want int64) bool { return n >= want*95/100 && n <= want*105/100 }
+
+// TestBeginTx: a stopped context begins no transaction, and stopping the context of one that
+// began does not end it: only Commit or Rollback do, so the driver never runs BEGIN while the
+// context is being stopped.
+func TestBeginTx(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "tx.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := BeginTx(stopped, db); !errors.Is(err, context.Canceled) {
+		t.Fatalf("BeginTx with a stopped context: %v, want context.Canceled", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tx, err := BeginTx(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	cancel()
+	time.Sleep(10 * time.Millisecond) // database/sql would roll back a transaction of ctx by now
+	if _, err := tx.ExecContext(context.Background(), "CREATE TABLE t AS SELECT 1 AS x"); err != nil {
+		t.Fatalf("the transaction ended with its context: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("BEGIN TRANSACTION; ROLLBACK"); err != nil {
+		t.Errorf("a transaction stayed open: %v", err)
+	}
+}

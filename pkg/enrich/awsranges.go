@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // AWSRangesURL is where AWS publishes its IP address ranges.
@@ -77,7 +79,7 @@ func LoadAWSRanges(ctx context.Context, db *sql.DB, path string) (*RangesSummary
 	if err := json.Unmarshal(data, &head); err != nil || head.Prefixes == nil {
 		return nil, fmt.Errorf("%s is not an AWS ip-ranges.json file (no prefixes): %v", path, err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return nil, err
 	}

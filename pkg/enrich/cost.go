@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // CostExplorerAPI is the part of a Cost Explorer client that FetchNATCost uses;
@@ -130,7 +132,7 @@ func FetchNATCost(ctx context.Context, db *sql.DB, client CostExplorerAPI, start
 	sum.Days, sum.Rows = len(days), len(rows)
 	slices.SortFunc(sum.Regions, func(a, b RegionCost) int { return strings.Compare(a.Region, b.Region) })
 
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // EC2API is the part of an EC2 client that the ENI snapshot uses; *ec2.Client has it.
@@ -66,7 +68,7 @@ func SnapshotENIsAt(ctx context.Context, db *sql.DB, client EC2API, region strin
 	}
 	sum.Addresses = len(rows)
 	now := at.UTC().Truncate(time.Microsecond)
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // CloudWatchAPI is the part of a CloudWatch client that FetchNATMetrics uses; *cloudwatch.Client
@@ -102,7 +104,7 @@ func FetchNATMetrics(ctx context.Context, db *sql.DB, client CloudWatchAPI, regi
 		}
 	}
 
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // Owner is who holds an address range.
@@ -302,7 +304,7 @@ func readOwners(ctx context.Context, db *sql.DB, since time.Time) (*ownerCache, 
 
 // writeOwner records an answer, replacing an older answer for the same range.
 func writeOwner(ctx context.Context, db *sql.DB, o *Owner, now time.Time) error {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -352,7 +354,7 @@ func rebuildOwnerSegments(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	segs := flatten(spans, narrower)
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // A batch of files loads in one transaction (attempt): its files are grouped by format, each
@@ -24,7 +26,7 @@ type group struct {
 // attempt loads tasks in one transaction. It commits, or rolls back and says why.
 func (l *loader) attempt(ctx context.Context, tasks []*task) error {
 	began := time.Now()
-	tx, err := l.conn.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, l.conn)
 	if err != nil {
 		return err
 	}

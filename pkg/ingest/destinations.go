@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // The destinations rollup, flow_by_destination, holds flow_hourly's traffic added up by
@@ -73,7 +75,7 @@ func refreshDestinations(ctx context.Context, conn *sql.Conn) error {
         AND EXISTS (SELECT 1 FROM flow_hourly WHERE log_status = 'OK'::flow_log_status AND dst_ip IS NOT NULL)`).Scan(&stale); err != nil || !stale {
 		return err
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, conn)
 	if err != nil {
 		return err
 	}

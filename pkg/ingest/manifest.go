@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // After a batch's rows are in: what each file holds (countRows), and its row in the
@@ -141,7 +143,7 @@ func (l *loader) recordFailures(ctx context.Context, failed []*task) error {
 	if len(failed) == 0 {
 		return nil
 	}
-	tx, err := l.conn.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, l.conn)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // Two flow logs can record the same interface: one of its VPC and one of its subnet, or a flow
@@ -80,7 +82,7 @@ FROM minutes GROUP BY interface_id`
 
 // findOverlaps rewrites flow_log_overlaps and returns how many interfaces it lists.
 func findOverlaps(ctx context.Context, conn *sql.Conn) (int, error) {
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := flowdb.BeginTx(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
