@@ -37,10 +37,10 @@ func memoryLimit(want int64) int64 {
 // limit of 640 MiB under a 1 GiB pool), 13.4-15.5 s and 97-101 s. A 640 MiB limit under a
 // 640 MiB pool was as slow as the first, so it is the room that counts. The kernel time is
 // most likely fresh memory being faulted in, which this virtual machine takes 1.6 s per GiB to
-// do even in huge pages: presumably DuckDB, out of pool buffers, took the ones it lacked from the C
-// allocator, fresh each time (its block allocator keeps some buffers per thread, so a pool the
-// size of the limit can run dry before the limit is reached). The pool costs nothing until
-// DuckDB uses it: the load's peak memory grew by a few percent (1.66-1.68 GB against
+// do even in huge pages: presumably DuckDB, out of pool buffers, took the ones it lacked from
+// the C allocator, fresh each time (its block allocator keeps some buffers per thread, so a
+// pool the size of the limit can run dry before the limit is reached). The pool costs nothing
+// until DuckDB uses it: the load's peak memory grew by a few percent (1.66-1.68 GB against
 // 1.56-1.64 GB).
 func poolMemory(limit int64) int64 { return 2 * limit }
 

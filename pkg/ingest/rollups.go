@@ -99,9 +99,7 @@ var rollups = []rollup{{
 func (r rollup) sel(cond string, parts int, absent map[string]bool) string {
 	hourly := []string{"account_id", "vpc_id", "interface_id"}
 	for i, c := range hourly {
-		if absent[c] {
-			hourly[i] = "CAST(NULL AS VARCHAR) AS " + c
-		}
+		hourly[i] = orNull(c, c, typeText, absent)
 	}
 	return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), ` + strings.Join(hourly, ", ") + `,
        ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)

@@ -94,12 +94,7 @@ func noteSummaryState(ctx context.Context, tx *sql.Tx) error {
 // 10M records a tenth of its CPU time.
 func summarySelect(cond string, parts int, absent map[string]bool) string {
 	var present, out []string // the grouping columns read; every one's value
-	value := func(k summaryKey) string {
-		if absent[k.name] {
-			return "NULL::" + k.typ
-		}
-		return quoteIdent(k.name)
-	}
+	value := func(k summaryKey) string { return orNull(quoteIdent(k.name), k.name, k.typ, absent) }
 	for _, k := range summaryKeys {
 		out = append(out, value(k))
 		if !absent[k.name] {
@@ -157,6 +152,16 @@ func absentKeys(formats []Format) map[string]bool {
 		}
 	}
 	return absent
+}
+
+// orNull is the column expression col of the records' column name, or a NULL of type typ when
+// name is in absent (absentKeys): what the summary and the rollups write for a column that no
+// record they read has.
+func orNull(col, name, typ string, absent map[string]bool) string {
+	if absent[name] {
+		return "NULL::" + typ
+	}
+	return col
 }
 
 // inParts is what a statement that reads the rows of a batch puts after FROM: the columns cols
