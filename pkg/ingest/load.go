@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/flowsql/flowsql/internal/flowdb"
 )
 
 // Options control a load.
@@ -147,6 +148,8 @@ func Load(ctx context.Context, db *sql.DB, files []File, opts Options) (*Summary
 		return sum, err
 	}
 	defer conn.Close()
+	// The disk writes what the load has written while it computes, not when it commits.
+	defer flowdb.WriteBehind(ctx, conn)()
 	keys, err := newAddrKeys(ctx, conn)
 	if err != nil {
 		return sum, err
