@@ -93,19 +93,26 @@ var rollups = []rollup{{
 }}
 
 // sel sums the records of flow_records that cond selects (and the rollup's condition) into
-// rollup rows, reading them in parts (see inParts). Of the account, VPC and interface, those in
-// absent (absentKeys) are NULL in every such record: a constant NULL, which DuckDB does not
-// group by, where the records view's NULLs cost the grouping a twentieth of its CPU time.
-func (r rollup) sel(cond string, parts int, absent map[string]bool) string {
-	hourly := []string{"account_id", "vpc_id", "interface_id"}
-	for i, c := range hourly {
-		hourly[i] = orNull(c, c, typeText, absent)
-	}
-	return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), ` + strings.Join(hourly, ", ") + `,
+// rollup rows, reading them in parts (see inParts), grouped by network as nets says. Of the
+// account, VPC and interface, those in nets.absent (absentKeys) are NULL in every such record:
+// a constant NULL, which DuckDB does not group by, where the records view's NULLs cost the
+// grouping a twentieth of its CPU time.
+func (r rollup) sel(cond string, parts int, nets networkGrouping) string {
+	if !nets.byNetwork {
+		return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), ` + strings.Join(nets.columns(), ", ") + `,
        ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)
 FROM ` + inParts(VPC.RecordsView(), r.cols, "("+cond+") AND "+r.cond, parts) + `
 GROUP BY ALL
 HAVING ` + fitSQL(r.sums)
+	}
+	return `SELECT start_hour, end_hour, first_start, last_end, ` + strings.Join(nets.columns(), ", ") + `, groups.* EXCLUDE (start_hour, end_hour, first_start, last_end, net)
+FROM (
+    SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start") AS first_start, max("end") AS last_end, ` + strings.Join(nets.group(), ", ") + `,
+           ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)
+    FROM ` + inParts(VPC.RecordsView(), r.cols, "("+cond+") AND "+r.cond, parts) + `
+    GROUP BY ALL
+    HAVING ` + fitSQL(r.sums) + `
+) AS groups` + nets.join()
 }
 
 // sumsSQL is the select list of the sums of cols, each a BIGINT (NULL where it is beyond 64
@@ -133,9 +140,9 @@ func fitSQL(cols []string) string {
 	return strings.Join(out, "\n   AND ")
 }
 
-// add adds the records that cond selects to the rollup (absent: see sel).
-func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int, absent map[string]bool) error {
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts, absent)); err != nil {
+// add adds the records that cond selects to the rollup (nets: see sel).
+func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int, nets networkGrouping) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts, nets)); err != nil {
 		return fmt.Errorf("add up the records %s by the hour: %w", r.what, err)
 	}
 	return nil
@@ -155,7 +162,7 @@ func (r rollup) fill(ctx context.Context, tx *sql.Tx) error {
 	if err := r.reset(ctx, tx); err != nil {
 		return err
 	}
-	return r.add(ctx, tx, "true", 1, nil)
+	return r.add(ctx, tx, "true", 1, networkGrouping{})
 }
 
 // FillRollups creates the rollups and fills them from the records (a schema step, run again
@@ -175,7 +182,7 @@ func FillRollups(ctx context.Context, tx *sql.Tx) error {
 func RollupsChecksum() string {
 	text := ""
 	for _, r := range rollups {
-		text += r.ddl + r.sel("true", 1, nil)
+		text += r.ddl + r.sel("true", 1, networkGrouping{})
 	}
 	sum := sha256.Sum256([]byte(text))
 	return `SELECT '` + hex.EncodeToString(sum[:8]) + `-' || md5(coalesce((SELECT string_agg(macro_definition, ';' ORDER BY macro_definition)

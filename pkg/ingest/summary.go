@@ -92,30 +92,49 @@ func noteSummaryState(ctx context.Context, tx *sql.Tx) error {
 // field: absentKeys): they are not read or grouped by, only written as NULL. Grouping by
 // columns of NULLs (vpc_id and the pkt-* fields of the default format) cost the summary of
 // 10M records a tenth of its CPU time.
-func summarySelect(cond string, parts int, absent map[string]bool) string {
-	var present, out []string // the grouping columns read; every one's value
+//
+// With byNetwork, the records are grouped by their network's number, and the rows sorted before
+// the networks table gives them their account, VPC and interface (networks.go): the join keeps
+// the order of the sorted rows, which it reads as they come.
+func summarySelect(cond string, parts int, absent map[string]bool, byNetwork bool) string {
+	nets := networkGrouping{byNetwork, absent}
+	group, out := nets.group(), nets.columns() // the grouping columns; every one's value
+	read := append([]string{`"start"`, `"end"`}, nets.read()...)
 	value := func(k summaryKey) string { return orNull(quoteIdent(k.name), k.name, k.typ, absent) }
-	for _, k := range summaryKeys {
+	for _, k := range summaryKeys[len(networkColumns):] {
 		out = append(out, value(k))
 		if !absent[k.name] {
-			present = append(present, quoteIdent(k.name))
+			group = append(group, quoteIdent(k.name))
+			read = append(read, quoteIdent(k.name))
 		}
 	}
-	read := append(append([]string{`"start"`, `"end"`}, present...), summarySums...)
+	read = append(read, summarySums...)
 	sums := make([]string, len(summarySums))
 	for i, c := range summarySums {
 		sums[i] = sumSQL(c) + " AS " + c
 	}
-	return `SELECT start_hour, end_hour, first_start, last_end,
-       ` + strings.Join(out, ", ") + `,
-       ` + strings.Join(summarySums, ", ") + `, records, network_scope(` + value(summaryKeys[0]) + `, ` + value(summaryKeys[1]) + `)
-FROM (
+	scope := "network_scope(" + out[0] + ", " + out[1] + ")"
+	if byNetwork {
+		scope = "n.scope"
+	}
+	groups := `
     SELECT "start" // 3600 AS start_hour, "end" // 3600 AS end_hour, min("start") AS first_start, max("end") AS last_end,
-           ` + strings.Join(present, ", ") + `,
+           ` + strings.Join(group, ", ") + `,
            ` + strings.Join(sums, ", ") + `, count(*) AS records
     FROM ` + inParts(VPC.RecordsView(), strings.Join(read, ", "), cond, parts) + `
     GROUP BY ALL
-    HAVING ` + fitSQL(summarySums) + `
+    HAVING ` + fitSQL(summarySums)
+	head := `SELECT start_hour, end_hour, first_start, last_end,
+       ` + strings.Join(out, ", ") + `,
+       ` + strings.Join(summarySums, ", ") + `, records, ` + scope
+	if byNetwork {
+		return head + `
+FROM (` + groups + `
+    ORDER BY dst_ip
+) AS groups` + nets.join()
+	}
+	return head + `
+FROM (` + groups + `
 ) AS groups
 ORDER BY dst_ip`
 }
@@ -200,17 +219,21 @@ func summarizeRecords(ctx context.Context, tx *sql.Tx, cond string, parts int, a
 	if err := staleDestinations(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts, absent)); err != nil {
+	byNetwork, err := findNetworks(ctx, tx, cond, parts, absent)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO flow_hourly "+summarySelect(cond, parts, absent, byNetwork)); err != nil {
 		return fmt.Errorf("summarise records by hour: %w", err)
 	}
 	clock.lap("summary")
 	for _, r := range rollups {
-		if err := r.add(ctx, tx, cond, parts, absent); err != nil {
+		if err := r.add(ctx, tx, cond, parts, networkGrouping{byNetwork, absent}); err != nil {
 			return err
 		}
 		clock.lap("rollup " + r.table)
 	}
-	return nil
+	return dropNetworks(ctx, tx)
 }
 
 // RebuildSummary makes flow_hourly and the rollups anew from the records (a migration, or after
