@@ -79,6 +79,7 @@ func (s *stream) run(issuesPath string) {
 		return
 	}
 	defer w.Close()
+	growPipe(w)
 	if s.abandoned.Load() {
 		fail(errAbandoned)
 		return
