@@ -33,9 +33,8 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
 		}
 		ranges[k] = r
 	}
-	parts := l.scanParts(len(byID))
 	if r, ok := ranges[VPC]; ok {
-		if err := indexFiles(ctx, tx, r[0], r[1], parts); err != nil {
+		if err := indexFiles(ctx, tx, r[0], r[1], l.scanParts(r[0], r[1], len(byID))); err != nil {
 			return err
 		}
 	}
@@ -61,7 +60,7 @@ func (l *loader) countRows(ctx context.Context, tx *sql.Tx, groups []*group) err
                    count(*) FILTER (WHERE log_status = 'SKIPDATA'::flow_log_status),
                    min("start") FILTER (WHERE %[3]s), max("end") FILTER (WHERE %[3]s),
                    count(*) FILTER (WHERE %[1]s)
-            FROM %[2]s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", parts), boundsAt(l.start).timesSQL()), args...)
+            FROM %[2]s GROUP BY file_id`, bad, inParts(k.RecordsView(), cols, "file_id BETWEEN $1 AND $2", l.scanParts(r[0], r[1], len(byID))), boundsAt(l.start).timesSQL()), args...)
 		if err != nil {
 			return err
 		}

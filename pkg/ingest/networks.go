@@ -45,7 +45,7 @@ func networkExprs(absent map[string]bool) []string {
 
 // findNetworks makes the networks table of the records that cond selects, read in parts
 // (inParts), and reports whether their numbers tell them all apart. absent: see networkExprs.
-func findNetworks(ctx context.Context, tx *sql.Tx, cond string, parts int, absent map[string]bool) (bool, error) {
+func findNetworks(ctx context.Context, tx *sql.Tx, cond string, parts fileParts, absent map[string]bool) (bool, error) {
 	var read []string
 	for _, c := range networkColumns {
 		if !absent[c] {

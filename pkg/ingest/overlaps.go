@@ -26,7 +26,7 @@ import (
 
 // indexFiles adds the interfaces that the VPC files with ids in [first, last] record to
 // file_interfaces, reading their records in parts (inParts).
-func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64, parts int) error {
+func indexFiles(ctx context.Context, tx *sql.Tx, first, last int64, parts fileParts) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO file_interfaces
         SELECT file_id, interface_id, min("start"), max("end"), count(*)
         FROM `+inParts(VPC.RecordsView(), `file_id, interface_id, "start", "end"`,
@@ -43,7 +43,7 @@ func IndexAllFiles(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM file_interfaces`); err != nil {
 		return err
 	}
-	return indexFiles(ctx, tx, 0, 1<<31-1, 1)
+	return indexFiles(ctx, tx, 0, 1<<31-1, fileParts{})
 }
 
 // overlapsSQL finds the overlaps: the spans of each flow log's records of each interface,

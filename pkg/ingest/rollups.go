@@ -97,7 +97,7 @@ var rollups = []rollup{{
 // account, VPC and interface, those in nets.absent (absentKeys) are NULL in every such record:
 // a constant NULL, which DuckDB does not group by, where the records view's NULLs cost the
 // grouping a twentieth of its CPU time.
-func (r rollup) sel(cond string, parts int, nets networkGrouping) string {
+func (r rollup) sel(cond string, parts fileParts, nets networkGrouping) string {
 	if !nets.byNetwork {
 		return `SELECT "start" // 3600, "end" // 3600, min("start"), max("end"), ` + strings.Join(nets.columns(), ", ") + `,
        ` + r.key + `, ` + sumsSQL(r.sums) + `, count(*)
@@ -141,7 +141,7 @@ func fitSQL(cols []string) string {
 }
 
 // add adds the records that cond selects to the rollup (nets: see sel).
-func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts int, nets networkGrouping) error {
+func (r rollup) add(ctx context.Context, tx *sql.Tx, cond string, parts fileParts, nets networkGrouping) error {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO "+r.table+" "+r.sel(cond, parts, nets)); err != nil {
 		return fmt.Errorf("add up the records %s by the hour: %w", r.what, err)
 	}
@@ -162,7 +162,7 @@ func (r rollup) fill(ctx context.Context, tx *sql.Tx) error {
 	if err := r.reset(ctx, tx); err != nil {
 		return err
 	}
-	return r.add(ctx, tx, "true", 1, networkGrouping{})
+	return r.add(ctx, tx, "true", fileParts{}, networkGrouping{})
 }
 
 // FillRollups creates the rollups and fills them from the records (a schema step, run again
@@ -182,7 +182,7 @@ func FillRollups(ctx context.Context, tx *sql.Tx) error {
 func RollupsChecksum() string {
 	text := ""
 	for _, r := range rollups {
-		text += r.ddl + r.sel("true", 1, networkGrouping{})
+		text += r.ddl + r.sel("true", fileParts{}, networkGrouping{})
 	}
 	sum := sha256.Sum256([]byte(text))
 	return `SELECT '` + hex.EncodeToString(sum[:8]) + `-' || md5(coalesce((SELECT string_agg(macro_definition, ';' ORDER BY macro_definition)
