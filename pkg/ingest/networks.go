@@ -13,8 +13,8 @@ import (
 // for 30M records, grouping and sorting took 3.5-3.9 s where the same with one number in their
 // place took 2.8-2.9 s (in a process of its own, on the committed records).
 //
-// So a batch first finds its networks, the distinct triples its records name (a few hundred at
-// most in a real VPC; the benchmark's 100M records name 15), each with a hash of the three
+// So a batch first finds its networks, the distinct triples its records name (as many as the
+// VPC has interfaces; the benchmark's 100M records name 15), each with a hash of the three
 // (networkKey), and the summary and rollups group by that number, sort, and then join the
 // networks to write the three columns. A hash could give two triples one number; when the
 // batch's networks do, the statements group by the text as before, so no two networks are ever
@@ -33,8 +33,8 @@ var networkColumns = []string{"account_id", "vpc_id", "interface_id"}
 // variable so that a test can make networks collide.
 var networkKey = func(cols []string) string { return "hash(" + strings.Join(cols, ", ") + ")" }
 
-// networkExprs are the expressions of the network columns in statements that read the records
-// that cond selects: the column, or a NULL where it is in absent (absentKeys).
+// networkExprs are the network columns as a statement that reads records writes them: each
+// column, or a NULL where it is in absent (absentKeys: no record read has it).
 func networkExprs(absent map[string]bool) []string {
 	out := make([]string, len(networkColumns))
 	for i, c := range networkColumns {
@@ -46,12 +46,7 @@ func networkExprs(absent map[string]bool) []string {
 // findNetworks makes the networks table of the records that cond selects, read in parts
 // (inParts), and reports whether their numbers tell them all apart. absent: see networkExprs.
 func findNetworks(ctx context.Context, tx *sql.Tx, cond string, parts fileParts, absent map[string]bool) (bool, error) {
-	var read []string
-	for _, c := range networkColumns {
-		if !absent[c] {
-			read = append(read, c)
-		}
-	}
+	read := networkGrouping{absent: absent}.read()
 	if len(read) == 0 {
 		read = []string{"true AS any"} // one row when there are records, of NULLs
 	}

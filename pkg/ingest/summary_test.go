@@ -203,7 +203,7 @@ func TestSummaryNetworksCollide(t *testing.T) {
 	}
 }
 
-// TestSummaryInParts: a batch summed as several interleaved sets of files (one per DuckDB
+// TestSummaryInParts: a batch summed as several runs of consecutive files (one per DuckDB
 // thread: summarySelect) gives the records' sums, across formats in one batch and records
 // without a start.
 func TestSummaryInParts(t *testing.T) {
